@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * The entry file: a table of commands, global options, output and the exit
+ * code. Only this file calls process.exit. Exit codes: 0 success, 1 some files
+ * failed (each reported), 2 usage error (and any refusal before work began).
+ */
+import { readFileSync } from 'node:fs';
+import { commandHelp, findCommand, mainHelp, parseCommandArgs } from './cli/args.js';
+import type { CommandModule, Context } from './cli/command.js';
+import { makeOutput } from './cli/output.js';
+import { PycstoreError, usageError } from './errors.js';
+import { defaultStoreDir } from './store/location.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  dedup: { summary: 'Share the pycs of the given trees through the store.', load: () => import('./commands/dedup.js') },
+  status: { summary: 'What the store holds and what it saves.', load: () => import('./commands/status.js') },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { command, rest } = findCommand(argv);
+  const wantsJson = argv.includes('--json');
+  const out = makeOutput({ quiet: false });
+  try {
+    if (command === undefined) {
+      const { values } = parseCommandArgs(undefined, rest);
+      if (values['version']) {
+        process.stdout.write(wantsJson ? `${JSON.stringify({ version: version() })}\n` : `pycstore ${version()}\n`);
+        return 0;
+      }
+      if (values['help']) {
+        process.stdout.write(mainHelp(Object.entries(COMMANDS).map(([name, c]) => ({ name, summary: c.summary }))));
+        return 0;
+      }
+      throw usageError('no command given', 'try: pycstore --help');
+    }
+    const entry = COMMANDS[command];
+    if (!entry) throw usageError(`unknown command "${command}"`, `commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const mod = await entry.load();
+    const { values, positionals } = parseCommandArgs(mod.spec, rest);
+    if (values['help']) {
+      process.stdout.write(commandHelp(mod.spec));
+      return 0;
+    }
+    if (values['version']) {
+      process.stdout.write(`pycstore ${version()}\n`);
+      return 0;
+    }
+    const ctx: Context = {
+      storeDir: defaultStoreDir(values['store'] as string | undefined, process.env),
+      json: Boolean(values['json']),
+      out,
+      env: process.env,
+    };
+    const result = await mod.run(values, positionals, ctx);
+    out.done();
+    if (ctx.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+    else if (result.human.length) process.stdout.write(`${result.human.join('\n')}\n`);
+    return result.exitCode;
+  } catch (err) {
+    out.done();
+    return reportError(err, wantsJson);
+  }
+}
+
+function reportError(err: unknown, json: boolean): number {
+  const known = err instanceof PycstoreError;
+  const code = known ? err.code : 'EINTERNAL';
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = known ? err.hint : undefined;
+  process.stderr.write(`pycstore: error: ${message}\n`);
+  if (hint) process.stderr.write(`pycstore: ${hint}\n`);
+  if (!known && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
+  // Usage errors and refusals before any work (store permissions, newer format, lock) exit 2.
+  return code === 'EINTERNAL' ? 1 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = reportError(err, false);
+  },
+);
