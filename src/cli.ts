@@ -14,6 +14,7 @@ import { defaultStoreDir } from './store/location.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   dedup: { summary: 'Share the pycs of the given trees through the store.', load: () => import('./commands/dedup.js') },
   status: { summary: 'What the store holds and what it saves.', load: () => import('./commands/status.js') },
+  schedule: { summary: 'Run gc (and optionally dedup) periodically via systemd, cron, launchd or Task Scheduler.', load: () => import('./commands/schedule.js') },
 };
 
 function version(): string {

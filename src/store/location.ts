@@ -1,9 +1,22 @@
 /**
  * Where the store lives, and the one function for each on-disk address in it.
- * Everything that touches the store (dedup, gc, verify, tests) calls these.
+ * Everything that touches the store (dedup, gc, verify, tests) calls these;
+ * no other module builds a store path.
+ *
+ *   <store>/                      0700, owned by the user running pycstore (or root: a system store)
+ *     ledger-v1.sqlite            the ledger (+ -wal, -shm)
+ *     lock-v1.sqlite              the store lock (shared: dedup; exclusive: gc)
+ *     objects-v1/ab/<hash>-<size>[.rN]   objects, 0444
+ *     tmp-v1/                     temp files of objects being written
+ *     quarantine-v1/              corrupt objects moved aside by verify --repair
+ *
+ * A store root on another filesystem (`--store-root DIR`) holds only
+ * objects-v1/ and tmp-v1/; the ledger and lock stay in the main store.
  */
 import envPaths from 'env-paths';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { objectFileName, type ObjectKey } from './key.js';
 
 /** --store, else $PYCSTORE_HOME, else the user cache dir without the "-nodejs" suffix. */
 export function defaultStoreDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -11,4 +24,56 @@ export function defaultStoreDir(flag: string | undefined, env: NodeJS.ProcessEnv
   const fromEnv = env['PYCSTORE_HOME'];
   if (fromEnv) return path.resolve(fromEnv);
   return envPaths('pycstore', { suffix: '' }).cache;
+}
+
+export const OBJECTS_DIR = 'objects-v1';
+export const TMP_DIR = 'tmp-v1';
+export const QUARANTINE_DIR = 'quarantine-v1';
+export const LEDGER_FILE = 'ledger-v1.sqlite';
+export const LOCK_FILE = 'lock-v1.sqlite';
+
+export function ledgerPath(storeDir: string): string {
+  return path.join(storeDir, LEDGER_FILE);
+}
+
+export function lockPath(storeDir: string): string {
+  return path.join(storeDir, LOCK_FILE);
+}
+
+export function objectsDir(rootDir: string): string {
+  return path.join(rootDir, OBJECTS_DIR);
+}
+
+export function shardDir(rootDir: string, key: ObjectKey): string {
+  return path.join(rootDir, OBJECTS_DIR, key.hash.slice(0, 2));
+}
+
+export function objectPath(rootDir: string, key: ObjectKey, replica = 0): string {
+  return path.join(shardDir(rootDir, key), objectFileName(key, replica));
+}
+
+export function tmpDir(rootDir: string): string {
+  return path.join(rootDir, TMP_DIR);
+}
+
+/** A fresh, unique temp name in the store root's tmp dir (created with O_EXCL by the caller). */
+export function objectTempPath(rootDir: string): string {
+  return path.join(tmpDir(rootDir), `obj-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+export function quarantineDir(storeDir: string): string {
+  return path.join(storeDir, QUARANTINE_DIR);
+}
+
+export function quarantinePath(storeDir: string, key: ObjectKey, replica: number): string {
+  return path.join(quarantineDir(storeDir), `${objectFileName(key, replica)}.${Date.now()}`);
+}
+
+/**
+ * The temp name used to swap a venv file: same directory (so rename is atomic),
+ * unique, and recognisable so a crash's leftovers can be found and removed.
+ */
+export const SWAP_PREFIX = '.pycstore-';
+export function swapTempPath(filePath: string): string {
+  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }

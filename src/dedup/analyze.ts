@@ -1,0 +1,108 @@
+/**
+ * Reading one candidate pyc: is it a fresh, well-formed pyc of the version its
+ * name says, and which objects can it become? Touches the file and its source
+ * (read only); everything it decides comes from pure code.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { PycstoreError } from '../errors.js';
+import { allocatedBytes, fingerprintOf, mtimeSeconds, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
+import { checkFresh, parseHeader, type PycHeader } from '../pyc/header.js';
+import type { Candidate } from './scan.js';
+import type { Transform, TransformInput } from './transform.js';
+import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
+
+export type Analysis =
+  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number }
+  | {
+      readonly ok: false;
+      readonly reason: SkipReason;
+      readonly detail?: string | undefined;
+      readonly fp?: Fingerprint | undefined;
+      readonly sourceFp: string;
+      readonly bytesRead: number;
+    };
+
+/** Read a pyc (and its source when needed) and check it is what it claims. */
+export async function readCandidate(
+  cand: Candidate,
+  transform: Transform,
+): Promise<{ input: TransformInput; fp: Fingerprint; nlink: number; uid: number; allocated: number; bytesRead: number } | Extract<Analysis, { ok: false }>> {
+  const sourceFp = sourceFingerprint(cand.sourceStat);
+  let bytesRead = 0;
+  const skip = (reason: SkipReason, fp?: Fingerprint, detail?: string): Extract<Analysis, { ok: false }> => ({
+    ok: false,
+    reason,
+    detail,
+    fp,
+    sourceFp,
+    bytesRead,
+  });
+  let bytes: Uint8Array;
+  let st1;
+  try {
+    st1 = await lstat(cand.path, { bigint: true });
+    if (!st1.isFile()) return skip('unreadable', undefined, 'not a regular file');
+    bytes = await readFile(cand.path);
+    bytesRead += bytes.length;
+  } catch (err) {
+    return skip('unreadable', undefined, (err as Error).message);
+  }
+  const fp = fingerprintOf(st1);
+  const st2 = await lstat(cand.path, { bigint: true }).catch(() => undefined);
+  if (!st2 || !sameFingerprint(fp, fingerprintOf(st2)) || bytes.length !== fp.size) return skip('changed', fp);
+  if (bytes.length === 0) return skip('empty', fp);
+
+  const parsed = parseHeader(bytes);
+  if (typeof parsed === 'string') return skip(parsed, fp);
+  const header: PycHeader = parsed;
+  if (header.version.cacheTag !== cand.name.cacheTag) {
+    return skip('wrong-version', fp, `magic ${header.version.magic} is Python ${header.version.version}, name says ${cand.name.cacheTag}`);
+  }
+  let source: Uint8Array | undefined;
+  if (header.invalidation !== 'timestamp' || transform.needsSource(header)) {
+    try {
+      source = await readFile(cand.source);
+      bytesRead += source.length;
+    } catch (err) {
+      return skip('unreadable', fp, `source: ${(err as Error).message}`);
+    }
+    if (source.length !== Number(cand.sourceStat.size)) return skip('changed', fp, 'source changed while reading');
+  }
+  const fresh = checkFresh(header, { mtimeSec: mtimeSeconds(cand.sourceStat), size: Number(cand.sourceStat.size) }, source);
+  if (fresh !== 'fresh') return skip('stale', fp);
+  return {
+    input: { bytes, header, cand, source },
+    fp,
+    nlink: Number(st1.nlink),
+    uid: Number(st1.uid),
+    allocated: allocatedBytes(st1),
+    bytesRead,
+  };
+}
+
+export async function analyzeCandidate(cand: Candidate, transform: Transform): Promise<Analysis> {
+  const r = await readCandidate(cand, transform);
+  if ('ok' in r) return r;
+  try {
+    const variants = transform.variants(r.input);
+    return {
+      ok: true,
+      bytesRead: r.bytesRead,
+      facts: {
+        cand,
+        fp: r.fp,
+        nlink: r.nlink,
+        uid: r.uid,
+        allocated: r.allocated,
+        sourceFp: sourceFingerprint(cand.sourceStat),
+        header: r.input.header,
+        variants,
+      },
+    };
+  } catch (err) {
+    if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) {
+      return { ok: false, reason: 'uncanonical', detail: err.message, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead: r.bytesRead };
+    }
+    throw err;
+  }
+}

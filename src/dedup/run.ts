@@ -1,0 +1,265 @@
+/**
+ * `dedup` as a library call: scan → classify → analyze → plan → (dry run: stop) → apply → record.
+ */
+import { existsSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { Output } from '../cli/output.js';
+import { PycstoreError, usageError } from '../errors.js';
+import { mountPointOf } from '../fs/mounts.js';
+import { initHash } from '../hash/xxhash.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { addStoreRoot, currentStoreRoots, openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { formatBytes, formatCount } from '../util/format.js';
+import { analyzeCandidate } from './analyze.js';
+import { applyPlan, type Failure, type LinkMode } from './apply.js';
+import { classify } from './classify.js';
+import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
+import { scanRoots, type ScanRoot } from './scan.js';
+import { rawTransform, type Transform } from './transform.js';
+import type { FileFacts, SkipReason, Variant } from './types.js';
+
+export interface DedupOptions {
+  readonly storeDir: string;
+  readonly paths: readonly string[];
+  readonly dryRun?: boolean;
+  readonly linkMode?: LinkMode;
+  readonly jobs?: number;
+  readonly pycachePrefix?: string | undefined;
+  readonly storeRoots?: readonly string[];
+  readonly out: Output;
+  /** Test seam and the canonical-bytecode hook: how pycs become objects. */
+  readonly transform?: Transform;
+  /** Which variant each file becomes (the header policy); default: the first. */
+  readonly choose?: (facts: readonly FileFacts[], ledger: Ledger | undefined) => Variant[];
+  readonly now?: () => number;
+}
+
+export interface DedupReport {
+  files: number;
+  linked: number;
+  shared: number;
+  skipped: Record<string, number>;
+  bytesRead: number;
+  bytesSaved: number;
+  objectsCreated: number;
+  ignored: Record<string, number>;
+  failures: Failure[];
+  otherFilesystems: { mount: string; files: number; bytes: number }[];
+  linkKinds: Record<string, string>;
+  roots: string[];
+  dryRun: boolean;
+  durationMs: number;
+  plan?: {
+    objects: { object: string; storeRoot: string; new: boolean; invalidation: string; files: string[] }[];
+    toLink: number;
+    newObjects: number;
+    projectedBytesSaved: number;
+  };
+}
+
+function resolveRoots(paths: readonly string[], ledger: Ledger | undefined, prefix: string | undefined): ScanRoot[] {
+  if (paths.length === 0) {
+    const registered = ledger?.roots() ?? [];
+    if (registered.length === 0) {
+      throw usageError('no PATH given and no roots registered yet', 'name the venvs or folders to deduplicate: pycstore dedup ~/.venvs');
+    }
+    return registered.filter((r) => existsSync(r.path)).map((r) => ({ path: r.path, pycachePrefix: prefix ?? r.pycache_prefix }));
+  }
+  return paths.map((p) => {
+    const abs = path.resolve(p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw usageError(`${p}: no such directory`, 'give the path of a venv or of a folder holding venvs');
+    }
+    if (!st.isDirectory()) throw usageError(`${p}: not a directory`, 'give the path of a venv or of a folder holding venvs');
+    return { path: abs, pycachePrefix: prefix ?? null };
+  });
+}
+
+export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
+  const started = Date.now();
+  const now = opts.now ?? Date.now;
+  const dryRun = opts.dryRun ?? false;
+  const transform = opts.transform ?? rawTransform;
+  const out = opts.out;
+  if (opts.pycachePrefix !== undefined && !path.isAbsolute(opts.pycachePrefix)) {
+    throw usageError('--pycache-prefix needs an absolute path (as PYTHONPYCACHEPREFIX)');
+  }
+  await initHash();
+
+  const store: OpenStore | undefined = dryRun
+    ? openStoreReadOnly(opts.storeDir)
+    : openStore(opts.storeDir, { command: 'dedup', lock: 'shared', onWait: (m) => out.note(m) });
+  try {
+    const ledger = store?.ledger;
+    const roots = resolveRoots(opts.paths, ledger, opts.pycachePrefix);
+    let rootIds: number[] = [];
+    if (store && !dryRun) {
+      for (const r of opts.storeRoots ?? []) addStoreRoot(store, r);
+      rootIds = roots.map((r) => store.ledger.addRoot(r.path, r.pycachePrefix, now()));
+    }
+    const storeRoots: StoreRootInfo[] = store
+      ? currentStoreRoots(store, (m) => out.warn(m))
+      : [{ id: 0, path: opts.storeDir, dev: devOfNearest(opts.storeDir) }];
+    if (dryRun) {
+      for (const r of opts.storeRoots ?? []) {
+        storeRoots.push({ id: -1 - storeRoots.length, path: path.resolve(r), dev: devOfNearest(r) });
+      }
+    }
+
+    // 1. Scan.
+    const scan = scanRoots(roots, (files, dirs) => out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`));
+    for (const e of scan.errors) out.warn(`${e.path}: ${e.reason}`);
+    if (!dryRun) {
+      for (const f of scan.leftovers) {
+        try {
+          unlinkSync(f); // a swap temp left by a crashed run: a spare name of a store object
+        } catch {
+          // gone
+        }
+      }
+    }
+
+    // 2. What the ledger already knows.
+    const report: DedupReport = {
+      files: scan.candidates.length,
+      linked: 0,
+      shared: 0,
+      skipped: {},
+      bytesRead: 0,
+      bytesSaved: 0,
+      objectsCreated: 0,
+      ignored: scan.ignored,
+      failures: [],
+      otherFilesystems: [],
+      linkKinds: {},
+      roots: roots.map((r) => r.path),
+      dryRun,
+      durationMs: 0,
+    };
+    const skip = (reason: string): void => {
+      report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
+    };
+    const toRead = [];
+    const adopt: { path: string; objectId: number; fp: import('../fs/fingerprint.js').Fingerprint; rootIndex: number }[] = [];
+    for (const cand of scan.candidates) {
+      const c = classify(cand, ledger);
+      if (c.state === 'shared') {
+        report.shared++;
+        if (c.adopt) adopt.push({ path: cand.path, objectId: c.object.id, fp: c.fp, rootIndex: cand.rootIndex });
+      } else if (c.state === 'known-skip') skip(c.reason);
+      else if (c.state === 'gone') skip('changed');
+      else toRead.push(cand);
+    }
+
+    // 3. Read and analyze what is new or changed.
+    const limit = pLimit(Math.max(1, opts.jobs ?? 8));
+    let analyzed = 0;
+    const facts: FileFacts[] = [];
+    const skipsToRecord: { path: string; fp: import('../fs/fingerprint.js').Fingerprint; sourceFp: string; reason: SkipReason }[] = [];
+    await Promise.all(
+      toRead.map((cand) =>
+        limit(async () => {
+          const a = await analyzeCandidate(cand, transform);
+          report.bytesRead += a.bytesRead;
+          analyzed++;
+          out.progress(`reading: ${formatCount(analyzed)}/${formatCount(toRead.length)} pycs, ${formatBytes(report.bytesRead)}`);
+          if (a.ok) facts.push(a.facts);
+          else {
+            skip(a.reason);
+            if (a.fp && a.reason !== 'changed' && a.reason !== 'unreadable') {
+              skipsToRecord.push({ path: cand.path, fp: a.fp, sourceFp: a.sourceFp, reason: a.reason });
+            }
+          }
+        }),
+      ),
+    );
+    facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
+
+    // 4. Plan.
+    const chosen = opts.choose ? opts.choose(facts, ledger) : facts.map((f) => f.variants[0]!);
+    const plan = makePlan({
+      facts,
+      chosen,
+      storeRoots,
+      objectExists: (key, rootId) => (ledger ? ledger.object(key, rootId, 0) !== undefined : false),
+      storeUid: store?.uid ?? (process.geteuid?.() ?? 0),
+    });
+    for (const o of plan.otherFilesystems) {
+      report.otherFilesystems.push({ mount: mountPointOf(o.example), files: o.files, bytes: o.bytes });
+    }
+
+    if (dryRun) {
+      for (const s of plan.skips) skip(s.reason);
+      report.linked = 0;
+      report.bytesSaved = 0;
+      report.plan = planSummary(plan);
+    } else {
+      // 5. Act.
+      const applied = await applyPlan(plan, {
+        ledger: store!.ledger,
+        transform,
+        linkMode: opts.linkMode ?? 'auto',
+        rootIds,
+        now,
+        onProgress: (done, total) => out.progress(`linking: ${formatCount(done)}/${formatCount(total)} pycs`),
+        onWarn: (m) => out.warn(m),
+      });
+      report.linked = applied.linked;
+      report.bytesSaved = applied.bytesSaved;
+      report.bytesRead += applied.bytesRead;
+      report.objectsCreated = applied.objectsCreated;
+      report.failures = applied.failures;
+      report.linkKinds = applied.linkKinds;
+      for (const s of applied.skips) skip(s.reason);
+      for (const f of applied.failures) skip(f.reason);
+      const l = store!.ledger;
+      const when = now();
+      l.batch(() => {
+        for (const a of adopt) l.recordLink(a.path, a.objectId, rootIds[a.rootIndex] ?? null, 'hardlink', a.fp, when);
+        for (const s of skipsToRecord) l.recordSeen(s.path, s.fp, s.sourceFp, s.reason, when);
+        for (const id of rootIds) l.markScanned(id, when);
+      });
+    }
+    report.durationMs = Date.now() - started;
+    if (store && !dryRun) {
+      const runId = store.ledger.startRun('dedup', started);
+      store.ledger.finishRun(runId, report.failures.length > 0 ? 1 : 0, { ...report, plan: undefined }, now());
+    }
+    return report;
+  } finally {
+    out.done();
+    store?.close();
+  }
+}
+
+function devOfNearest(p: string): string {
+  let cur = path.resolve(p);
+  for (;;) {
+    try {
+      return statSync(cur, { bigint: true }).dev.toString();
+    } catch {
+      const parent = path.dirname(cur);
+      if (parent === cur) throw new PycstoreError('EINTERNAL', `cannot stat any parent of ${p}`);
+      cur = parent;
+    }
+  }
+}
+
+function planSummary(plan: Plan): NonNullable<DedupReport['plan']> {
+  return {
+    objects: plan.objects.map((o) => ({
+      object: `${o.key.hash}-${o.key.size}`,
+      storeRoot: o.root.path,
+      new: !o.existing,
+      invalidation: o.variant.invalidation,
+      files: o.links.map((l) => l.facts.cand.path),
+    })),
+    toLink: plan.toLink,
+    newObjects: plan.objects.filter((o) => !o.existing).length,
+    projectedBytesSaved: plan.projectedBytesSaved,
+  };
+}

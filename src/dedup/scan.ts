@@ -1,0 +1,130 @@
+/**
+ * The scanner: walks the given roots without following symlinks and finds the
+ * PEP 3147 pycs (`__pycache__/<mod>.<tag>[.opt-N].pyc` whose `<mod>.py` exists)
+ * and, for roots with a pycache prefix, the PYTHONPYCACHEPREFIX mirror tree.
+ * Everything else in `__pycache__` is left alone and only counted. Leftover
+ * swap temp files of a crashed pycstore run are collected for removal.
+ */
+import { type Dirent, type BigIntStats, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { parseCacheName, prefixMirror, sourceForPrefix, sourceForPycache, type CacheName } from '../pyc/names.js';
+import type { PyVersionInfo } from '../pyc/magic.js';
+import { SWAP_PREFIX } from '../store/location.js';
+
+export interface ScanRoot {
+  readonly path: string;
+  readonly pycachePrefix: string | null;
+}
+
+export interface Candidate {
+  readonly path: string;
+  readonly source: string;
+  readonly name: CacheName & { readonly version: PyVersionInfo };
+  readonly rootIndex: number;
+  /** stat (following symlinks, as importlib does) of the source at scan time. */
+  readonly sourceStat: BigIntStats;
+}
+
+export type IgnoreReason = 'no-source' | 'unknown-tag' | 'not-pep3147' | 'not-regular-file';
+
+export interface ScanResult {
+  readonly candidates: Candidate[];
+  readonly ignored: Record<string, number>;
+  readonly errors: { path: string; reason: string }[];
+  readonly leftovers: string[];
+}
+
+export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: number, dirs: number) => void): ScanResult {
+  const out: ScanResult = { candidates: [], ignored: {}, errors: [], leftovers: [] };
+  const seen = new Set<string>();
+  let dirs = 0;
+  const ignore = (reason: IgnoreReason): void => {
+    out.ignored[reason] = (out.ignored[reason] ?? 0) + 1;
+  };
+
+  const readDir = (dir: string): Dirent[] | undefined => {
+    try {
+      dirs++;
+      if (onProgress && dirs % 200 === 0) onProgress(out.candidates.length, dirs);
+      return readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'ENOENT') out.errors.push({ path: dir, reason: `cannot read directory: ${code ?? String(err)}` });
+      return undefined;
+    }
+  };
+
+  const consider = (pycPath: string, entry: Dirent, rootIndex: number, sourceOf: (n: CacheName) => string): void => {
+    if (entry.name.startsWith(SWAP_PREFIX) && entry.name.endsWith('.tmp')) {
+      out.leftovers.push(pycPath);
+      return;
+    }
+    if (!entry.name.endsWith('.pyc')) return; // not ours to count: CPython temp files, etc.
+    if (!entry.isFile()) {
+      ignore('not-regular-file');
+      return;
+    }
+    const name = parseCacheName(entry.name);
+    if (!name) {
+      ignore('not-pep3147');
+      return;
+    }
+    if (!name.version) {
+      ignore('unknown-tag');
+      return;
+    }
+    if (seen.has(pycPath)) return;
+    const source = sourceOf(name);
+    let sourceStat: BigIntStats;
+    try {
+      sourceStat = statSync(source, { bigint: true });
+    } catch {
+      ignore('no-source');
+      return;
+    }
+    if (!sourceStat.isFile()) {
+      ignore('no-source');
+      return;
+    }
+    seen.add(pycPath);
+    out.candidates.push({ path: pycPath, source, name: name as Candidate['name'], rootIndex, sourceStat });
+  };
+
+  const walk = (dir: string, rootIndex: number): void => {
+    const entries = readDir(dir);
+    if (!entries) return;
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) continue; // never followed
+      if (!e.isDirectory()) continue;
+      if (e.name === '__pycache__') walkPycache(p, rootIndex);
+      else walk(p, rootIndex);
+    }
+  };
+
+  const walkPrefix = (prefix: string, dir: string, rootIndex: number): void => {
+    const entries = readDir(dir);
+    if (!entries) return;
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) continue;
+      if (e.isDirectory()) walkPrefix(prefix, p, rootIndex);
+      else consider(p, e, rootIndex, (n) => sourceForPrefix(prefix, p, n));
+    }
+  };
+
+  const walkPycache = (p: string, rootIndex: number): void => {
+    const inner = readDir(p);
+    if (!inner) return;
+    for (const f of inner) consider(path.join(p, f.name), f, rootIndex, (n) => sourceForPycache(path.join(p, f.name), n));
+  };
+
+  roots.forEach((root, i) => {
+    if (path.basename(root.path) === '__pycache__') walkPycache(root.path, i);
+    else walk(root.path, i);
+    if (root.pycachePrefix) walkPrefix(root.pycachePrefix, prefixMirror(root.pycachePrefix, root.path), i);
+  });
+  onProgress?.(out.candidates.length, dirs);
+  return out;
+}

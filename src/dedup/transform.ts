@@ -1,0 +1,46 @@
+/**
+ * The step between a fresh pyc and the object it is stored as. The foundation
+ * stores pycs byte for byte (`rawTransform`); canonical bytecode plugs in here
+ * as another Transform. Pure over bytes: no file access.
+ */
+import { xxh64Hex } from '../hash/xxhash.js';
+import { HEADER_SIZE, type PycHeader } from '../pyc/header.js';
+import type { Candidate } from './scan.js';
+import type { HeaderChoice, Variant } from './types.js';
+
+export interface TransformInput {
+  readonly bytes: Uint8Array;
+  readonly header: PycHeader;
+  readonly cand: Candidate;
+  /** Source bytes, when `needsSource` asked for them (always given for hash pycs). */
+  readonly source?: Uint8Array | undefined;
+}
+
+export interface Transform {
+  readonly name: string;
+  /** Does this transform need the source bytes of a pyc with this header? */
+  needsSource(header: PycHeader): boolean;
+  /** The objects this pyc can become. Throws PycstoreError (ECANON/EMARSHAL) to skip it. */
+  variants(input: TransformInput): Variant[];
+  /** Rebuild the bytes of the chosen variant. */
+  materialize(input: TransformInput, choice: HeaderChoice): Uint8Array;
+}
+
+/** Objects are the pyc files themselves, byte for byte. */
+export const rawTransform: Transform = {
+  name: 'raw',
+  needsSource: () => false,
+  variants({ bytes, header }) {
+    return [
+      {
+        choice: 'as-is',
+        key: { hash: xxh64Hex(bytes), size: bytes.length },
+        invalidation: header.invalidation,
+        bodyHash: xxh64Hex(bytes.subarray(HEADER_SIZE)),
+      },
+    ];
+  },
+  materialize({ bytes }) {
+    return bytes;
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * The shapes dedup passes between its phases: scan → analyze → plan → apply.
+ */
+import type { Fingerprint } from '../fs/fingerprint.js';
+import type { Invalidation, PycHeader } from '../pyc/header.js';
+import type { ObjectKey } from '../store/key.js';
+import type { Candidate } from './scan.js';
+
+/** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
+export type HeaderChoice = 'as-is' | Invalidation;
+
+/** One object a pyc can be stored as (its bytes are rebuilt on demand, never kept). */
+export interface Variant {
+  readonly choice: HeaderChoice;
+  readonly key: ObjectKey;
+  readonly invalidation: Invalidation;
+  /** xxh64 of the marshal body the object carries (canonical or raw). */
+  readonly bodyHash: string;
+  /** Timestamp objects: the source (mtime s, size) the header names. */
+  readonly stamp?: string | undefined;
+}
+
+/** What reading one pyc established. */
+export interface FileFacts {
+  readonly cand: Candidate;
+  readonly fp: Fingerprint;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly allocated: number;
+  readonly sourceFp: string;
+  readonly header: PycHeader;
+  readonly variants: readonly Variant[];
+}
+
+export type SkipReason =
+  | 'stale' // not fresh for its source: CPython would recompile it
+  | 'truncated'
+  | 'bad-magic'
+  | 'prerelease-or-unknown-magic'
+  | 'bad-flags'
+  | 'wrong-version' // magic doesn't match the cache tag in the name
+  | 'unreadable'
+  | 'changed' // changed between hashing and swapping
+  | 'not-owner' // owned by another user than the store's owner
+  | 'other-filesystem' // no store root on its filesystem
+  | 'empty'
+  | 'uncanonical' // canonical form refused and no interpreter to recompile
+  | 'collision' // same address, different bytes
+  | 'no-reflink'
+  | 'link-error';
+
+export function sourceFingerprint(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The one place the ledger is opened: WAL, busy timeout, foreign keys, then
+ * migrations. A ledger written by a newer pycstore is refused.
+ */
+import Database from 'better-sqlite3';
+import { PycstoreError } from '../errors.js';
+import { ledgerPath } from '../store/location.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  readonly readonly?: boolean;
+}
+
+export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
+  const file = ledgerPath(storeDir);
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (err) {
+    throw new PycstoreError('ESTOREFORMAT', `cannot open the ledger ${file}: ${(err as Error).message}`, {
+      hint: opts.readonly ? 'nothing deduplicated yet? run: pycstore dedup PATH' : 'check the store directory',
+      cause: err,
+    });
+  }
+  db.pragma('busy_timeout = 30000');
+  if (!opts.readonly) {
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') {
+      // WAL needs shared memory; some network filesystems refuse it. Rollback journal still works.
+      db.pragma('journal_mode = DELETE');
+    }
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('foreign_keys = ON');
+  migrate(db, file, opts.readonly ?? false);
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db, file: string, readonly: boolean): void {
+  const current = schemaVersion(db);
+  if (current > SCHEMA_VERSION) {
+    db.close();
+    throw new PycstoreError(
+      'ESTOREFORMAT',
+      `the ledger ${file} has schema version ${current}, written by a newer pycstore (this one knows up to ${SCHEMA_VERSION})`,
+      { hint: 'upgrade pycstore (npm install -g pycstore@latest), or use another store with --store DIR', data: { found: current, known: SCHEMA_VERSION } },
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  if (readonly) {
+    db.close();
+    throw new PycstoreError('ESTOREFORMAT', `the ledger ${file} needs an upgrade (schema ${current} → ${SCHEMA_VERSION})`, {
+      hint: 'run any writing command once, e.g. pycstore dedup',
+    });
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    const step = MIGRATIONS[v]!;
+    db.transaction(() => {
+      step(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
