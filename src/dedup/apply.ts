@@ -9,10 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
 import { allocatedBytes, fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import { replaceWithLink } from '../fs/link.js';
-import { xxh64Hex } from '../hash/xxhash.js';
 import type { Ledger, LinkKind, ObjectRow } from '../ledger/ledger.js';
 import { parseHeader } from '../pyc/header.js';
-import { keyString } from '../store/key.js';
+import { keyString, sameKey } from '../store/key.js';
 import { objectPath } from '../store/location.js';
 import { putObject, sameBytes, tryLstat } from '../store/objects.js';
 import type { Plan, PlannedLink, PlannedObject, PlannedSkip, StoreRootInfo } from './plan.js';
@@ -106,7 +105,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     const onDisk = tryLstat(path0);
     if (onDisk) {
       const content = readFileSync(path0);
-      if (content.length !== obj.key.size || xxh64Hex(content) !== obj.key.hash) {
+      if (!sameKey(opts.transform.address(content), obj.key)) {
         // A corrupt object: never link to it. verify --repair deals with it.
         for (const l of obj.links) {
           res.failures.push({ path: l.facts.cand.path, reason: 'collision', detail: `store object ${path0} does not match its address; run: pycstore verify --repair` });
@@ -123,7 +122,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         const r = await rebuild(first, opts.transform, inodes);
         res.bytesRead += r.bytesRead;
         if ('bytes' in r) {
-          if (r.bytes.length !== obj.key.size || xxh64Hex(r.bytes) !== obj.key.hash) {
+          if (!sameKey(opts.transform.address(r.bytes), obj.key)) {
             queue.shift();
             done++;
             res.skips.push({ path: first.facts.cand.path, reason: 'changed' });
@@ -188,7 +187,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         continue;
       }
       if (!sameBytes(r.bytes, bytes)) {
-        const sameAddress = r.bytes.length === obj.key.size && xxh64Hex(r.bytes) === obj.key.hash;
+        const sameAddress = sameKey(opts.transform.address(r.bytes), obj.key);
         if (sameAddress) {
           res.failures.push({
             path: l.facts.cand.path,

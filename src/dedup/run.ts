@@ -33,6 +33,8 @@ export interface DedupOptions {
   /** Which variant each file becomes (the header policy); default: the first. */
   readonly choose?: (facts: readonly FileFacts[], ledger: Ledger | undefined) => Variant[];
   readonly now?: () => number;
+  /** Test seam: runs between planning and acting (e.g. to change a file in the window). */
+  readonly afterPlan?: (plan: Plan) => void | Promise<void>;
 }
 
 export interface DedupReport {
@@ -198,6 +200,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       report.bytesSaved = 0;
       report.plan = planSummary(plan);
     } else {
+      await opts.afterPlan?.(plan);
       // 5. Act.
       const applied = await applyPlan(plan, {
         ledger: store!.ledger,

@@ -5,6 +5,7 @@
  */
 import { xxh64Hex } from '../hash/xxhash.js';
 import { HEADER_SIZE, type PycHeader } from '../pyc/header.js';
+import type { ObjectKey } from '../store/key.js';
 import type { Candidate } from './scan.js';
 import type { HeaderChoice, Variant } from './types.js';
 
@@ -18,6 +19,8 @@ export interface TransformInput {
 
 export interface Transform {
   readonly name: string;
+  /** The store address of an object's bytes (xxh64 + size; a test seam can force collisions). */
+  address(bytes: Uint8Array): ObjectKey;
   /** Does this transform need the source bytes of a pyc with this header? */
   needsSource(header: PycHeader): boolean;
   /** The objects this pyc can become. Throws PycstoreError (ECANON/EMARSHAL) to skip it. */
@@ -27,14 +30,19 @@ export interface Transform {
 }
 
 /** Objects are the pyc files themselves, byte for byte. */
+export function contentAddress(bytes: Uint8Array): ObjectKey {
+  return { hash: xxh64Hex(bytes), size: bytes.length };
+}
+
 export const rawTransform: Transform = {
   name: 'raw',
+  address: contentAddress,
   needsSource: () => false,
   variants({ bytes, header }) {
     return [
       {
         choice: 'as-is',
-        key: { hash: xxh64Hex(bytes), size: bytes.length },
+        key: this.address(bytes),
         invalidation: header.invalidation,
         bodyHash: xxh64Hex(bytes.subarray(HEADER_SIZE)),
       },

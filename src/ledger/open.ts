@@ -3,6 +3,7 @@
  * migrations. A ledger written by a newer pycstore is refused.
  */
 import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
 import { PycstoreError } from '../errors.js';
 import { ledgerPath } from '../store/location.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -17,7 +18,19 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
   const file = ledgerPath(storeDir);
   let db: Db;
   try {
-    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    if (opts.readonly && !existsSync(`${file}-wal`)) {
+      // Nobody has it open: read a private in-memory copy, so that reading leaves no trace on disk
+      // (SQLite would create the -wal and -shm side files even for a read-only connection).
+      const image = readFileSync(file);
+      // A WAL database's header says so (bytes 18-19 = 2); an in-memory copy must read as rollback-journal.
+      if (image.length >= 20 && image[18] === 2 && image[19] === 2) {
+        image[18] = 1;
+        image[19] = 1;
+      }
+      db = new Database(image);
+    } else {
+      db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    }
   } catch (err) {
     throw new PycstoreError('ESTOREFORMAT', `cannot open the ledger ${file}: ${(err as Error).message}`, {
       hint: opts.readonly ? 'nothing deduplicated yet? run: pycstore dedup PATH' : 'check the store directory',

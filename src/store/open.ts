@@ -54,8 +54,9 @@ export function openStore(dir: string, opts: OpenStoreOptions): OpenStore {
 
 /** Open an existing store read-only, or undefined when there is none yet. Creates nothing. */
 export function openStoreReadOnly(dir: string): OpenStore | undefined {
-  if (!existsSync(dir) || !existsSync(ledgerPath(dir))) return undefined;
+  if (!existsSync(dir)) return undefined;
   const owner = checkPrivateDir(dir, 'store');
+  if (!existsSync(ledgerPath(dir))) return undefined;
   const ledger = new Ledger(openLedger(dir, { readonly: true }));
   return {
     dir,

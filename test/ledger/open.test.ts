@@ -1,0 +1,56 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PycstoreError } from '../../src/errors.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { SCHEMA_VERSION } from '../../src/ledger/migrations.js';
+import { openLedger, schemaVersion } from '../../src/ledger/open.js';
+import { ledgerPath } from '../../src/store/location.js';
+import { runCli } from '../helpers/cli.js';
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'pycstore-ledger-'));
+
+describe('ledger', () => {
+  it('migrates a new ledger to the current schema, in WAL mode with foreign keys', () => {
+    const dir = tmp();
+    const db = openLedger(dir);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it('refuses a ledger written by a newer pycstore, with what to do', async () => {
+    const dir = tmp();
+    openLedger(dir).close();
+    const raw = new Database(ledgerPath(dir));
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openLedger(dir)).toThrow(PycstoreError);
+    try {
+      openLedger(dir);
+    } catch (e) {
+      expect((e as PycstoreError).code).toBe('ESTOREFORMAT');
+      expect((e as PycstoreError).hint).toMatch(/upgrade pycstore/);
+    }
+    const r = await runCli(['--store', dir, 'status']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/newer pycstore/);
+  });
+
+  it('stores paths as a directory tree and maps them back', () => {
+    const l = new Ledger(openLedger(tmp()));
+    const a = l.dirId('/a/b/c', true);
+    const b = l.dirId('/a/b/d', true);
+    expect(a).not.toBe(b);
+    expect(l.dirId('/a/b/c', false)).toBe(a);
+    const rows = l.db.prepare('SELECT count(*) AS n FROM dirs').get() as { n: number };
+    expect(rows.n).toBe(5); // "/", a, b, c, d
+    const fresh = new Ledger(l.db);
+    expect(fresh.dirPath(a)).toBe('/a/b/c');
+    expect(fresh.dirId('/x', false)).toBeUndefined();
+    l.close();
+  });
+});
