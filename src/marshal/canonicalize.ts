@@ -1,0 +1,167 @@
+/**
+ * The canonical form of a pyc body: co_filename relative to the import root, and a
+ * deterministic marshal encoding (see index.ts for the contract and writer.ts for the
+ * encoding rules).
+ */
+import { PycstoreError } from '../errors.js';
+import type { PyVersionInfo } from '../pyc/magic.js';
+import { LeafTable } from './merge.js';
+import { asNode, payloadNode } from './node.js';
+import { parseMarshal } from './reader.js';
+import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
+import {
+  isLeaf,
+  K_CODE,
+  K_DICT,
+  K_FROZENDICT,
+  K_FROZENSET,
+  K_SET,
+  K_STR,
+  payload,
+  TYPE_SHORT_ASCII,
+  type MarshalGraph,
+  type MNode,
+  type SeqNode,
+  type SliceNode,
+  type StrNode,
+} from './types.js';
+import { Encoder } from './writer.js';
+
+/**
+ * Rewrite every code object's co_filename to `relFilename` and return the canonical
+ * encoding of the result. Throws EMARSHAL for a stream it cannot read, ECANON when the
+ * code objects don't all carry the same co_filename, when the co_filename string object
+ * is also used in another slot, or when the root isn't a code object.
+ */
+export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilename: string): Uint8Array {
+  const graph = parseMarshal(body, version);
+  return canonicalizeGraph(graph, relFilename, body.length);
+}
+
+/**
+ * co_filename of the root code object, as a JS string (lone surrogates kept). Throws
+ * EMARSHAL for an unreadable stream, ECANON when the root isn't a code object.
+ */
+export function readCodeFilename(body: Uint8Array, version: PyVersionInfo): string {
+  const { root } = parseMarshal(body, version);
+  if (root.kind !== 'code') throw notCode(root);
+  const fn = root.objs[root.layout.filenameIndex] as StrNode;
+  return decodeUtf8Surrogatepass(payload(fn));
+}
+
+/** A str node for `text`, not interned, outside the parsed id range (id = `id`). */
+export function makeStrNode(text: string, id: number): StrNode {
+  const src = encodeUtf8Surrogatepass(text);
+  const n = payloadNode(K_STR, id, -1, -1, TYPE_SHORT_ASCII, false, src, 0, src.length);
+  n.ascii = classifyUtf8(src) === 1;
+  return asNode(n) as StrNode;
+}
+
+function notCode(root: MNode): PycstoreError {
+  return new PycstoreError('ECANON', `the root object is a ${root.kind}, not a code object`, { data: { kind: root.kind } });
+}
+
+/**
+ * Canonicalize a graph this module parsed itself (it is modified in place: merged
+ * leaves, sorted sets, the new filename). Exported for the benchmark and tests.
+ */
+export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, sizeHint = 1024): Uint8Array {
+  const root = graph.root;
+  if (root.k !== K_CODE) throw notCode(root);
+  const relNode = makeStrNode(relFilename, graph.nodeCount);
+  const sets = prepare(graph, relNode);
+  const encoder = new Encoder(graph.nodeCount + 1);
+  for (const set of sets) sortSet(set, encoder);
+  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64 });
+}
+
+/**
+ * One walk over the graph: replace co_filename, merge equal leaves, check the filename
+ * rules, and list the sets (children before parents, so inner sets get sorted first).
+ */
+function prepare(graph: MarshalGraph, relNode: StrNode): SeqNode[] {
+  const n = graph.nodeCount;
+  const visited = new Uint8Array(n);
+  const uses = new Int32Array(n);
+  const filenameUses = new Int32Array(n);
+  const filenameNodes: StrNode[] = [];
+  const table = new LeafTable();
+  const sets: SeqNode[] = [];
+  let newFilename: MNode | undefined;
+
+  const slot = (child: MNode): MNode => {
+    const id = child.id;
+    if (id < 0) return child;
+    uses[id]!++;
+    if (isLeaf(child)) return table.intern(child);
+    if (visited[id] === 0) {
+      visited[id] = 1;
+      walk(child);
+    }
+    return child;
+  };
+
+  const walk = (node: MNode): void => {
+    const k = node.k;
+    if (k === K_CODE) {
+      const objs = node.objs;
+      const fi = node.layout.filenameIndex;
+      for (let i = 0; i < objs.length; i++) {
+        if (i !== fi) {
+          objs[i] = slot(objs[i]!);
+          continue;
+        }
+        const fn = objs[i] as StrNode; // the reader checked the type
+        uses[fn.id]!++;
+        if (filenameUses[fn.id]!++ === 0) {
+          const first = filenameNodes[0];
+          if (first !== undefined && !sameStr(first, fn)) {
+            throw new PycstoreError('ECANON', 'code objects carry different co_filename values', {
+              data: {
+                filenames: [decodeUtf8Surrogatepass(payload(first)), decodeUtf8Surrogatepass(payload(fn))],
+                offset: node.offset,
+              },
+            });
+          }
+          filenameNodes.push(fn);
+        }
+        newFilename ??= table.intern(relNode);
+        objs[i] = newFilename;
+      }
+    } else if (k === K_DICT || k === K_FROZENDICT) {
+      for (let i = 0; i < node.keys.length; i++) {
+        node.keys[i] = slot(node.keys[i]!);
+        node.values[i] = slot(node.values[i]!);
+      }
+    } else if (k > K_STR) {
+      const items = (node as SeqNode | SliceNode).items;
+      for (let i = 0; i < items.length; i++) items[i] = slot(items[i]!);
+      if (k === K_SET || k === K_FROZENSET) sets.push(node as SeqNode);
+    }
+  };
+
+  const root = graph.root;
+  visited[root.id] = 1;
+  walk(root);
+  for (const fn of filenameNodes) {
+    if (uses[fn.id] !== filenameUses[fn.id]) {
+      throw new PycstoreError('ECANON', 'the co_filename string is also used outside co_filename', {
+        data: { filename: decodeUtf8Surrogatepass(payload(fn)), offset: fn.offset },
+      });
+    }
+  }
+  return sets;
+}
+
+/** Order set elements by their standalone canonical encoding (bytes order). */
+function sortSet(set: SeqNode, encoder: Encoder): void {
+  const items = set.items;
+  if (items.length < 2) return;
+  const keyed = items.map((node) => ({ node, key: encoder.encode(node) }));
+  keyed.sort((a, b) => compareBytes(a.key, b.key));
+  for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.node;
+}
+
+function sameStr(a: StrNode, b: StrNode): boolean {
+  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
+}

@@ -1,0 +1,261 @@
+/**
+ * The structural check run on every canonical object before it is stored: parse the
+ * original and the canonical stream independently and walk both graphs side by side.
+ *
+ * They must hold the same objects, kind for kind and value for value (ints by value,
+ * floats/complexes bit for bit, str/bytes by content, code objects field by field), up to
+ * the documented canonical changes only:
+ *   - co_filename: the original's must be the same string in every code object, the
+ *     canonical one must be `relFilename`;
+ *   - FLAG_REF, ref numbering, the choice of type code for a value, and sharing (leaf
+ *     merging) are not compared;
+ *   - the interned bit of a str is not compared (merging ORs it);
+ *   - set/frozenset elements are compared as multisets.
+ * The first difference throws ECANON with data.path, e.g. "co_consts[3].co_names[0]".
+ */
+import { PycstoreError } from '../errors.js';
+import type { PyVersionInfo } from '../pyc/magic.js';
+import { parseMarshal } from './reader.js';
+import { bytesEqual, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
+import {
+  K_CODE,
+  K_DICT,
+  K_FROZENDICT,
+  K_FROZENSET,
+  K_INT,
+  K_LONG,
+  K_SET,
+  K_STR,
+  payload,
+  type CodeNode,
+  type DictNode,
+  type IntNode,
+  type LongNode,
+  type MNode,
+  type PayloadLeaf,
+  type SeqNode,
+  type SliceNode,
+  type StrNode,
+} from './types.js';
+
+/** Largest value key computed for one set element (a guard against pathological sharing). */
+const MAX_KEY_CHARS = 1 << 20;
+
+export function checkCanonical(
+  original: Uint8Array,
+  canonical: Uint8Array,
+  version: PyVersionInfo,
+  relFilename: string,
+): void {
+  const a = parseMarshal(original, version);
+  const b = parseMarshal(canonical, version);
+  if (a.root.kind !== 'code') {
+    throw new PycstoreError('ECANON', `the original root is a ${a.root.kind}, not a code object`, { data: { path: '' } });
+  }
+  const origFilename = payload(a.root.objs[a.root.layout.filenameIndex] as StrNode);
+  const checker = new Checker(origFilename, encodeUtf8Surrogatepass(relFilename), a.nodeCount, b.nodeCount + 1);
+  try {
+    checker.same(a.root, b.root);
+  } catch (err) {
+    if (err instanceof Mismatch) {
+      const path = err.path.join('').replace(/^\./, '');
+      throw new PycstoreError('ECANON', `canonical form differs from the original at ${path || '<root>'}: ${err.reason}`, {
+        data: { path, reason: err.reason },
+      });
+    }
+    throw err;
+  }
+}
+
+class Mismatch extends Error {
+  readonly path: string[] = [];
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+
+  withSeg(seg: string): Mismatch {
+    this.path.unshift(`.${seg}`);
+    return this;
+  }
+}
+
+class Checker {
+  /** matched[o.id] = c.id + 1 for the first container pair compared. */
+  private readonly matched: Int32Array;
+  /** Further pairs (an original node met next to a different canonical node). */
+  private readonly seen = new Set<number>();
+
+  constructor(
+    private readonly origFilename: Uint8Array,
+    private readonly relFilename: Uint8Array,
+    origCount: number,
+    private readonly idSpan: number,
+  ) {
+    this.matched = new Int32Array(origCount);
+  }
+
+  private child(o: MNode, c: MNode, seg: string | number): void {
+    try {
+      this.same(o, c);
+    } catch (err) {
+      if (err instanceof Mismatch) err.path.unshift(typeof seg === 'number' ? `[${seg}]` : seg);
+      throw err;
+    }
+  }
+
+  same(o: MNode, c: MNode): void {
+    const k = o.k;
+    if (k !== c.k) throw new Mismatch(`${o.kind} became ${c.kind}`);
+    if (k < K_INT) return; // singletons
+    if (k === K_INT) {
+      if ((o as IntNode).value !== (c as IntNode).value) {
+        throw new Mismatch(`int ${(o as IntNode).value} became ${(c as IntNode).value}`);
+      }
+      return;
+    }
+    if (k <= K_STR) {
+      const op = o as PayloadLeaf;
+      const cp = c as PayloadLeaf;
+      if (!samePayload(op, cp) || (k === K_LONG && (op as LongNode).negative !== (cp as LongNode).negative)) {
+        throw new Mismatch(k === K_STR ? `str ${strText(op as StrNode)} became ${strText(cp as StrNode)}` : `${o.kind} value differs`);
+      }
+      return;
+    }
+    // Containers: each (original, canonical) pair is compared once.
+    const m = this.matched[o.id]!;
+    if (m === c.id + 1) return;
+    if (m === 0) this.matched[o.id] = c.id + 1;
+    else {
+      const key = o.id * this.idSpan + c.id;
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    if (k === K_CODE) {
+      this.sameCode(o as CodeNode, c as CodeNode);
+    } else if (k === K_DICT || k === K_FROZENDICT) {
+      const od = o as DictNode;
+      const cd = c as DictNode;
+      if (od.keys.length !== cd.keys.length) throw new Mismatch(`${o.kind} of ${od.keys.length} became ${cd.keys.length}`);
+      for (let i = 0; i < od.keys.length; i++) {
+        this.child(od.keys[i]!, cd.keys[i]!, `.key(${i})`);
+        this.child(od.values[i]!, cd.values[i]!, `.value(${i})`);
+      }
+    } else if (k === K_SET || k === K_FROZENSET) {
+      this.sameSet((o as SeqNode).items, (c as SeqNode).items, o.kind);
+    } else {
+      const oi = (o as SeqNode | SliceNode).items;
+      const ci = (c as SeqNode | SliceNode).items;
+      if (oi.length !== ci.length) throw new Mismatch(`${o.kind} of ${oi.length} became ${ci.length}`);
+      for (let i = 0; i < ci.length; i++) this.child(oi[i]!, ci[i]!, i);
+    }
+  }
+
+  private sameSet(oi: MNode[], ci: MNode[], kind: string): void {
+    if (oi.length !== ci.length) throw new Mismatch(`${kind} of ${oi.length} became ${ci.length}`);
+    const ok = oi.map((n) => ({ n, k: valueKey(n) })).sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+    const ck = ci.map((n) => ({ n, k: valueKey(n) })).sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+    for (let i = 0; i < ok.length; i++) {
+      if (ok[i]!.k !== ck[i]!.k) throw new Mismatch(`${kind} elements differ`);
+      this.child(ok[i]!.n, ck[i]!.n, `{${i}}`);
+    }
+  }
+
+  private sameCode(o: CodeNode, c: CodeNode): void {
+    const layout = o.layout;
+    if (c.layout !== layout) throw new Mismatch('code layout differs');
+    for (let i = 0; i < o.ints.length; i++) {
+      if (o.ints[i] !== c.ints[i]) throw new Mismatch(`${layout.intNames[i]} ${o.ints[i]} became ${c.ints[i]}`);
+    }
+    const fi = layout.filenameIndex;
+    for (let i = 0; i < o.objs.length; i++) {
+      const name = layout.objNames[i]!;
+      if (i === fi) {
+        const of = o.objs[i] as StrNode;
+        const cf = c.objs[i]!;
+        if (!bytesEqual(payload(of), this.origFilename)) {
+          throw new Mismatch(`original co_filename ${strText(of)} differs from the root's`).withSeg(name);
+        }
+        if (cf.kind !== 'str' || !bytesEqual(payload(cf), this.relFilename)) {
+          throw new Mismatch('canonical co_filename is not the relative filename').withSeg(name);
+        }
+        continue;
+      }
+      this.child(o.objs[i]!, c.objs[i]!, `.${name}`);
+    }
+  }
+}
+
+/**
+ * A string that is equal for two nodes exactly when they hold the same value, ignoring
+ * sharing, interned bits and type-code choice (used to pair up set elements).
+ */
+export function valueKey(node: MNode): string {
+  const parts: string[] = [];
+  let size = 0;
+  const hex = (n: PayloadLeaf): string => Buffer.from(n.src.buffer, n.src.byteOffset + n.start, n.len).toString('hex');
+  const add = (s: string): void => {
+    size += s.length;
+    if (size > MAX_KEY_CHARS) {
+      throw new PycstoreError('ECANON', 'a set element is too large to compare', { data: { path: '' } });
+    }
+    parts.push(s);
+  };
+  const walk = (n: MNode): void => {
+    switch (n.kind) {
+      case 'int':
+        add(`i${n.value};`);
+        return;
+      case 'long':
+        add(`l${n.negative ? '-' : '+'}${hex(n)};`);
+        return;
+      case 'float':
+      case 'complex':
+        add(`${n.kind[0]}${hex(n)};`);
+        return;
+      case 'bytes':
+        add(`b${n.len}:${hex(n)};`);
+        return;
+      case 'str':
+        add(`s${n.len}:${hex(n)};`);
+        return;
+      case 'tuple':
+      case 'list':
+      case 'set':
+      case 'frozenset':
+      case 'slice': {
+        add(`${n.kind}(`);
+        const keys = n.kind === 'set' || n.kind === 'frozenset' ? n.items.map(valueKey).sort() : undefined;
+        if (keys) for (const k of keys) add(k);
+        else for (const x of n.items) walk(x);
+        add(')');
+        return;
+      }
+      case 'dict':
+      case 'frozendict':
+        add(`${n.kind}(`);
+        for (let i = 0; i < n.keys.length; i++) {
+          walk(n.keys[i]!);
+          walk(n.values[i]!);
+        }
+        add(')');
+        return;
+      case 'code':
+        add(`code(${n.ints.join(',')}`);
+        n.objs.forEach((x, i) => (i === n.layout.filenameIndex ? add('<filename>') : walk(x)));
+        add(')');
+        return;
+      default:
+        add(`${n.kind};`);
+    }
+  };
+  walk(node);
+  return parts.join('');
+}
+
+function samePayload(a: PayloadLeaf, b: PayloadLeaf): boolean {
+  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
+}
+
+function strText(n: StrNode): string {
+  return JSON.stringify(decodeUtf8Surrogatepass(payload(n)));
+}

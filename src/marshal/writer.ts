@@ -1,0 +1,247 @@
+/**
+ * Object graph -> marshal bytes, in canonical encoding.
+ *
+ * The encoding of a graph depends only on its values and its sharing, never on how the
+ * input was written:
+ *   - FLAG_REF is set exactly on the objects reached through two or more slots of the
+ *     graph being written; ref indices are handed out in emission order (the order the
+ *     reader reserves them in); every object is written in full at its first position and
+ *     as TYPE_REF afterwards;
+ *   - each value gets the type code CPython's writer picks for it: TYPE_INT for ints that
+ *     fit int32 else TYPE_LONG; TYPE_BINARY_FLOAT/COMPLEX; str as z/Z (ASCII, < 256
+ *     chars), a/A (ASCII), else u/t, interned variant iff `interned`; tuples as `)` when
+ *     shorter than 256, else `(`;
+ *   - elements of sets and frozensets are written in the order the caller put them in
+ *     (`canonicalize` sorts them first); dict and frozendict keep their insertion order.
+ *
+ * `forceRootRef` sets FLAG_REF on the root even though nothing refers back to it; that is
+ * how CPython's py_compile/importlib pycs start (0xe3 = TYPE_CODE | FLAG_REF).
+ *
+ * A frozendict must never be shared: 3.15's reader reserves a ref slot for a flagged
+ * frozendict but never fills it (gh-155315), so a later reference to it cannot load.
+ * Writing such a graph throws ECANON.
+ */
+import { PycstoreError } from '../errors.js';
+import { ByteSink } from './sink.js';
+import {
+  FLAG_REF,
+  TYPE_ASCII,
+  TYPE_ASCII_INTERNED,
+  TYPE_BINARY_COMPLEX,
+  TYPE_BINARY_FLOAT,
+  TYPE_CODE,
+  TYPE_DICT,
+  TYPE_FROZENDICT,
+  TYPE_FROZENSET,
+  TYPE_INT,
+  TYPE_INTERNED,
+  TYPE_LIST,
+  TYPE_LONG,
+  TYPE_NULL,
+  TYPE_REF,
+  TYPE_SET,
+  TYPE_SHORT_ASCII,
+  TYPE_SHORT_ASCII_INTERNED,
+  TYPE_SLICE,
+  TYPE_SMALL_TUPLE,
+  TYPE_STRING,
+  TYPE_TUPLE,
+  TYPE_UNICODE,
+  K_BYTES,
+  K_CODE,
+  K_COMPLEX,
+  K_DICT,
+  K_FLOAT,
+  K_FROZENDICT,
+  K_FROZENSET,
+  K_INT,
+  K_LIST,
+  K_LONG,
+  K_SET,
+  K_SLICE,
+  K_STR,
+  K_TUPLE,
+  type CodeNode,
+  type DictNode,
+  type MNode,
+  type SeqNode,
+} from './types.js';
+
+export interface EncodeOptions {
+  forceRootRef?: boolean;
+  /** Initial output capacity in bytes. */
+  sizeHint?: number;
+}
+
+/**
+ * Reusable encoder for the nodes of one graph: ids must be < `capacity`. Each `encode`
+ * call is independent (counts are stamped with a fresh epoch).
+ */
+export class Encoder {
+  private readonly uses: Int32Array;
+  private readonly refIdx: Int32Array;
+  private readonly stamp: Int32Array;
+  private epoch = 0;
+  private nextRef = 0;
+  private sink = new ByteSink();
+  private root: MNode | undefined;
+  private forceRootRef = false;
+
+  constructor(capacity: number) {
+    this.uses = new Int32Array(capacity);
+    this.refIdx = new Int32Array(capacity);
+    this.stamp = new Int32Array(capacity);
+  }
+
+  encode(root: MNode, opts: EncodeOptions = {}): Uint8Array {
+    this.epoch++;
+    this.nextRef = 0;
+    this.root = root;
+    this.forceRootRef = opts.forceRootRef === true;
+    this.sink = new ByteSink(opts.sizeHint ?? 256);
+    this.count(root);
+    this.emit(root);
+    this.root = undefined;
+    return this.sink.take();
+  }
+
+  /** One more slot refers to `node`; on first sight, count its children. */
+  private count(node: MNode): void {
+    const id = node.id;
+    if (id < 0) return;
+    if (this.stamp[id] === this.epoch) {
+      this.uses[id]!++;
+      return;
+    }
+    this.stamp[id] = this.epoch;
+    this.uses[id] = 1;
+    this.refIdx[id] = -1;
+    const k = node.k;
+    if (k <= K_STR) return;
+    if (k === K_CODE) {
+      const objs = (node as CodeNode).objs;
+      for (let i = 0; i < objs.length; i++) this.count(objs[i]!);
+    } else if (k === K_DICT || k === K_FROZENDICT) {
+      const d = node as DictNode;
+      for (let i = 0; i < d.keys.length; i++) {
+        this.count(d.keys[i]!);
+        this.count(d.values[i]!);
+      }
+    } else {
+      const items = (node as SeqNode).items;
+      for (let i = 0; i < items.length; i++) this.count(items[i]!);
+    }
+  }
+
+  private emit(node: MNode): void {
+    const s = this.sink;
+    const id = node.id;
+    if (id < 0) {
+      s.byte(node.typeCode);
+      return;
+    }
+    const r = this.refIdx[id]!;
+    if (r >= 0) {
+      s.byte(TYPE_REF);
+      s.i32(r);
+      return;
+    }
+    let flag = 0;
+    if (this.uses[id]! >= 2 || (this.forceRootRef && node === this.root)) {
+      if (node.k === K_FROZENDICT) {
+        throw new PycstoreError('ECANON', 'a frozendict is shared; 3.15 cannot load a reference to it', {
+          data: { offset: node.offset },
+        });
+      }
+      flag = FLAG_REF;
+      this.refIdx[id] = this.nextRef++;
+    }
+    switch (node.k) {
+      case K_INT:
+        s.byte(TYPE_INT | flag);
+        s.i32(node.value);
+        return;
+      case K_LONG:
+        s.byte(TYPE_LONG | flag);
+        s.i32(node.negative ? -(node.len / 2) : node.len / 2);
+        s.range(node.src, node.start, node.len);
+        return;
+      case K_FLOAT:
+        s.byte(TYPE_BINARY_FLOAT | flag);
+        s.range(node.src, node.start, 8);
+        return;
+      case K_COMPLEX:
+        s.byte(TYPE_BINARY_COMPLEX | flag);
+        s.range(node.src, node.start, 16);
+        return;
+      case K_BYTES:
+        s.byte(TYPE_STRING | flag);
+        s.i32(node.len);
+        s.range(node.src, node.start, node.len);
+        return;
+      case K_STR: {
+        const n = node.len;
+        if (node.ascii && n < 256) {
+          s.byte((node.interned ? TYPE_SHORT_ASCII_INTERNED : TYPE_SHORT_ASCII) | flag);
+          s.byte(n);
+        } else {
+          const t = node.ascii
+            ? node.interned
+              ? TYPE_ASCII_INTERNED
+              : TYPE_ASCII
+            : node.interned
+              ? TYPE_INTERNED
+              : TYPE_UNICODE;
+          s.byte(t | flag);
+          s.i32(n);
+        }
+        s.range(node.src, node.start, n);
+        return;
+      }
+      case K_TUPLE: {
+        const n = node.items.length;
+        if (n < 256) {
+          s.byte(TYPE_SMALL_TUPLE | flag);
+          s.byte(n);
+        } else {
+          s.byte(TYPE_TUPLE | flag);
+          s.i32(n);
+        }
+        for (const x of node.items) this.emit(x);
+        return;
+      }
+      case K_LIST:
+      case K_SET:
+      case K_FROZENSET:
+        s.byte((node.k === K_LIST ? TYPE_LIST : node.k === K_SET ? TYPE_SET : TYPE_FROZENSET) | flag);
+        s.i32(node.items.length);
+        for (const x of node.items) this.emit(x);
+        return;
+      case K_SLICE:
+        s.byte(TYPE_SLICE | flag);
+        for (const x of node.items) this.emit(x);
+        return;
+      case K_DICT:
+      case K_FROZENDICT:
+        s.byte((node.k === K_DICT ? TYPE_DICT : TYPE_FROZENDICT) | flag);
+        for (let i = 0; i < node.keys.length; i++) {
+          this.emit(node.keys[i]!);
+          this.emit(node.values[i]!);
+        }
+        s.byte(TYPE_NULL);
+        return;
+      case K_CODE: {
+        s.byte(TYPE_CODE | flag);
+        let ii = 0;
+        let oi = 0;
+        for (const field of node.layout.fields) {
+          if (field.type === 'int') s.i32(node.ints[ii++]!);
+          else this.emit(node.objs[oi++]!);
+        }
+        return;
+      }
+      default:
+        throw new PycstoreError('EINTERNAL', `cannot encode a ${node.kind} node`);
+    }
+  }
+}
