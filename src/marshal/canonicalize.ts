@@ -69,23 +69,26 @@ export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, size
   const root = graph.root;
   if (root.k !== K_CODE) throw notCode(root);
   const relNode = makeStrNode(relFilename, graph.nodeCount);
-  const sets = prepare(graph, relNode);
+  const { sets, finalUses } = prepare(graph, relNode);
   const encoder = new Encoder(graph.nodeCount + 1);
   for (const set of sets) sortSet(set, encoder);
-  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64 });
+  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64, uses: finalUses });
 }
 
 /**
  * One walk over the graph: replace co_filename, merge equal leaves, check the filename
- * rules, and list the sets (children before parents, so inner sets get sorted first).
+ * rules, count the slots referring to each node of the final graph, and list the sets
+ * (children before parents, so inner sets get sorted first).
  */
-function prepare(graph: MarshalGraph, relNode: StrNode): SeqNode[] {
+function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; finalUses: Int32Array } {
   const n = graph.nodeCount;
   const visited = new Uint8Array(n);
   const uses = new Int32Array(n);
+  const finalUses = new Int32Array(n + 1);
+  const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n).fill(undefined);
   const filenameUses = new Int32Array(n);
   const filenameNodes: StrNode[] = [];
-  const table = new LeafTable();
+  const table = new LeafTable(n >> 1);
   const sets: SeqNode[] = [];
   let newFilename: MNode | undefined;
 
@@ -93,7 +96,14 @@ function prepare(graph: MarshalGraph, relNode: StrNode): SeqNode[] {
     const id = child.id;
     if (id < 0) return child;
     uses[id]!++;
-    if (isLeaf(child)) return table.intern(child);
+    if (isLeaf(child)) {
+      // Leaves reached through several slots (refs) are looked up once.
+      let rep = reps[id];
+      if (rep === undefined) reps[id] = rep = table.intern(child);
+      finalUses[rep.id]!++;
+      return rep;
+    }
+    finalUses[id]!++;
     if (visited[id] === 0) {
       visited[id] = 1;
       walk(child);
@@ -126,6 +136,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): SeqNode[] {
           filenameNodes.push(fn);
         }
         newFilename ??= table.intern(relNode);
+        finalUses[newFilename.id]!++;
         objs[i] = newFilename;
       }
     } else if (k === K_DICT || k === K_FROZENDICT) {
@@ -150,7 +161,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): SeqNode[] {
       });
     }
   }
-  return sets;
+  return { sets, finalUses };
 }
 
 /** Order set elements by their standalone canonical encoding (bytes order). */

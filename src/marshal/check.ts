@@ -49,7 +49,7 @@ export function checkCanonical(
 ): void {
   const a = parseMarshal(original, version);
   const b = parseMarshal(canonical, version);
-  if (a.root.kind !== 'code') {
+  if (a.root.k !== K_CODE) {
     throw new PycstoreError('ECANON', `the original root is a ${a.root.kind}, not a code object`, { data: { path: '' } });
   }
   const origFilename = payload(a.root.objs[a.root.layout.filenameIndex] as StrNode);
@@ -58,7 +58,7 @@ export function checkCanonical(
     checker.same(a.root, b.root);
   } catch (err) {
     if (err instanceof Mismatch) {
-      const path = err.path.join('').replace(/^\./, '');
+      const path = checker.describePath();
       throw new PycstoreError('ECANON', `canonical form differs from the original at ${path || '<root>'}: ${err.reason}`, {
         data: { path, reason: err.reason },
       });
@@ -68,14 +68,8 @@ export function checkCanonical(
 }
 
 class Mismatch extends Error {
-  readonly path: string[] = [];
   constructor(readonly reason: string) {
     super(reason);
-  }
-
-  withSeg(seg: string): Mismatch {
-    this.path.unshift(`.${seg}`);
-    return this;
   }
 }
 
@@ -84,6 +78,10 @@ class Checker {
   private readonly matched: Int32Array;
   /** Further pairs (an original node met next to a different canonical node). */
   private readonly seen = new Set<number>();
+  /** The path being compared: container and child index, per level. */
+  private readonly pathNodes: MNode[] = [];
+  private readonly pathIdx: number[] = [];
+  private depth = 0;
 
   constructor(
     private readonly origFilename: Uint8Array,
@@ -94,13 +92,26 @@ class Checker {
     this.matched = new Int32Array(origCount);
   }
 
-  private child(o: MNode, c: MNode, seg: string | number): void {
-    try {
-      this.same(o, c);
-    } catch (err) {
-      if (err instanceof Mismatch) err.path.unshift(typeof seg === 'number' ? `[${seg}]` : seg);
-      throw err;
+  /** e.g. "co_consts[3].co_names[0]" */
+  describePath(): string {
+    let s = '';
+    for (let d = 0; d < this.depth; d++) {
+      const n = this.pathNodes[d]!;
+      const i = this.pathIdx[d]!;
+      if (n.k === K_CODE) s += `.${n.layout.objNames[i]}`;
+      else if (n.k === K_DICT || n.k === K_FROZENDICT) s += i % 2 === 0 ? `.key(${i >> 1})` : `.value(${i >> 1})`;
+      else if (n.k === K_SET || n.k === K_FROZENSET) s += `{${i}}`;
+      else s += `[${i}]`;
     }
+    return s.replace(/^\./, '');
+  }
+
+  private child(parent: MNode, idx: number, o: MNode, c: MNode): void {
+    const d = this.depth++;
+    this.pathNodes[d] = parent;
+    this.pathIdx[d] = idx;
+    this.same(o, c);
+    this.depth = d;
   }
 
   same(o: MNode, c: MNode): void {
@@ -137,26 +148,28 @@ class Checker {
       const cd = c as DictNode;
       if (od.keys.length !== cd.keys.length) throw new Mismatch(`${o.kind} of ${od.keys.length} became ${cd.keys.length}`);
       for (let i = 0; i < od.keys.length; i++) {
-        this.child(od.keys[i]!, cd.keys[i]!, `.key(${i})`);
-        this.child(od.values[i]!, cd.values[i]!, `.value(${i})`);
+        this.child(o, 2 * i, od.keys[i]!, cd.keys[i]!);
+        this.child(o, 2 * i + 1, od.values[i]!, cd.values[i]!);
       }
     } else if (k === K_SET || k === K_FROZENSET) {
-      this.sameSet((o as SeqNode).items, (c as SeqNode).items, o.kind);
+      this.sameSet(o as SeqNode, (c as SeqNode).items);
     } else {
       const oi = (o as SeqNode | SliceNode).items;
       const ci = (c as SeqNode | SliceNode).items;
       if (oi.length !== ci.length) throw new Mismatch(`${o.kind} of ${oi.length} became ${ci.length}`);
-      for (let i = 0; i < ci.length; i++) this.child(oi[i]!, ci[i]!, i);
+      for (let i = 0; i < ci.length; i++) this.child(o, i, oi[i]!, ci[i]!);
     }
   }
 
-  private sameSet(oi: MNode[], ci: MNode[], kind: string): void {
-    if (oi.length !== ci.length) throw new Mismatch(`${kind} of ${oi.length} became ${ci.length}`);
-    const ok = oi.map((n) => ({ n, k: valueKey(n) })).sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
-    const ck = ci.map((n) => ({ n, k: valueKey(n) })).sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+  private sameSet(o: SeqNode, ci: MNode[]): void {
+    const oi = o.items;
+    if (oi.length !== ci.length) throw new Mismatch(`${o.kind} of ${oi.length} became ${ci.length}`);
+    const byKey = (x: { k: string }, y: { k: string }): number => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0);
+    const ok = oi.map((n) => ({ n, k: valueKey(n) })).sort(byKey);
+    const ck = ci.map((n) => ({ n, k: valueKey(n) })).sort(byKey);
     for (let i = 0; i < ok.length; i++) {
-      if (ok[i]!.k !== ck[i]!.k) throw new Mismatch(`${kind} elements differ`);
-      this.child(ok[i]!.n, ck[i]!.n, `{${i}}`);
+      if (ok[i]!.k !== ck[i]!.k) throw new Mismatch(`${o.kind} elements differ`);
+      this.child(o, i, ok[i]!.n, ck[i]!.n);
     }
   }
 
@@ -168,21 +181,32 @@ class Checker {
     }
     const fi = layout.filenameIndex;
     for (let i = 0; i < o.objs.length; i++) {
-      const name = layout.objNames[i]!;
-      if (i === fi) {
-        const of = o.objs[i] as StrNode;
-        const cf = c.objs[i]!;
-        if (!bytesEqual(payload(of), this.origFilename)) {
-          throw new Mismatch(`original co_filename ${strText(of)} differs from the root's`).withSeg(name);
-        }
-        if (cf.kind !== 'str' || !bytesEqual(payload(cf), this.relFilename)) {
-          throw new Mismatch('canonical co_filename is not the relative filename').withSeg(name);
-        }
+      if (i !== fi) {
+        this.child(o, i, o.objs[i]!, c.objs[i]!);
         continue;
       }
-      this.child(o.objs[i]!, c.objs[i]!, `.${name}`);
+      const of = o.objs[i] as StrNode;
+      const cf = c.objs[i]!;
+      const d = this.depth++;
+      this.pathNodes[d] = o;
+      this.pathIdx[d] = i;
+      if (!bytesEqual(payload(of), this.origFilename)) {
+        throw new Mismatch(`original co_filename ${strText(of)} differs from the root's`);
+      }
+      if (cf.k !== K_STR || !bytesEqual(payload(cf), this.relFilename)) {
+        throw new Mismatch('canonical co_filename is not the relative filename');
+      }
+      this.depth = d;
     }
   }
+}
+
+function samePayload(a: PayloadLeaf, b: PayloadLeaf): boolean {
+  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
+}
+
+function strText(n: StrNode): string {
+  return JSON.stringify(decodeUtf8Surrogatepass(payload(n)));
 }
 
 /**
@@ -210,13 +234,9 @@ export function valueKey(node: MNode): string {
         return;
       case 'float':
       case 'complex':
-        add(`${n.kind[0]}${hex(n)};`);
-        return;
       case 'bytes':
-        add(`b${n.len}:${hex(n)};`);
-        return;
       case 'str':
-        add(`s${n.len}:${hex(n)};`);
+        add(`${n.kind[0]}${n.len}:${hex(n)};`);
         return;
       case 'tuple':
       case 'list':
@@ -224,8 +244,7 @@ export function valueKey(node: MNode): string {
       case 'frozenset':
       case 'slice': {
         add(`${n.kind}(`);
-        const keys = n.kind === 'set' || n.kind === 'frozenset' ? n.items.map(valueKey).sort() : undefined;
-        if (keys) for (const k of keys) add(k);
+        if (n.kind === 'set' || n.kind === 'frozenset') for (const key of n.items.map(valueKey).sort()) add(key);
         else for (const x of n.items) walk(x);
         add(')');
         return;
@@ -250,12 +269,4 @@ export function valueKey(node: MNode): string {
   };
   walk(node);
   return parts.join('');
-}
-
-function samePayload(a: PayloadLeaf, b: PayloadLeaf): boolean {
-  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
-}
-
-function strText(n: StrNode): string {
-  return JSON.stringify(decodeUtf8Surrogatepass(payload(n)));
 }

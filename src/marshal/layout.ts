@@ -24,7 +24,8 @@ function build(name: CodeLayout, fields: CodeField[]): CodeLayoutInfo {
   const intNames = fields.filter((x) => x.type === 'int').map((x) => x.name);
   const objNames = fields.filter((x) => x.type !== 'int').map((x) => x.name);
   const filenameIndex = objNames.indexOf('co_filename');
-  return Object.freeze({ name, fields: Object.freeze(fields), intNames, objNames, filenameIndex });
+  const isInt = Uint8Array.from(fields.map((x) => (x.type === 'int' ? 1 : 0)));
+  return Object.freeze({ name, fields: Object.freeze(fields), intNames, objNames, filenameIndex, isInt });
 }
 
 const HEAD_38 = [

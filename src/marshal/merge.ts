@@ -6,15 +6,16 @@
  * read from), float/complex by IEEE bits (so -0.0 != 0.0, and NaNs merge only with the
  * same payload), bytes and str by content. Kinds never mix: 1, 1.0 and True stay apart.
  * A merged str is interned if any of its occurrences was.
+ *
+ * An open-addressing table (linear probing) sized from the node count: no Map, no
+ * per-entry allocation.
  */
 import { rangeEqual } from './strings.js';
-import type { IntNode, LeafNode, PayloadLeaf } from './types.js';
+import { K_INT, K_LONG, K_STR, type IntNode, type LeafNode, type PayloadLeaf, type StrNode } from './types.js';
 
-const TAG = { long: 1, float: 2, complex: 3, bytes: 4, str: 5 } as const;
-
-/** Hash of a payload: every byte of short ones, 64 spread-out bytes of long ones. */
-function hashPayload(tag: number, b: Uint8Array, start: number, len: number): number {
-  let h = (0x811c9dc5 ^ Math.imul(tag, 0x9e3779b1) ^ len) | 0;
+/** Hash of a payload: every byte of short ones, 64 spread-out bytes (and the last) of long ones. */
+function hashPayload(seed: number, b: Uint8Array, start: number, len: number): number {
+  let h = (0x811c9dc5 ^ Math.imul(seed, 0x9e3779b1) ^ len) | 0;
   if (len <= 64) {
     for (let i = start, end = start + len; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   } else {
@@ -26,42 +27,69 @@ function hashPayload(tag: number, b: Uint8Array, start: number, len: number): nu
 }
 
 export class LeafTable {
-  private readonly ints = new Map<number, IntNode>();
-  private readonly buckets = new Map<number, PayloadLeaf | PayloadLeaf[]>();
+  private mask: number;
+  private hashes: Int32Array;
+  private slots: (LeafNode | undefined)[];
+  private size = 0;
+
+  /** `expected`: about how many distinct leaves to expect (the table grows anyway). */
+  constructor(expected: number) {
+    let cap = 64;
+    while (cap < expected * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.slots = new Array<LeafNode | undefined>(cap).fill(undefined);
+  }
 
   /** The representative for this leaf's value (the first one seen). */
   intern(node: LeafNode): LeafNode {
-    if (node.kind === 'int') {
-      const have = this.ints.get(node.value);
-      if (have) return have;
-      this.ints.set(node.value, node);
-      return node;
+    const k = node.k;
+    let h: number;
+    if (k === K_INT) h = Math.imul((node as IntNode).value ^ 0x5bd1e995, 0x9e3779b1);
+    else {
+      const p = node as PayloadLeaf;
+      h = hashPayload(k === K_LONG && (p as { negative: boolean }).negative ? 100 : k, p.src, p.start, p.len);
     }
-    const tag = node.kind === 'long' && node.negative ? 6 : TAG[node.kind];
-    const h = hashPayload(tag, node.src, node.start, node.len);
-    const entry = this.buckets.get(h);
-    if (entry === undefined) {
-      this.buckets.set(h, node);
-      return node;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const other = this.slots[i];
+      if (other === undefined) break;
+      if (this.hashes[i] === h && sameValue(other, node)) {
+        if (k === K_STR && (node as StrNode).interned) (other as StrNode).interned = true;
+        return other;
+      }
+      i = (i + 1) & mask;
     }
-    if (!Array.isArray(entry)) {
-      if (same(entry, node)) return merged(entry, node);
-      this.buckets.set(h, [entry, node]);
-      return node;
-    }
-    for (const other of entry) if (same(other, node)) return merged(other, node);
-    entry.push(node);
+    this.slots[i] = node;
+    this.hashes[i] = h;
+    if (++this.size * 2 > mask) this.grow();
     return node;
+  }
+
+  private grow(): void {
+    const oldSlots = this.slots;
+    const oldHashes = this.hashes;
+    const cap = (this.mask + 1) * 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.slots = new Array<LeafNode | undefined>(cap).fill(undefined);
+    for (let j = 0; j < oldSlots.length; j++) {
+      const n = oldSlots[j];
+      if (n === undefined) continue;
+      let i = oldHashes[j]! & this.mask;
+      while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
+      this.slots[i] = n;
+      this.hashes[i] = oldHashes[j]!;
+    }
   }
 }
 
-function same(a: PayloadLeaf, b: PayloadLeaf): boolean {
-  if (a.kind !== b.kind || a.len !== b.len) return false;
-  if (a.kind === 'long' && a.negative !== (b as typeof a).negative) return false;
-  return rangeEqual(a.src, a.start, b.src, b.start, a.len);
-}
-
-function merged(rep: PayloadLeaf, node: PayloadLeaf): PayloadLeaf {
-  if (node.kind === 'str' && node.interned && rep.kind === 'str') rep.interned = true;
-  return rep;
+function sameValue(a: LeafNode, b: LeafNode): boolean {
+  if (a.k !== b.k) return false;
+  if (a.k === K_INT) return a.value === (b as IntNode).value;
+  const pb = b as PayloadLeaf;
+  if (a.len !== pb.len) return false;
+  if (a.k === K_LONG && a.negative !== (pb as typeof a).negative) return false;
+  return rangeEqual(a.src, a.start, pb.src, pb.start, a.len);
 }

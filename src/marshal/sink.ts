@@ -49,8 +49,9 @@ export class ByteSink {
     this.len += len;
   }
 
-  /** A copy of what was written (the sink can be reused). */
+  /** What was written; the sink must not be written to afterwards. */
   take(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    // A view when little would be wasted, else a right-sized copy.
+    return this.len * 4 >= this.buf.length * 3 ? this.buf.subarray(0, this.len) : this.buf.slice(0, this.len);
   }
 }

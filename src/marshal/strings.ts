@@ -140,6 +140,7 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /** Equal byte ranges `a[as .. as+n)` and `b[bs .. bs+n)`. */
 export function rangeEqual(a: Uint8Array, as: number, b: Uint8Array, bs: number, n: number): boolean {
   if (a === b && as === bs) return true;
+  if (n > 96) return Buffer.compare(a.subarray(as, as + n), b.subarray(bs, bs + n)) === 0; // native memcmp
   for (let i = 0; i < n; i++) if (a[as + i] !== b[bs + i]) return false;
   return true;
 }

@@ -201,6 +201,8 @@ export interface CodeLayoutInfo {
   readonly objNames: readonly string[];
   /** Index of co_filename in `objs`. */
   readonly filenameIndex: number;
+  /** Per field in stream order: 1 for an int32 field, 0 for an object field. */
+  readonly isInt: Uint8Array;
 }
 
 /** The result of parsing one marshal stream. */

@@ -62,7 +62,9 @@ import {
   K_STR,
   K_TUPLE,
   type CodeNode,
+  type ContainerNode,
   type DictNode,
+  type LeafNode,
   type MNode,
   type SeqNode,
 } from './types.js';
@@ -71,16 +73,23 @@ export interface EncodeOptions {
   forceRootRef?: boolean;
   /** Initial output capacity in bytes. */
   sizeHint?: number;
+  /**
+   * Use counts already known (indexed by node id: how many slots of the graph refer to
+   * each node); otherwise the encoder counts them itself.
+   */
+  uses?: Int32Array;
 }
 
 /**
  * Reusable encoder for the nodes of one graph: ids must be < `capacity`. Each `encode`
- * call is independent (counts are stamped with a fresh epoch).
+ * call is independent (its marks are stamped with a fresh epoch).
  */
 export class Encoder {
-  private readonly uses: Int32Array;
+  private readonly ownUses: Int32Array;
+  private uses: Int32Array;
+  private readonly countStamp: Int32Array;
+  private readonly refStamp: Int32Array;
   private readonly refIdx: Int32Array;
-  private readonly stamp: Int32Array;
   private epoch = 0;
   private nextRef = 0;
   private sink = new ByteSink();
@@ -88,9 +97,11 @@ export class Encoder {
   private forceRootRef = false;
 
   constructor(capacity: number) {
-    this.uses = new Int32Array(capacity);
+    this.ownUses = new Int32Array(capacity);
+    this.uses = this.ownUses;
+    this.countStamp = new Int32Array(capacity);
+    this.refStamp = new Int32Array(capacity);
     this.refIdx = new Int32Array(capacity);
-    this.stamp = new Int32Array(capacity);
   }
 
   encode(root: MNode, opts: EncodeOptions = {}): Uint8Array {
@@ -99,7 +110,11 @@ export class Encoder {
     this.root = root;
     this.forceRootRef = opts.forceRootRef === true;
     this.sink = new ByteSink(opts.sizeHint ?? 256);
-    this.count(root);
+    if (opts.uses) this.uses = opts.uses;
+    else {
+      this.uses = this.ownUses;
+      this.count(root);
+    }
     this.emit(root);
     this.root = undefined;
     return this.sink.take();
@@ -109,13 +124,12 @@ export class Encoder {
   private count(node: MNode): void {
     const id = node.id;
     if (id < 0) return;
-    if (this.stamp[id] === this.epoch) {
-      this.uses[id]!++;
+    if (this.countStamp[id] === this.epoch) {
+      this.ownUses[id]!++;
       return;
     }
-    this.stamp[id] = this.epoch;
-    this.uses[id] = 1;
-    this.refIdx[id] = -1;
+    this.countStamp[id] = this.epoch;
+    this.ownUses[id] = 1;
     const k = node.k;
     if (k <= K_STR) return;
     if (k === K_CODE) {
@@ -140,22 +154,28 @@ export class Encoder {
       s.byte(node.typeCode);
       return;
     }
-    const r = this.refIdx[id]!;
-    if (r >= 0) {
+    if (this.refStamp[id] === this.epoch) {
       s.byte(TYPE_REF);
-      s.i32(r);
+      s.i32(this.refIdx[id]!);
       return;
     }
     let flag = 0;
     if (this.uses[id]! >= 2 || (this.forceRootRef && node === this.root)) {
       if (node.k === K_FROZENDICT) {
-        throw new PycstoreError('ECANON', 'a frozendict is shared; 3.15 cannot load a reference to it', {
+        throw new PycstoreError('ECANON', 'a frozendict is shared; 3.15.0/3.15.1 cannot load a reference to it', {
           data: { offset: node.offset },
         });
       }
       flag = FLAG_REF;
+      this.refStamp[id] = this.epoch;
       this.refIdx[id] = this.nextRef++;
     }
+    if (node.k <= K_STR) this.emitLeaf(node as LeafNode, flag);
+    else this.emitContainer(node as ContainerNode, flag);
+  }
+
+  private emitLeaf(node: LeafNode, flag: number): void {
+    const s = this.sink;
     switch (node.k) {
       case K_INT:
         s.byte(TYPE_INT | flag);
@@ -198,6 +218,14 @@ export class Encoder {
         s.range(node.src, node.start, n);
         return;
       }
+      default:
+        throw new PycstoreError('EINTERNAL', `cannot encode a ${(node as MNode).kind} node`);
+    }
+  }
+
+  private emitContainer(node: ContainerNode, flag: number): void {
+    const s = this.sink;
+    switch (node.k) {
       case K_TUPLE: {
         const n = node.items.length;
         if (n < 256) {
@@ -207,7 +235,7 @@ export class Encoder {
           s.byte(TYPE_TUPLE | flag);
           s.i32(n);
         }
-        for (const x of node.items) this.emit(x);
+        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
         return;
       }
       case K_LIST:
@@ -215,11 +243,11 @@ export class Encoder {
       case K_FROZENSET:
         s.byte((node.k === K_LIST ? TYPE_LIST : node.k === K_SET ? TYPE_SET : TYPE_FROZENSET) | flag);
         s.i32(node.items.length);
-        for (const x of node.items) this.emit(x);
+        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
         return;
       case K_SLICE:
         s.byte(TYPE_SLICE | flag);
-        for (const x of node.items) this.emit(x);
+        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
         return;
       case K_DICT:
       case K_FROZENDICT:
@@ -234,14 +262,17 @@ export class Encoder {
         s.byte(TYPE_CODE | flag);
         let ii = 0;
         let oi = 0;
-        for (const field of node.layout.fields) {
-          if (field.type === 'int') s.i32(node.ints[ii++]!);
-          else this.emit(node.objs[oi++]!);
+        const isInt = node.layout.isInt;
+        const ints = node.ints;
+        const objs = node.objs;
+        for (let f = 0; f < isInt.length; f++) {
+          if (isInt[f] === 1) s.i32(ints[ii++]!);
+          else this.emit(objs[oi++]!);
         }
         return;
       }
       default:
-        throw new PycstoreError('EINTERNAL', `cannot encode a ${node.kind} node`);
+        throw new PycstoreError('EINTERNAL', `cannot encode a ${(node as MNode).kind} node`);
     }
   }
 }
