@@ -1,6 +1,7 @@
 /** `pycstore dedup [PATH...]`: share the pycs of the given trees through the store. */
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { usageError } from '../errors.js';
+import type { InvalidationPolicy } from '../dedup/policy.js';
 import { runDedup, type DedupReport } from '../dedup/run.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
 
@@ -24,6 +25,19 @@ export const spec: CommandSpec = {
       default: 'auto',
     },
     jobs: { type: 'string', short: 'j', arg: 'N', help: 'Files read at once.', default: '8' },
+    invalidation: {
+      type: 'string',
+      arg: 'MODE',
+      help:
+        'Header of stored pycs. auto: timestamp where all copies agree on the source mtime and size (uv), ' +
+        'checked-hash where they differ (pip, poetry); timestamp; checked-hash (+~5% import time, shares across all venvs); ' +
+        'unchecked-hash (no import cost, but an edited source is NOT noticed: opt-in only).',
+      default: 'auto',
+    },
+    'byte-identical': {
+      type: 'boolean',
+      help: 'Store pycs as they are, not in canonical form: only byte-identical pycs (copied venvs) are shared.',
+    },
     'pycache-prefix': {
       type: 'string',
       arg: 'DIR',
@@ -53,7 +67,13 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
   const jobsText = (values['jobs'] as string | undefined) ?? '8';
   const jobs = Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
+  const invalidation = (values['invalidation'] as string | undefined) ?? 'auto';
+  if (!['auto', 'checked-hash', 'timestamp', 'unchecked-hash'].includes(invalidation)) {
+    throw usageError(`--invalidation must be auto, checked-hash, timestamp or unchecked-hash (got "${invalidation}")`);
+  }
   const report = await runDedup({
+    invalidation: invalidation as InvalidationPolicy,
+    byteIdentical: Boolean(values['byte-identical']),
     storeDir: ctx.storeDir,
     paths: positionals,
     dryRun: Boolean(values['dry-run']),

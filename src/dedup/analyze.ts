@@ -71,7 +71,7 @@ export async function readCandidate(
   const fresh = checkFresh(header, { mtimeSec: mtimeSeconds(cand.sourceStat), size: Number(cand.sourceStat.size) }, source);
   if (fresh !== 'fresh') return skip('stale', fp);
   return {
-    input: { bytes, header, cand, source },
+    input: { bytes, header, cand, source, relName: cand.relName },
     fp,
     nlink: Number(st1.nlink),
     uid: Number(st1.uid),
@@ -80,28 +80,50 @@ export async function readCandidate(
   };
 }
 
-export async function analyzeCandidate(cand: Candidate, transform: Transform): Promise<Analysis> {
+/** Called when the transform refuses a pyc: may recompile it; returns the (possibly read) source, or why not. */
+export type Recover = (
+  input: TransformInput,
+) => Promise<{ ok: true; source: Uint8Array } | { ok: false; reason: SkipReason; detail: string }>;
+
+export async function analyzeCandidate(cand: Candidate, transform: Transform, recover?: Recover): Promise<Analysis> {
   const r = await readCandidate(cand, transform);
   if ('ok' in r) return r;
+  let input = r.input;
+  let bytesRead = r.bytesRead;
+  let recompiled = false;
   try {
-    const variants = transform.variants(r.input);
+    let variants;
+    try {
+      variants = transform.variants(input);
+    } catch (err) {
+      if (!recover || !(err instanceof PycstoreError) || (err.code !== 'ECANON' && err.code !== 'EMARSHAL')) throw err;
+      const rec = await recover(input);
+      if (!rec.ok) {
+        return { ok: false, reason: rec.reason, detail: rec.detail, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead };
+      }
+      if (!input.source) bytesRead += rec.source.length;
+      input = { ...input, source: rec.source };
+      recompiled = true;
+      variants = transform.variants(input);
+    }
     return {
       ok: true,
-      bytesRead: r.bytesRead,
+      bytesRead,
       facts: {
+        recompiled,
         cand,
         fp: r.fp,
         nlink: r.nlink,
         uid: r.uid,
         allocated: r.allocated,
         sourceFp: sourceFingerprint(cand.sourceStat),
-        header: r.input.header,
+        header: input.header,
         variants,
       },
     };
   } catch (err) {
     if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) {
-      return { ok: false, reason: 'uncanonical', detail: err.message, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead: r.bytesRead };
+      return { ok: false, reason: 'uncanonical', detail: err.message, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead };
     }
     throw err;
   }

@@ -313,11 +313,12 @@ async function rebuild(l: PlannedLink, transform: Transform, inodes: InodeLedger
     const header = parseHeader(bytes);
     if (typeof header === 'string') return { reason: 'changed', bytesRead };
     let source: Uint8Array | undefined;
-    if (header.invalidation !== 'timestamp' || transform.needsSource(header)) {
+    if (header.invalidation !== 'timestamp' || transform.needsSource(header) || facts.recompiled) {
       source = await readFile(cand.source);
       bytesRead += source.length;
+      if (sourceFingerprint(statSync(cand.source, { bigint: true })) !== facts.sourceFp) return { reason: 'changed', bytesRead };
     }
-    const out = transform.materialize({ bytes, header, cand, source }, variant.choice);
+    const out = transform.materialize({ bytes, header, cand, source, relName: cand.relName }, variant.choice);
     return { bytes: out, fp: fp1, bytesRead };
   } catch (err) {
     if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) return { reason: 'uncanonical', bytesRead };

@@ -11,7 +11,12 @@ import { initHash } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { addStoreRoot, currentStoreRoots, openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatBytes, formatCount } from '../util/format.js';
-import { analyzeCandidate } from './analyze.js';
+import { recompile } from '../canonical/fallback.js';
+import { canonicalTransform } from '../canonical/transform.js';
+import { InterpreterFinder } from '../python/interpreters.js';
+import { CompilerPool } from '../python/pool.js';
+import { analyzeCandidate, type Recover } from './analyze.js';
+import { chooseVariants, type InvalidationPolicy } from './policy.js';
 import { applyPlan, type Failure, type LinkMode } from './apply.js';
 import { classify } from './classify.js';
 import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
@@ -27,6 +32,10 @@ export interface DedupOptions {
   readonly jobs?: number;
   readonly pycachePrefix?: string | undefined;
   readonly storeRoots?: readonly string[];
+  /** Header policy for canonical objects (default auto). */
+  readonly invalidation?: InvalidationPolicy;
+  /** Store pycs byte for byte instead of in canonical form (only byte-identical pycs are shared). */
+  readonly byteIdentical?: boolean;
   readonly out: Output;
   /** Test seam and the canonical-bytecode hook: how pycs become objects. */
   readonly transform?: Transform;
@@ -50,6 +59,10 @@ export interface DedupReport {
   otherFilesystems: { mount: string; files: number; bytes: number }[];
   linkKinds: Record<string, string>;
   roots: string[];
+  /** Header policy used ('as-is' when storing byte for byte). */
+  invalidation?: string;
+  /** Sources recompiled by a real interpreter this run. */
+  recompiled?: number;
   dryRun: boolean;
   durationMs: number;
   plan?: {
@@ -85,8 +98,17 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
   const started = Date.now();
   const now = opts.now ?? Date.now;
   const dryRun = opts.dryRun ?? false;
-  const transform = opts.transform ?? rawTransform;
   const out = opts.out;
+  const policy = opts.invalidation ?? 'auto';
+  const fallbackBodies = new Map<string, { body: Uint8Array; compiled: Uint8Array }>();
+  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform({ policy, fallbackBodies }));
+  const pool = new CompilerPool(2);
+  const finder = new InterpreterFinder(pool);
+  const recover: Recover | undefined =
+    transform.name === 'canonical' ? (input) => recompile(input, pool, finder, fallbackBodies) : undefined;
+  if (policy === 'unchecked-hash') {
+    out.warn('--invalidation unchecked-hash: these pycs are never checked against their source; an edited source keeps running the old code until its pyc is deleted');
+  }
   if (opts.pycachePrefix !== undefined && !path.isAbsolute(opts.pycachePrefix)) {
     throw usageError('--pycache-prefix needs an absolute path (as PYTHONPYCACHEPREFIX)');
   }
@@ -165,7 +187,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     await Promise.all(
       toRead.map((cand) =>
         limit(async () => {
-          const a = await analyzeCandidate(cand, transform);
+          const a = await analyzeCandidate(cand, transform, recover);
           report.bytesRead += a.bytesRead;
           analyzed++;
           out.progress(`reading: ${formatCount(analyzed)}/${formatCount(toRead.length)} pycs, ${formatBytes(report.bytesRead)}`);
@@ -182,7 +204,11 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
 
     // 4. Plan.
-    const chosen = opts.choose ? opts.choose(facts, ledger) : facts.map((f) => f.variants[0]!);
+    const chosen = opts.choose
+      ? opts.choose(facts, ledger)
+      : transform.name === 'canonical'
+        ? chooseVariants(facts, policy, (key) => ledger?.hasObject(key) ?? false)
+        : facts.map((f) => f.variants[0]!);
     const plan = makePlan({
       facts,
       chosen,
@@ -227,6 +253,8 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
         for (const id of rootIds) l.markScanned(id, when);
       });
     }
+    report.recompiled = pool.compiled;
+    report.invalidation = transform.name === 'canonical' ? policy : 'as-is';
     report.durationMs = Date.now() - started;
     if (store && !dryRun) {
       const runId = store.ledger.startRun('dedup', started);
@@ -236,6 +264,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
   } finally {
     out.done();
     store?.close();
+    await pool.close();
   }
 }
 

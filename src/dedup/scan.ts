@@ -5,8 +5,9 @@
  * Everything else in `__pycache__` is left alone and only counted. Leftover
  * swap temp files of a crashed pycstore run are collected for removal.
  */
-import { type Dirent, type BigIntStats, readdirSync, statSync } from 'node:fs';
+import { type Dirent, type BigIntStats, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { canonicalName } from '../canonical/relpath.js';
 import { errnoCode } from '../errors.js';
 import { parseCacheName, prefixMirror, sourceForPrefix, sourceForPycache, type CacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
@@ -24,6 +25,8 @@ export interface Candidate {
   readonly rootIndex: number;
   /** stat (following symlinks, as importlib does) of the source at scan time. */
   readonly sourceStat: BigIntStats;
+  /** The canonical co_filename: the source path relative to its import root. */
+  readonly relName: string;
 }
 
 export type IgnoreReason = 'no-source' | 'unknown-tag' | 'not-pep3147' | 'not-regular-file';
@@ -39,6 +42,15 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
   const out: ScanResult = { candidates: [], ignored: {}, errors: [], leftovers: [] };
   const seen = new Set<string>();
   let dirs = 0;
+  const packages = new Map<string, boolean>();
+  const isPackageDir = (dir: string): boolean => {
+    let known = packages.get(dir);
+    if (known === undefined) {
+      known = existsSync(path.join(dir, '__init__.py'));
+      packages.set(dir, known);
+    }
+    return known;
+  };
   const ignore = (reason: IgnoreReason): void => {
     out.ignored[reason] = (out.ignored[reason] ?? 0) + 1;
   };
@@ -88,7 +100,7 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
       return;
     }
     seen.add(pycPath);
-    out.candidates.push({ path: pycPath, source, name: name as Candidate['name'], rootIndex, sourceStat });
+    out.candidates.push({ path: pycPath, source, name: name as Candidate['name'], rootIndex, sourceStat, relName: canonicalName(source, isPackageDir) });
   };
 
   const walk = (dir: string, rootIndex: number): void => {

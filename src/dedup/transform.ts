@@ -15,6 +15,8 @@ export interface TransformInput {
   readonly cand: Candidate;
   /** Source bytes, when `needsSource` asked for them (always given for hash pycs). */
   readonly source?: Uint8Array | undefined;
+  /** The canonical co_filename: the source path relative to its import root. */
+  readonly relName?: string | undefined;
 }
 
 export interface Transform {

@@ -30,6 +30,8 @@ export interface FileFacts {
   readonly sourceFp: string;
   readonly header: PycHeader;
   readonly variants: readonly Variant[];
+  /** Its body came from recompiling the source (the pyc itself couldn't be canonicalized). */
+  readonly recompiled?: boolean;
 }
 
 export type SkipReason =
@@ -44,7 +46,9 @@ export type SkipReason =
   | 'not-owner' // owned by another user than the store's owner
   | 'other-filesystem' // no store root on its filesystem
   | 'empty'
-  | 'uncanonical' // canonical form refused and no interpreter to recompile
+  | 'uncanonical' // canonical form refused, and recompiling didn't help
+  | 'no-interpreter' // needed a recompile, but no interpreter with that magic is here
+  | 'compile-error' // the interpreter could not compile the source
   | 'collision' // same address, different bytes
   | 'no-reflink'
   | 'link-error';

@@ -103,6 +103,7 @@ export class Ledger {
         'SELECT * FROM objects WHERE hash = ? AND size = ? AND root_id = ? AND replica = ?',
       ),
       objById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
+      objAny: db.prepare<[string, number], { id: number }>('SELECT id FROM objects WHERE hash = ? AND size = ? LIMIT 1'),
       objByInode: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE dev = ? AND ino = ?'),
       objInsert: db.prepare(
         `INSERT INTO objects (hash, size, replica, root_id, dev, ino, mtime_ns, ctime_ns, allocated, magic, invalidation, body_hash, created_at, used_at)
@@ -215,6 +216,11 @@ export class Ledger {
 
   object(key: ObjectKey, rootId: number, replica: number): ObjectRow | undefined {
     return this.st.objGet.get(key.hash, key.size, rootId, replica);
+  }
+
+  /** Is there an object with this address in any store root? */
+  hasObject(key: ObjectKey): boolean {
+    return this.st.objAny.get(key.hash, key.size) !== undefined;
   }
 
   objectById(id: number): ObjectRow | undefined {

@@ -1,0 +1,100 @@
+/**
+ * The canonical transform: a fresh pyc becomes an object whose marshal body is
+ * canonical (co_filename relative to the import root, deterministic encoding)
+ * under the header the policy picks. Pure over bytes; bodies that had to be
+ * recompiled by a real interpreter are supplied through `fallbackBodies`.
+ *
+ * Every body is checked structurally against its original (checkCanonical)
+ * before `materialize` returns it, i.e. before any object is stored or linked.
+ * Sourceless pycs never get here: the scanner only yields pycs with a source,
+ * and only loads from source get co_filename fixed by CPython.
+ */
+import type { TransformInput, Transform } from '../dedup/transform.js';
+import { contentAddress } from '../dedup/transform.js';
+import type { HeaderChoice, Variant } from '../dedup/types.js';
+import { xxh64Hex } from '../hash/xxhash.js';
+import { canonicalize, checkCanonical } from '../marshal/index.js';
+import { buildHeader, HEADER_SIZE, sourceHash, type Invalidation } from '../pyc/header.js';
+import type { InvalidationPolicy } from '../dedup/policy.js';
+import { mtimeSeconds } from '../fs/fingerprint.js';
+
+/** Identifies one compilation: (magic, optimization level, relative path, source content). */
+export function compileKey(magic: number, optimization: number, relName: string, source: Uint8Array): string {
+  return `${magic}:${optimization}:${relName}:${xxh64Hex(source)}-${source.length}`;
+}
+
+export interface CanonicalTransformOptions {
+  readonly policy: InvalidationPolicy;
+  /** Canonical bodies obtained by recompiling with a real interpreter, by compileKey. */
+  readonly fallbackBodies: Map<string, { body: Uint8Array; compiled: Uint8Array }>;
+}
+
+export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
+  const { policy, fallbackBodies } = opts;
+
+  const relNameOf = (input: TransformInput): string => {
+    if (!input.relName) throw new Error(`no canonical name for ${input.cand.path}`);
+    return input.relName;
+  };
+
+  /** The canonical body, from the pyc's own bytes or from the recompiled fallback. */
+  const body = (input: TransformInput, check: boolean): Uint8Array => {
+    const rel = relNameOf(input);
+    if (input.source) {
+      const fb = fallbackBodies.get(compileKey(input.header.version.magic, input.cand.name.optimization, rel, input.source));
+      if (fb) {
+        if (check) checkCanonical(fb.compiled, fb.body, input.header.version, rel);
+        return fb.body;
+      }
+    }
+    const original = input.bytes.subarray(HEADER_SIZE);
+    const canon = canonicalize(original, input.header.version, rel);
+    if (check) checkCanonical(original, canon, input.header.version, rel);
+    return canon;
+  };
+
+  const header = (input: TransformInput, inv: Invalidation): Uint8Array => {
+    const v = input.header.version;
+    if (inv === 'timestamp') {
+      return buildHeader(v, 'timestamp', { mtime: mtimeSeconds(input.cand.sourceStat), sourceSize: Number(input.cand.sourceStat.size) });
+    }
+    const h = input.header.invalidation !== 'timestamp' ? input.header.sourceHash : undefined;
+    return buildHeader(v, inv, { sourceHash: h ?? sourceHash(v, input.source!) });
+  };
+
+  const choices = (input: TransformInput): Invalidation[] => {
+    if (policy !== 'auto') return [policy];
+    if (input.header.invalidation !== 'timestamp') return [input.header.invalidation];
+    return ['timestamp', 'checked-hash'];
+  };
+
+  const t: Transform = {
+    name: 'canonical',
+    address: contentAddress,
+    needsSource: (h) => policy !== 'timestamp' || h.invalidation !== 'timestamp',
+    variants(input) {
+      const b = body(input, false);
+      const bodyHash = xxh64Hex(b);
+      return choices(input).map((inv): Variant => {
+        const hdr = header(input, inv);
+        return {
+          choice: inv,
+          key: { hash: xxh64Hex(hdr, b), size: hdr.length + b.length },
+          invalidation: inv,
+          bodyHash,
+          stamp: inv === 'timestamp' ? `${mtimeSeconds(input.cand.sourceStat)}:${input.cand.sourceStat.size}` : undefined,
+        };
+      });
+    },
+    materialize(input, choice: HeaderChoice) {
+      const inv: Invalidation = choice === 'as-is' ? input.header.invalidation : choice;
+      const b = body(input, true);
+      const hdr = header(input, inv);
+      const out = new Uint8Array(hdr.length + b.length);
+      out.set(hdr, 0);
+      out.set(b, hdr.length);
+      return out;
+    },
+  };
+  return t;
+}

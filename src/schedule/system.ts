@@ -1,0 +1,117 @@
+/**
+ * Everything `pycstore schedule` asks of the machine, as one object so tests
+ * can point it at a temp HOME, a throwaway user's crontab, or a fake
+ * systemctl: the platform, environment, home and uid, the absolute Node and
+ * cli.js to schedule, child processes, and the probes that pick a backend.
+ * Files under HOME are read and written with the real fs.
+ */
+import { spawn } from 'node:child_process';
+import { access, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Backend } from './job.js';
+
+export interface ExecResult {
+  /** Exit code; null when the program could not be started or was killed. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The program does not exist (ENOENT). */
+  readonly missing: boolean;
+}
+
+export interface System {
+  readonly platform: NodeJS.Platform;
+  readonly env: NodeJS.ProcessEnv;
+  readonly home: string;
+  readonly uid: number;
+  /** Absolute Node binary to schedule (process.execPath). */
+  readonly node: string;
+  /** Absolute pycstore dist/cli.js to schedule. */
+  readonly cli: string;
+  readonly tmpDir: string;
+  exec(argv: readonly string[], opts?: { input?: string }): Promise<ExecResult>;
+  /** For the detection probes (/run/systemd/system, the user manager's socket). */
+  pathExists(p: string): Promise<boolean>;
+  /** Whether a cron daemon process is running; undefined when it can't tell. */
+  cronDaemonRunning(): Promise<boolean | undefined>;
+}
+
+export function execFile(argv: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      resolve({ code: null, stdout, stderr: stderr || err.message, missing: err.code === 'ENOENT' });
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr, missing: false }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function cronDaemonRunning(): Promise<boolean | undefined> {
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (/^(cron|crond|cronie|busybox-crond)\n?$/.test(comm)) return true;
+  }
+  return false;
+}
+
+/** The real machine; `cli` is pycstore's dist/cli.js as found from the calling module. */
+export function realSystem(env: NodeJS.ProcessEnv, cli: string): System {
+  return {
+    platform: process.platform,
+    env,
+    home: env['HOME'] || os.homedir(),
+    uid: process.getuid?.() ?? 0,
+    node: process.execPath,
+    cli,
+    tmpDir: os.tmpdir(),
+    exec: (argv, opts = {}) => execFile(argv, { ...opts, env }),
+    pathExists: exists,
+    cronDaemonRunning,
+  };
+}
+
+const MANAGER_STATES = new Set(['initializing', 'starting', 'running', 'degraded', 'maintenance', 'stopping']);
+
+/** A systemd user manager we can talk to: its private socket exists, or `systemctl --user` answers. */
+export async function userManagerReachable(sys: System): Promise<boolean> {
+  const runtime = sys.env['XDG_RUNTIME_DIR'];
+  if (runtime && (await sys.pathExists(path.join(runtime, 'systemd', 'private')))) return true;
+  const r = await sys.exec(['systemctl', '--user', 'is-system-running']);
+  return !r.missing && MANAGER_STATES.has(r.stdout.trim());
+}
+
+/** systemd is the init system (/run/systemd/system) and runs this user's session. */
+export async function systemdUserSession(sys: System): Promise<boolean> {
+  return (await sys.pathExists('/run/systemd/system')) && (await userManagerReachable(sys));
+}
+
+export async function detectBackend(sys: System): Promise<{ backend: Backend; why: string }> {
+  if (sys.platform === 'win32') return { backend: 'schtasks', why: 'Windows' };
+  if (sys.platform === 'darwin') return { backend: 'launchd', why: 'macOS' };
+  if (!(await sys.pathExists('/run/systemd/system'))) return { backend: 'cron', why: 'systemd is not the init system here' };
+  if (!(await userManagerReachable(sys))) return { backend: 'cron', why: 'no systemd user manager answers for this user' };
+  return { backend: 'systemd', why: 'a systemd user manager runs this session' };
+}
