@@ -118,10 +118,9 @@ function entryLines(entries: readonly Entry[], verb: string): string[] {
   return entries.flatMap((e) => [`  ${verb} ${e.where === CRONTAB ? 'the crontab of this user (crontab -l)' : e.where}:`, ...indent(e.text)]);
 }
 
-function stepJson(plan: Plan): Record<string, unknown>[] {
-  return plan.steps.map((s) =>
-    s.op === 'write' ? { op: s.op, path: s.path } : s.op === 'run' ? { op: s.op, argv: s.argv } : s.op === 'crontab' ? { op: s.op, content: s.content } : { op: s.op, path: s.path },
-  );
+/** The steps for --json; a written file's content is in `entries` already (and may be bytes). */
+function stepJson(plan: Plan): unknown[] {
+  return plan.steps.map((s) => (s.op === 'write' ? { op: s.op, path: s.path } : s));
 }
 
 function everyText(every: Every | undefined): string {

@@ -14,9 +14,13 @@ import { systemdPaths, systemdUnitName } from './systemd.js';
 import { type ExecResult, type System, userManagerReachable } from './system.js';
 import { taskName } from './windows.js';
 
-const CRON_HINT =
-  'install cron: Debian/Ubuntu: sudo apt-get install cron; Fedora/RHEL: sudo dnf install cronie; Arch: sudo pacman -S cronie' +
-  ' (then start it: sudo systemctl enable --now cron, or sudo service cron start)';
+function noCrontab(): PycstoreError {
+  return new PycstoreError('ESCHEDULE', 'there is no crontab command: cron is not installed', {
+    hint:
+      'install cron: Debian/Ubuntu: sudo apt-get install cron; Fedora/RHEL: sudo dnf install cronie; Arch: sudo pacman -S cronie' +
+      ' (then start it: sudo systemctl enable --now cron, or sudo service cron start)',
+  });
+}
 
 async function readText(p: string): Promise<string | undefined> {
   try {
@@ -44,9 +48,7 @@ function failed(what: string, r: ExecResult): string {
 /** The user's crontab, or null when there is none. Fails with the package to install when there is no crontab command. */
 export async function readCrontab(sys: System): Promise<string | null> {
   const r = await sys.exec(['crontab', '-l']);
-  if (r.missing) {
-    throw new PycstoreError('ESCHEDULE', 'there is no crontab command: cron is not installed', { hint: CRON_HINT });
-  }
+  if (r.missing) throw noCrontab();
   if (r.code === 0) return r.stdout;
   if (/no crontab/i.test(r.stderr)) return null;
   throw new PycstoreError('ESCHEDULE', failed('crontab -l', r), { hint: 'is this user allowed to use cron? see /etc/cron.allow and /etc/cron.deny' });
@@ -131,7 +133,7 @@ async function applyStep(step: Step, sys: System): Promise<void> {
     }
     case 'crontab': {
       const r = step.content === null ? await sys.exec(['crontab', '-r']) : await sys.exec(['crontab', '-'], { input: step.content });
-      if (r.missing) throw new PycstoreError('ESCHEDULE', 'there is no crontab command: cron is not installed', { hint: CRON_HINT });
+      if (r.missing) throw noCrontab();
       if (r.code !== 0 && !(step.content === null && /no crontab/i.test(r.stderr))) {
         throw new PycstoreError('ESCHEDULE', failed(step.content === null ? 'crontab -r' : 'crontab -', r), {
           hint: /too long/i.test(r.stderr) ? "this cron limits a command's length: use a shorter --store path" : undefined,

@@ -64,7 +64,6 @@ export interface Plan {
 }
 
 export interface Installed {
-  readonly backend: Backend;
   readonly installed: boolean;
   readonly meta: Meta | undefined;
   readonly entries: readonly Entry[];
@@ -223,7 +222,6 @@ export function planRemove(target: Target, snap: Snapshot): Plan {
 
 export function describeInstalled(target: Target, snap: Snapshot): Installed {
   const make = (entries: Entry[], status?: string): Installed => ({
-    backend: snap.backend,
     installed: entries.length > 0,
     meta: parseMeta(entries.map((e) => e.text).join('\n')),
     entries,
