@@ -7,7 +7,7 @@ import { PycstoreError } from '../errors.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import { LeafTable } from './merge.js';
 import { asNode, payloadNode } from './node.js';
-import { parseMarshal } from './reader.js';
+import { guardStack, parseMarshal } from './reader.js';
 import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
 import {
   isLeaf,
@@ -35,7 +35,7 @@ import { Encoder } from './writer.js';
  */
 export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilename: string): Uint8Array {
   const graph = parseMarshal(body, version);
-  return canonicalizeGraph(graph, relFilename, body.length);
+  return guardStack(() => canonicalizeGraph(graph, relFilename, body.length));
 }
 
 /**

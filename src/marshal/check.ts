@@ -15,7 +15,7 @@
  */
 import { PycstoreError } from '../errors.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
-import { parseMarshal } from './reader.js';
+import { guardStack, parseMarshal } from './reader.js';
 import { bytesEqual, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
 import {
   K_CODE,
@@ -55,7 +55,7 @@ export function checkCanonical(
   const origFilename = payload(a.root.objs[a.root.layout.filenameIndex] as StrNode);
   const checker = new Checker(origFilename, encodeUtf8Surrogatepass(relFilename), a.nodeCount, b.nodeCount + 1);
   try {
-    checker.same(a.root, b.root);
+    guardStack(() => checker.same(a.root, b.root));
   } catch (err) {
     if (err instanceof Mismatch) {
       const path = checker.describePath();

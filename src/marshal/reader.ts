@@ -7,7 +7,8 @@
  *     TYPE_REF names a slot and resolves to that very node;
  *   - FLAG_REF on None/True/False/Ellipsis/StopIteration/NULL/TYPE_REF is ignored, as in
  *     CPython (they take no slot);
- *   - nesting deeper than 2000 objects is refused (MAX_MARSHAL_STACK_DEPTH);
+ *   - nesting deeper than 2000 objects is refused (MAX_MARSHAL_STACK_DEPTH); nesting
+ *     that overflows the JS stack first is refused too (see guardStack);
  *   - `:` (slice) needs marshal version 5 (3.14), `}` (frozendict) version 6 (3.15);
  *   - a long's digits must be < 2^15 and its top digit non-zero; `z`/`a` payloads are
  *     Latin-1, `u`/`t` must be valid UTF-8 with surrogates allowed (surrogatepass).
@@ -103,8 +104,29 @@ export interface ParseOptions {
   allowTrailing?: boolean;
 }
 
+/**
+ * Run `fn`, turning a JS stack overflow into EMARSHAL. The reader and the walkers recurse
+ * once or twice per nesting level; real pycs nest less than 20 deep (the 3.13 stdlib:
+ * 17), but a hostile stream may nest up to CPython's 2000, deeper than V8's stack allows
+ * before the code is optimized. Such streams are refused, never crash.
+ */
+export function guardStack<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new PycstoreError('EMARSHAL', 'marshal: objects nested too deeply for the JS stack', { data: { offset: -1 }, cause: err });
+    }
+    throw err;
+  }
+}
+
 /** Parse a whole marshal stream (a pyc body: the bytes after the 16-byte header). */
 export function parseMarshal(body: Uint8Array, version: PyVersionInfo, opts: ParseOptions = {}): MarshalGraph {
+  return guardStack(() => parseUnguarded(body, version, opts));
+}
+
+function parseUnguarded(body: Uint8Array, version: PyVersionInfo, opts: ParseOptions): MarshalGraph {
   // A plain Uint8Array view: subarray() on a Node Buffer is several times slower.
   const bytes =
     Object.getPrototypeOf(body) === Uint8Array.prototype ? body : new Uint8Array(body.buffer, body.byteOffset, body.length);
