@@ -34,6 +34,12 @@ export const spec: CommandSpec = {
         'unchecked-hash (no import cost, but an edited source is NOT noticed: opt-in only).',
       default: 'auto',
     },
+    fill: {
+      type: 'boolean',
+      help:
+        'Also give every source in the venvs\' site-packages that has no fresh pyc one (uv installs none by default): ' +
+        'from the store when it holds that source\'s pyc, else compiled once with the venv\'s own Python.',
+    },
     'byte-identical': {
       type: 'boolean',
       help: 'Store pycs as they are, not in canonical form: only byte-identical pycs (copied venvs) are shared.',
@@ -54,6 +60,7 @@ export const spec: CommandSpec = {
     'pycstore dedup --dry-run ~/.venvs      # what would be shared, and how much it saves',
     'pycstore dedup ~/.venvs ~/work/*/.venv  # share them',
     'pycstore dedup                          # again, over the same roots (only new files are read)',
+    'pycstore dedup --fill ~/.venvs          # and give uv venvs the pycs uv did not compile',
     'pycstore dedup --store-root /data/.pycstore /data/venvs   # venvs on another filesystem',
   ],
   positionals: 'any',
@@ -74,6 +81,7 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
   const report = await runDedup({
     invalidation: invalidation as InvalidationPolicy,
     byteIdentical: Boolean(values['byte-identical']),
+    fill: Boolean(values['fill']),
     storeDir: ctx.storeDir,
     paths: positionals,
     dryRun: Boolean(values['dry-run']),
@@ -121,6 +129,14 @@ function human(r: DedupReport): string[] {
       `Saved ${formatBytes(Math.max(0, r.bytesSaved))}${r.bytesSaved < 0 ? ` (this run stored ${formatBytes(-r.bytesSaved)} more than it freed)` : ''}; ` +
         `read ${formatBytes(r.bytesRead)}; ${formatCount(r.objectsCreated)} new store objects; ${formatDuration(r.durationMs)}.`,
     );
+    if (r.fill) {
+      lines.push(
+        `Filled ${formatCount(r.fill.filled)} missing pycs in ${formatCount(r.fill.venvs)} venvs ` +
+          `(${formatCount(r.fill.fromStore)} taken from the store, ${formatCount(r.fill.compiled)} compiled)` +
+          (Object.keys(r.fill.skipped).length ? `; not filled: ${Object.entries(r.fill.skipped).map(([k, v]) => `${k} ${v}`).join(', ')}` : '') +
+          '.',
+      );
+    }
     const kinds = Object.entries(r.linkKinds);
     if (kinds.length) lines.push(`Link kind: ${kinds.map(([root, k]) => `${k} (${root})`).join(', ')}.`);
     if (r.failures.length) lines.push(`${formatCount(r.failures.length)} files failed (listed above).`);

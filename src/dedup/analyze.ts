@@ -5,6 +5,7 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
+import { xxh64Hex } from '../hash/xxhash.js';
 import { allocatedBytes, fingerprintOf, mtimeSeconds, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import { checkFresh, parseHeader, type PycHeader } from '../pyc/header.js';
 import type { Candidate } from './scan.js';
@@ -111,6 +112,7 @@ export async function analyzeCandidate(cand: Candidate, transform: Transform, re
       bytesRead,
       facts: {
         recompiled,
+        sourceKey: input.source ? `${xxh64Hex(input.source)}-${input.source.length}` : undefined,
         cand,
         fp: r.fp,
         nlink: r.nlink,

@@ -4,11 +4,12 @@
  * before its swap: unchanged since it was read (fingerprint, source), and its
  * content — rebuilt by the transform — equal byte for byte to the object's.
  */
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
 import { allocatedBytes, fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import { replaceWithLink } from '../fs/link.js';
+import { createLink, replaceWithLink } from '../fs/link.js';
 import type { Ledger, LinkKind, ObjectRow } from '../ledger/ledger.js';
 import { parseHeader } from '../pyc/header.js';
 import { keyString, sameKey } from '../store/key.js';
@@ -38,7 +39,10 @@ export interface ApplyOptions {
 }
 
 export interface ApplyResult {
+  /** Files replaced by a link. */
   linked: number;
+  /** Pycs created (or put in place of stale ones) by --fill. */
+  filled: number;
   bytesSaved: number;
   bytesRead: number;
   objectsCreated: number;
@@ -68,6 +72,7 @@ class InodeLedger {
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const res: ApplyResult = {
     linked: 0,
+    filled: 0,
     bytesSaved: 0,
     bytesRead: 0,
     objectsCreated: 0,
@@ -201,12 +206,16 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       }
       for (;;) {
         const objPath = objectPath(obj.root.path, obj.key, target.replica);
-        const out = replaceWithLink(objPath, l.facts.cand.path, state.kind, r.fp);
+        const out =
+          l.facts.fill && !l.facts.fill.stale
+            ? createLink(objPath, l.facts.cand.path, state.kind, fillMode(l.facts.cand.sourceStat))
+            : replaceWithLink(objPath, l.facts.cand.path, state.kind, r.fp);
         if (out.ok) {
           if (!state.probed) state.probed = true;
-          res.linked++;
+          if (l.facts.fill) res.filled++;
+          else res.linked++;
           const replaced = inodes.replace(l.facts.fp);
-          if (replaced >= l.facts.nlink) res.bytesSaved += l.facts.allocated;
+          if (l.facts.nlink > 0 && replaced >= l.facts.nlink) res.bytesSaved += l.facts.allocated;
           const fp = fingerprintOf(out.stat);
           const objectId = target.id;
           const rootId = opts.rootIds[l.facts.cand.rootIndex] ?? null;
@@ -257,7 +266,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
           target = rrow;
           continue;
         }
-        if (out.reason === 'changed') {
+        if (out.reason === 'changed' || out.reason === 'exists') {
           res.skips.push({ path: l.facts.cand.path, reason: 'changed' });
         } else if (out.reason === 'xdev') {
           res.failures.push({
@@ -300,6 +309,7 @@ async function rebuild(l: PlannedLink, transform: Transform, inodes: InodeLedger
   const { facts, variant } = l;
   const cand = facts.cand;
   let bytesRead = 0;
+  if (facts.fill) return rebuildFill(l, transform);
   try {
     const st1 = lstatSync(cand.path, { bigint: true });
     const fp1 = fingerprintOf(st1);
@@ -320,6 +330,36 @@ async function rebuild(l: PlannedLink, transform: Transform, inodes: InodeLedger
     }
     const out = transform.materialize({ bytes, header, cand, source, relName: cand.relName }, variant.choice);
     return { bytes: out, fp: fp1, bytesRead };
+  } catch (err) {
+    if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) return { reason: 'uncanonical', bytesRead };
+    return { reason: 'changed', bytesRead };
+  }
+}
+
+/** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666. */
+function fillMode(sourceStat: BigIntStats): number {
+  return (Number(sourceStat.mode) | 0o200) & 0o666;
+}
+
+/** A --fill target: its source unchanged, its path still free (or still the same stale pyc), its bytes from the transform. */
+async function rebuildFill(l: PlannedLink, transform: Transform): Promise<Rebuilt> {
+  const { facts, variant } = l;
+  const cand = facts.cand;
+  let bytesRead = 0;
+  try {
+    if (sourceFingerprint(statSync(cand.source, { bigint: true })) !== facts.sourceFp) return { reason: 'changed', bytesRead };
+    const now = tryLstat(cand.path);
+    if (facts.fill!.stale ? !now || !sameFingerprint(fingerprintOf(now), facts.fp) : now !== undefined) return { reason: 'changed', bytesRead };
+    const cacheDir = path.dirname(cand.path);
+    if (!existsSync(cacheDir)) {
+      mkdirSync(cacheDir);
+      const parent = statSync(path.dirname(cacheDir));
+      if (process.platform !== 'win32' && process.geteuid?.() === 0) chownSync(cacheDir, parent.uid, parent.gid);
+    }
+    const source = await readFile(cand.source);
+    bytesRead += source.length;
+    const out = transform.materialize({ bytes: new Uint8Array(0), header: facts.header, cand, source, relName: cand.relName }, variant.choice);
+    return { bytes: out, fp: facts.fp, bytesRead };
   } catch (err) {
     if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) return { reason: 'uncanonical', bytesRead };
     return { reason: 'changed', bytesRead };

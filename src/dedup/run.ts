@@ -17,6 +17,7 @@ import { InterpreterFinder } from '../python/interpreters.js';
 import { CompilerPool } from '../python/pool.js';
 import { analyzeCandidate, type Recover } from './analyze.js';
 import { chooseVariants, type InvalidationPolicy } from './policy.js';
+import { analyzeFillTarget, findFillTargets, type FillSummary } from './fill.js';
 import { applyPlan, type Failure, type LinkMode } from './apply.js';
 import { classify } from './classify.js';
 import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
@@ -34,6 +35,8 @@ export interface DedupOptions {
   readonly storeRoots?: readonly string[];
   /** Header policy for canonical objects (default auto). */
   readonly invalidation?: InvalidationPolicy;
+  /** Give every source in the scanned venvs that has no fresh pyc one, from the store or compiled once. */
+  readonly fill?: boolean;
   /** Store pycs byte for byte instead of in canonical form (only byte-identical pycs are shared). */
   readonly byteIdentical?: boolean;
   readonly out: Output;
@@ -61,6 +64,8 @@ export interface DedupReport {
   roots: string[];
   /** Header policy used ('as-is' when storing byte for byte). */
   invalidation?: string;
+  /** --fill: venvs looked at, sources without a fresh pyc, bodies from the store / compiled, pycs created. */
+  fill?: { venvs: number; sources: number; fromStore: number; compiled: number; filled: number; skipped: Record<string, number> };
   /** Sources recompiled by a real interpreter this run. */
   recompiled?: number;
   dryRun: boolean;
@@ -168,6 +173,8 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
     };
     const toRead = [];
+    const staleSeen: string[] = [];
+    const fillProblems: string[] = [];
     const adopt: { path: string; objectId: number; fp: import('../fs/fingerprint.js').Fingerprint; rootIndex: number }[] = [];
     for (const cand of scan.candidates) {
       const c = classify(cand, ledger);
@@ -194,6 +201,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
           if (a.ok) facts.push(a.facts);
           else {
             skip(a.reason);
+            if (a.reason === 'stale') staleSeen.push(cand.path);
             if (a.fp && a.reason !== 'changed' && a.reason !== 'unreadable') {
               skipsToRecord.push({ path: cand.path, fp: a.fp, sourceFp: a.sourceFp, reason: a.reason });
             }
@@ -201,6 +209,33 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
         }),
       ),
     );
+    // 3b. --fill: sources with no fresh pyc.
+    if (opts.fill) {
+      if (transform.name !== 'canonical') throw usageError('--fill needs canonical pycs (drop --byte-identical)');
+      const known = new Set(scan.candidates.map((c) => c.path));
+      const stale = new Set(staleSeen);
+      const summary: FillSummary = { venvs: 0, targets: 0, fromStore: 0, compiled: 0, skipped: {}, unknownVersions: [] };
+      const targets = findFillTargets(roots, known, stale, summary);
+      for (const u of summary.unknownVersions) out.warn(`--fill: ${u}: not a Python version pycstore handles (3.8–3.15); not filled`);
+      const storeRootPaths = new Map(storeRoots.map((r) => [r.id, r.path]));
+      let done = 0;
+      await Promise.all(
+        targets.map((t) =>
+          limit(async () => {
+            const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform, pool, finder, bodies: fallbackBodies, summary });
+            report.bytesRead += a.bytesRead;
+            done++;
+            out.progress(`filling: ${formatCount(done)}/${formatCount(targets.length)} sources without a pyc`);
+            if (a.ok) facts.push(a.facts);
+            else {
+              summary.skipped[a.reason] = (summary.skipped[a.reason] ?? 0) + 1;
+              if (a.reason === 'compile-error' || a.reason === 'no-interpreter') fillProblems.push(`${t.cand.source}: ${a.detail}`);
+            }
+          }),
+        ),
+      );
+      report.fill = { venvs: summary.venvs, sources: summary.targets, fromStore: summary.fromStore, compiled: summary.compiled, filled: 0, skipped: summary.skipped };
+    }
     facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
 
     // 4. Plan.
@@ -242,6 +277,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       report.bytesRead += applied.bytesRead;
       report.objectsCreated = applied.objectsCreated;
       report.failures = applied.failures;
+      if (report.fill) report.fill.filled = applied.filled;
       report.linkKinds = applied.linkKinds;
       for (const s of applied.skips) skip(s.reason);
       for (const f of applied.failures) skip(f.reason);
@@ -251,7 +287,15 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
         for (const a of adopt) l.recordLink(a.path, a.objectId, rootIds[a.rootIndex] ?? null, 'hardlink', a.fp, when);
         for (const s of skipsToRecord) l.recordSeen(s.path, s.fp, s.sourceFp, s.reason, when);
         for (const id of rootIds) l.markScanned(id, when);
+        for (const f of facts) {
+          if (f.sourceKey && transform.name === 'canonical') {
+            l.recordBody(f.header.version.magic, f.cand.name.optimization, f.cand.relName, f.sourceKey, f.variants[0]!.bodyHash);
+          }
+        }
       });
+    }
+    if (fillProblems.length) {
+      out.warn(`--fill could not compile ${fillProblems.length} sources (CPython can't either; they stay without pyc), e.g. ${fillProblems[0]}`);
     }
     report.recompiled = pool.compiled;
     report.invalidation = transform.name === 'canonical' ? policy : 'as-is';

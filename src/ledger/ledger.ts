@@ -136,6 +136,13 @@ export class Ledger {
       rootUpdatePrefix: db.prepare<[string | null, number]>('UPDATE roots SET pycache_prefix = ? WHERE id = ?'),
       rootScanned: db.prepare<[number, number]>('UPDATE roots SET scanned_at = ? WHERE id = ?'),
       roots: db.prepare<[], Omit<RootRow, 'path'>>('SELECT * FROM roots ORDER BY id'),
+      sourceGet: db.prepare<[number, number, string, string], { body_hash: string }>(
+        'SELECT body_hash FROM sources WHERE magic = ? AND optimization = ? AND rel_name = ? AND source_hash = ?',
+      ),
+      sourcePut: db.prepare<[number, number, string, string, string]>(
+        'INSERT OR REPLACE INTO sources (magic, optimization, rel_name, source_hash, body_hash) VALUES (?, ?, ?, ?, ?)',
+      ),
+      objByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ? ORDER BY replica LIMIT 1'),
       runStart: db.prepare<[string, number]>('INSERT INTO runs (command, started_at) VALUES (?, ?)'),
       runFinish: db.prepare<[number, number, string, number]>('UPDATE runs SET finished_at = ?, exit_code = ?, figures = ? WHERE id = ?'),
     };
@@ -339,6 +346,20 @@ export class Ledger {
 
   roots(): RootRow[] {
     return this.st.roots.all().map((r) => ({ ...r, path: this.dirPath(r.dir_id) }));
+  }
+
+  // --- compilations ----------------------------------------------------------------
+
+  bodyFor(magic: number, optimization: number, relName: string, sourceHash: string): string | undefined {
+    return this.st.sourceGet.get(magic, optimization, relName, sourceHash)?.body_hash;
+  }
+
+  recordBody(magic: number, optimization: number, relName: string, sourceHash: string, bodyHash: string): void {
+    this.st.sourcePut.run(magic, optimization, relName, sourceHash, bodyHash);
+  }
+
+  objectWithBody(magic: number, bodyHash: string): ObjectRow | undefined {
+    return this.st.objByBody.get(magic, bodyHash);
   }
 
   // --- runs ----------------------------------------------------------------------

@@ -108,6 +108,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  // 2: what each compilation produced, so `dedup --fill` can take a pyc from the store instead of compiling.
+  (db) => {
+    db.exec(`
+      CREATE TABLE sources (
+        magic        INTEGER NOT NULL,
+        optimization INTEGER NOT NULL,
+        rel_name     TEXT NOT NULL,           -- canonical co_filename, e.g. pip/_internal/cli/main.py
+        source_hash  TEXT NOT NULL,           -- xxh64 of the source bytes, "-" and their length
+        body_hash    TEXT NOT NULL,           -- xxh64 of the canonical marshal body
+        PRIMARY KEY (magic, optimization, rel_name, source_hash)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -36,7 +36,11 @@ export class CompilerPool {
   constructor(private readonly perInterpreter = 2) {}
 
   private start(exe: string): Worker {
-    const child = spawn(exe, ['-I', '-c', WORKER_SOURCE], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } });
+    // -S: no site import (a venv's .pth files would import, and write pycs into, the venv); -B: write no bytecode.
+    const child = spawn(exe, ['-I', '-S', '-B', '-c', WORKER_SOURCE], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1' },
+    });
     const waiting = new Map<number, (a: CompileAnswer) => void>();
     let onReady!: (v: { magic: string; version: string }) => void;
     let onFail!: (e: Error) => void;

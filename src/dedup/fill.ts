@@ -1,0 +1,224 @@
+/**
+ * `dedup --fill`: every source in the scanned venvs' site-packages that has no
+ * fresh pyc gets one. Its canonical body comes from the store when this
+ * (magic, optimization level, relative path, source) was seen before — an
+ * instant compile — else from compiling it once with the venv's interpreter.
+ * The result joins the plan as a file to create (or a stale pyc to replace).
+ */
+import { lstatSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { canonicalName } from '../canonical/relpath.js';
+import { compileKey } from '../canonical/transform.js';
+import { fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { xxh64Hex } from '../hash/xxhash.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { canonicalize } from '../marshal/index.js';
+import { buildHeader, HEADER_SIZE } from '../pyc/header.js';
+import { cacheName, parseCacheName } from '../pyc/names.js';
+import type { PyVersionInfo } from '../pyc/magic.js';
+import type { InterpreterFinder } from '../python/interpreters.js';
+import type { CompilerPool } from '../python/pool.js';
+import { findVenvs } from '../python/venvs.js';
+import { mtimeSeconds } from '../fs/fingerprint.js';
+import { objectPath } from '../store/location.js';
+import { readFileSync } from 'node:fs';
+import type { Candidate, ScanRoot } from './scan.js';
+import type { Transform } from './transform.js';
+import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
+
+export interface FillTarget {
+  readonly cand: Candidate;
+  /** The stale pyc standing there now, to be replaced; undefined when there is none. */
+  readonly stale: Fingerprint | undefined;
+  /** Device of the __pycache__ folder (or of the source's folder when __pycache__ doesn't exist yet). */
+  readonly dev: string;
+  readonly uid: number;
+}
+
+export interface FillSummary {
+  venvs: number;
+  targets: number;
+  fromStore: number;
+  compiled: number;
+  skipped: Record<string, number>;
+  unknownVersions: string[];
+}
+
+/** Sources under the venvs of `roots` that have no fresh pyc: no pyc at all, or one found stale. */
+export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<string>, stalePycs: ReadonlySet<string>, summary: FillSummary): FillTarget[] {
+  const out: FillTarget[] = [];
+  const packages = new Map<string, boolean>();
+  const isPackageDir = (dir: string): boolean => {
+    let v = packages.get(dir);
+    if (v === undefined) {
+      try {
+        v = statSync(path.join(dir, '__init__.py')).isFile();
+      } catch {
+        v = false;
+      }
+      packages.set(dir, v);
+    }
+    return v;
+  };
+  roots.forEach((root, rootIndex) => {
+    for (const venv of findVenvs(root.path)) {
+      summary.venvs++;
+      const version = venv.version;
+      if (!version) {
+        summary.unknownVersions.push(`${venv.dir} (Python ${venv.versionText || '?'})`);
+        continue;
+      }
+      for (const sp of venv.sitePackages) walk(sp, version, rootIndex);
+    }
+  });
+  return out;
+
+  function walk(dir: string, version: PyVersionInfo, rootIndex: number): void {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) continue;
+      if (e.isDirectory()) {
+        if (e.name !== '__pycache__') walk(p, version, rootIndex);
+        continue;
+      }
+      if (!e.isFile() || !e.name.endsWith('.py')) continue;
+      const module = e.name.slice(0, -3);
+      const pyc = path.join(dir, '__pycache__', cacheName(module, version.cacheTag, 0));
+      const name = parseCacheName(path.basename(pyc));
+      if (!name?.version) continue; // not an importable module name
+      if (known.has(pyc) && !stalePycs.has(pyc)) continue;
+      let sourceStat: BigIntStats;
+      let existing: BigIntStats | undefined;
+      try {
+        sourceStat = statSync(p, { bigint: true });
+        existing = lstatSync(pyc, { bigint: true });
+      } catch {
+        existing = undefined;
+      }
+      sourceStat ??= statSync(p, { bigint: true });
+      if (existing && !stalePycs.has(pyc)) continue; // a pyc we didn't judge (e.g. unreadable): leave it
+      const cacheDirStat = (() => {
+        try {
+          return statSync(path.dirname(pyc), { bigint: true });
+        } catch {
+          return statSync(dir, { bigint: true });
+        }
+      })();
+      out.push({
+        cand: {
+          path: pyc,
+          source: p,
+          name: name as Candidate['name'],
+          rootIndex,
+          sourceStat,
+          relName: canonicalName(p, isPackageDir),
+        },
+        stale: existing ? fingerprintOf(existing) : undefined,
+        dev: cacheDirStat.dev.toString(),
+        uid: Number(sourceStat.uid),
+      });
+      summary.targets++;
+    }
+  }
+}
+
+export type FillAnalysis =
+  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number }
+  | { readonly ok: false; readonly reason: SkipReason; readonly detail: string; readonly bytesRead: number };
+
+/**
+ * Find or make the canonical body of a fill target and describe it as the
+ * plan's FileFacts. The body goes into `bodies` (the transform reads it there).
+ */
+export async function analyzeFillTarget(
+  t: FillTarget,
+  ctx: {
+    readonly ledger: Ledger | undefined;
+    readonly storeRoots: ReadonlyMap<number, string>;
+    readonly transform: Transform;
+    readonly pool: CompilerPool;
+    readonly finder: InterpreterFinder;
+    readonly bodies: Map<string, { body: Uint8Array; compiled: Uint8Array }>;
+    readonly summary: FillSummary;
+  },
+): Promise<FillAnalysis> {
+  const { cand } = t;
+  const version = cand.name.version;
+  let source: Uint8Array;
+  try {
+    source = await readFile(cand.source);
+  } catch (err) {
+    return { ok: false, reason: 'unreadable', detail: (err as Error).message, bytesRead: 0 };
+  }
+  const bytesRead = source.length;
+  if (source.length !== Number(cand.sourceStat.size)) return { ok: false, reason: 'changed', detail: 'source changed while reading', bytesRead };
+  const key = compileKey(version.magic, 0, cand.relName, source);
+  const sourceKey = key.slice(key.lastIndexOf(':') + 1);
+  if (!ctx.bodies.has(key)) {
+    const fromStore = ctx.ledger ? bodyFromStore(ctx.ledger, ctx.storeRoots, version.magic, cand.relName, sourceKey) : undefined;
+    if (fromStore) {
+      ctx.bodies.set(key, { body: fromStore, compiled: fromStore });
+      ctx.summary.fromStore++;
+    } else {
+      const exe = await ctx.finder.find(cand.source, version);
+      if (!exe) return { ok: false, reason: 'no-interpreter', detail: `no Python ${version.version} for ${cand.source}`, bytesRead };
+      const ans = await ctx.pool.compile(exe, key, { source, filename: cand.relName, optimize: 0 });
+      if (!ans.ok) return { ok: false, reason: 'compile-error', detail: ans.error, bytesRead };
+      if (!ctx.bodies.has(key)) {
+        try {
+          ctx.bodies.set(key, { body: canonicalize(ans.body, version, cand.relName), compiled: ans.body });
+        } catch (err) {
+          return { ok: false, reason: 'uncanonical', detail: (err as Error).message, bytesRead };
+        }
+        ctx.summary.compiled++;
+      }
+    }
+  }
+  const body = ctx.bodies.get(key)!.body;
+  const header = buildHeader(version, 'timestamp', { mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) });
+  const bytes = new Uint8Array(HEADER_SIZE + body.length);
+  bytes.set(header, 0);
+  bytes.set(body, HEADER_SIZE);
+  const input = { bytes, header: { version, invalidation: 'timestamp' as const, mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) }, cand, source, relName: cand.relName };
+  const variants = ctx.transform.variants(input);
+  return {
+    ok: true,
+    bytesRead,
+    facts: {
+      cand,
+      fp: t.stale ?? { dev: t.dev, ino: '0', size: 0, mtimeNs: '0', ctimeNs: '0' },
+      nlink: t.stale ? 1 : 0,
+      uid: t.uid,
+      allocated: 0,
+      sourceFp: sourceFingerprint(cand.sourceStat),
+      header: input.header,
+      variants,
+      sourceKey,
+      fill: { stale: t.stale !== undefined },
+    },
+  };
+}
+
+/** The canonical body the store already has for this compilation, verified, or undefined. */
+function bodyFromStore(ledger: Ledger, roots: ReadonlyMap<number, string>, magic: number, relName: string, sourceKey: string): Uint8Array | undefined {
+  const bodyHash = ledger.bodyFor(magic, 0, relName, sourceKey);
+  if (!bodyHash) return undefined;
+  const obj = ledger.objectWithBody(magic, bodyHash);
+  if (!obj) return undefined;
+  const root = roots.get(obj.root_id);
+  if (!root) return undefined;
+  try {
+    const bytes = readFileSync(objectPath(root, { hash: obj.hash, size: obj.size }, obj.replica));
+    const body = bytes.subarray(HEADER_SIZE);
+    return xxh64Hex(body) === bodyHash ? new Uint8Array(body) : undefined;
+  } catch {
+    return undefined;
+  }
+}
