@@ -1,0 +1,65 @@
+/**
+ * Re-serialize a parsed graph the way it was written: same type codes, same FLAG_REF
+ * bits, refs where the stream had refs, leaf payloads copied from the input. For a stream
+ * CPython wrote, the result must be byte-identical: that proves the reader saw every
+ * object, flag, size and reference where CPython put it.
+ */
+import { ByteSink } from '../../../src/marshal/sink.js';
+import type { MarshalGraph, MNode } from '../../../src/marshal/types.js';
+
+export function writeFaithful(body: Uint8Array, graph: MarshalGraph): Uint8Array {
+  const s = new ByteSink(body.length + 16);
+  const refIdx = new Map<MNode, number>();
+  let next = 0;
+  const emit = (n: MNode): void => {
+    if (n.id < 0) {
+      s.byte(n.typeCode);
+      return;
+    }
+    const r = refIdx.get(n);
+    if (r !== undefined) {
+      s.byte(0x72);
+      s.i32(r);
+      return;
+    }
+    if (n.flagged) refIdx.set(n, next++);
+    s.byte(n.typeCode | (n.flagged ? 0x80 : 0));
+    switch (n.kind) {
+      case 'tuple':
+        if (n.typeCode === 0x29) s.byte(n.items.length);
+        else s.i32(n.items.length);
+        n.items.forEach(emit);
+        return;
+      case 'list':
+      case 'set':
+      case 'frozenset':
+        s.i32(n.items.length);
+        n.items.forEach(emit);
+        return;
+      case 'slice':
+        n.items.forEach(emit);
+        return;
+      case 'dict':
+      case 'frozendict':
+        n.keys.forEach((k, i) => {
+          emit(k);
+          emit(n.values[i]!);
+        });
+        s.byte(0x30);
+        return;
+      case 'code': {
+        let ii = 0;
+        let oi = 0;
+        for (const f of n.layout.fields) {
+          if (f.type === 'int') s.i32(n.ints[ii++]!);
+          else emit(n.objs[oi++]!);
+        }
+        return;
+      }
+      default:
+        s.bytes(body.subarray(n.offset + 1, n.end)); // leaf payload as written
+    }
+  };
+  emit(graph.root);
+  return s.take();
+}
