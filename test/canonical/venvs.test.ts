@@ -1,0 +1,209 @@
+/**
+ * Canonical bytecode against real interpreters, for every CPython 3.8–3.15 the
+ * machine has (missing versions are printed): venvs made at different paths,
+ * with their own install-time mtimes, end up sharing every pyc; CPython accepts
+ * the shared pycs (importing rewrites nothing) and puts the real path back into
+ * co_filename; an edited source is recompiled in that venv alone.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseHeader } from '../../src/pyc/header.js';
+import { runCli } from '../helpers/cli.js';
+import { findInterpreters, missingVersions, pythonEnv, type Interpreter } from '../helpers/interpreters.js';
+import { isPyc, listFiles, venvPython } from '../helpers/venv.js';
+
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(path.join(os.tmpdir(), 'pycstore-canon-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const found = findInterpreters();
+const missing = missingVersions(found);
+if (missing.length) console.warn(`canonical venv tests: no interpreter here for Python ${missing.join(', ')} — not verified on those`);
+
+const PKG: Record<string, string> = {
+  'demo/__init__.py': 'from .core import answer, Thing\n',
+  'demo/core.py': [
+    'import os, re',
+    'KINDS = {"a", "b", "c", "d", "e", "f", "g"}',
+    'def answer(x):',
+    '    if x in {"red", "green", "blue", 1, 2.5, (1, 2)}:',
+    '        return 42',
+    '    return [i * 2 for i in range(x)]',
+    'class Thing:',
+    '    """A thing."""',
+    '    def where(self):',
+    '        return Thing.where.__code__.co_filename',
+    '    def boom(self):',
+    '        raise ValueError("boom")',
+    '',
+  ].join('\n'),
+  'demo/sub/__init__.py': '',
+  'demo/sub/deep.py': 'def f():\n    return lambda y: (y, f"{y!r:>10}")\n',
+  'single.py': 'VALUE = frozenset({"x", "y", "z"})\n',
+};
+
+/** A venv with a small package installed pip-style: fresh copies, an install-time mtime, compiled by the venv's Python. */
+function makeVenvWithPackage(py: Interpreter, dir: string, installTime: number): { venv: string; site: string } {
+  const withoutPip = py.origin === 'debian'; // Debian strips ensurepip's wheels
+  execFileSync(py.exe, ['-m', 'venv', ...(withoutPip ? ['--without-pip'] : []), dir], { env: pythonEnv(), stdio: 'pipe' });
+  const site = execFileSync(venvPython(dir), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { env: pythonEnv() })
+    .toString()
+    .trim();
+  for (const [rel, text] of Object.entries(PKG)) {
+    const p = path.join(site, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, text);
+    utimesSync(p, installTime, installTime);
+  }
+  // As pip does: compileall.compile_file(path, force=True) per file, in the venv's interpreter, random hash seed.
+  execFileSync(
+    venvPython(dir),
+    ['-c', 'import compileall, sys, pathlib\nfor p in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):\n    compileall.compile_file(str(p), force=True, quiet=1)', site],
+    { env: pythonEnv({ PYTHONHASHSEED: String(installTime % 1000) }) },
+  );
+  return { venv: dir, site };
+}
+
+function run(venv: string, code: string): string {
+  return execFileSync(venvPython(venv), ['-c', code], { env: pythonEnv() }).toString().trim();
+}
+
+for (const py of found) {
+  describe(`Python ${py.version} (${py.origin})`, () => {
+    it('venvs at different paths share every pyc; CPython accepts them; an edit recompiles in that venv alone', async () => {
+      const base = path.join(work, `py${py.minor}`);
+      const a = makeVenvWithPackage(py, path.join(base, 'first', 'A'), 1_700_000_000);
+      const b = makeVenvWithPackage(py, path.join(base, 'second', 'deeper', 'B'), 1_700_100_000);
+      const rels = (v: { venv: string }) => listFiles(v.venv, isPyc).map((f) => path.relative(v.venv, f.path));
+      expect(rels(a)).toEqual(rels(b));
+      const pycs = listFiles(a.venv, isPyc);
+      expect(pycs.length).toBeGreaterThanOrEqual(5);
+      // As installed: not one pyc pair is byte-identical (absolute paths, mtimes).
+      const identical = pycs.filter((f) => readFileSync(f.path).equals(readFileSync(path.join(b.venv, path.relative(a.venv, f.path))))).length;
+      expect(identical).toBe(0);
+
+      const store = path.join(base, 'store');
+      const r = await runCli(['--store', store, '--json', 'dedup', a.venv, b.venv]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json).toMatchObject({ files: pycs.length * 2, linked: pycs.length * 2, skipped: {} });
+
+      // Every pyc of B is the same inode as A's: byte-identical canonical objects.
+      const ia = new Map(listFiles(a.venv, isPyc).map((f) => [path.relative(a.venv, f.path), f.ino]));
+      for (const f of listFiles(b.venv, isPyc)) expect(f.ino, f.path).toBe(ia.get(path.relative(b.venv, f.path)));
+      // Different mtimes (pip-style): the default policy stored checked-hash pycs.
+      const demoPyc = listFiles(path.join(a.site, 'demo'), isPyc)[0]!;
+      const h = parseHeader(readFileSync(demoPyc.path));
+      expect(typeof h !== 'string' && h.invalidation).toBe('checked-hash');
+
+      // CPython loads them (no rewrite: same inode afterwards), with the real path in co_filename.
+      const probe =
+        'import demo, demo.core, demo.sub.deep, single, traceback\n' +
+        'print(demo.core.Thing().where())\n' +
+        'print(demo.sub.deep.f().__code__.co_filename)\n' +
+        'print(demo.answer("red"), single.VALUE == frozenset("xyz"))\n' +
+        'try:\n    demo.Thing().boom()\nexcept ValueError:\n    print(traceback.format_exc().splitlines()[-2].strip())';
+      for (const v of [a, b]) {
+        const lines = run(v.venv, probe).split('\n');
+        expect(lines[0]).toBe(path.join(v.site, 'demo', 'core.py'));
+        expect(lines[1]).toBe(path.join(v.site, 'demo', 'sub', 'deep.py'));
+        expect(lines[2]).toBe('42 True');
+        expect(lines[3]).toBe('raise ValueError("boom")');
+      }
+      for (const f of listFiles(a.venv, isPyc)) expect(f.ino, f.path).toBe(ia.get(path.relative(a.venv, f.path)));
+      if (!py.exe.includes('.cache')) {
+        // pip itself (pyenv venvs have it): imports from the shared pycs.
+        expect(run(a.venv, 'import pip._internal.cli.main as m; print(m.main.__code__.co_filename)')).toBe(
+          path.join(a.site, 'pip', '_internal', 'cli', 'main.py'),
+        );
+      }
+
+      // An edited source in A: CPython recompiles it there; B keeps the shared pyc.
+      const corePyc = listFiles(path.join(a.site, 'demo'), (p) => isPyc(p) && p.includes('core.'))[0]!;
+      writeFileSync(path.join(a.site, 'demo', 'core.py'), PKG['demo/core.py']!.replace('return 42', 'return 44'));
+      expect(run(a.venv, 'import demo; print(demo.answer("red"))')).toBe('44');
+      expect(run(b.venv, 'import demo; print(demo.answer("red"))')).toBe('42');
+      expect(statSync(corePyc.path).ino).not.toBe(corePyc.ino); // A's pyc replaced by CPython
+      const bCore = path.join(b.venv, path.relative(a.venv, corePyc.path));
+      expect(BigInt(statSync(bCore, { bigint: true }).ino)).toBe(corePyc.ino); // B's still the shared object
+    });
+  });
+}
+
+describe('header policy', () => {
+  const py = found.find((p) => p.minor === 11) ?? found[found.length - 1]!;
+
+  it('keeps timestamp headers where all copies agree on the source mtime and size (uv), and shares them', async () => {
+    const base = path.join(work, 'uvlike');
+    const a = makeVenvWithPackage(py, path.join(base, 'A'), 1_700_000_000);
+    const b = makeVenvWithPackage(py, path.join(base, 'B'), 1_700_000_000);
+    const store = path.join(base, 'store');
+    const r = await runCli(['--store', store, '--json', 'dedup', a.venv, b.venv]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of listFiles(path.join(a.site, 'demo'), isPyc)) {
+      const h = parseHeader(readFileSync(f.path));
+      expect(typeof h !== 'string' && h.invalidation, f.path).toBe('timestamp');
+      expect(f.ino).toBe(statSync(path.join(b.site, path.relative(a.site, f.path)), { bigint: true }).ino);
+    }
+    expect(run(a.venv, 'import demo.core; print(demo.core.answer("blue"))')).toBe('42');
+  });
+
+  it('--invalidation unchecked-hash is opt-in and says what it costs', async () => {
+    const base = path.join(work, 'unchecked');
+    const a = makeVenvWithPackage(py, path.join(base, 'A'), 1_700_000_000);
+    const store = path.join(base, 'store');
+    const r = await runCli(['--store', store, '--json', 'dedup', '--invalidation', 'unchecked-hash', a.venv]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/never checked against their source/);
+    const h = parseHeader(readFileSync(listFiles(path.join(a.site, 'demo'), isPyc)[0]!.path));
+    expect(typeof h !== 'string' && h.invalidation).toBe('unchecked-hash');
+    const bad = await runCli(['dedup', '--invalidation', 'sometimes', a.venv]);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe('dedup --fill', () => {
+  const py = found.find((p) => p.minor === 11) ?? found[found.length - 1]!;
+
+  it('gives uv-style venvs without pycs their pycs: compiled once, then from the store', async () => {
+    const base = path.join(work, 'fill');
+    const mk = (name: string) => {
+      const dir = path.join(base, name);
+      execFileSync(py.exe, ['-m', 'venv', '--without-pip', dir], { env: pythonEnv(), stdio: 'pipe' });
+      const site = execFileSync(venvPython(dir), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { env: pythonEnv() }).toString().trim();
+      for (const [rel, text] of Object.entries(PKG)) {
+        const p = path.join(site, rel);
+        mkdirSync(path.dirname(p), { recursive: true });
+        writeFileSync(p, text);
+        utimesSync(p, 1_700_000_000, 1_700_000_000);
+      }
+      return { venv: dir, site };
+    };
+    const a = mk('A');
+    const store = path.join(base, 'store');
+    const r1 = await runCli(['--store', store, '--json', 'dedup', '--fill', a.venv]);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.json!['fill']).toMatchObject({ venvs: 1, sources: 5, compiled: 5, fromStore: 0, filled: 5 });
+    const filled = listFiles(a.venv, isPyc);
+    expect(filled).toHaveLength(5);
+    // CPython takes them as they are.
+    expect(run(a.venv, 'import demo.core, demo.sub.deep, single; print(demo.core.Thing().where())')).toBe(path.join(a.site, 'demo', 'core.py'));
+    expect(listFiles(a.venv, isPyc).map((f) => f.ino)).toEqual(filled.map((f) => f.ino));
+
+    const b = mk('B');
+    const r2 = await runCli(['--store', store, '--json', 'dedup', '--fill', b.venv]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.json!['fill']).toMatchObject({ sources: 5, compiled: 0, fromStore: 5, filled: 5 });
+    const bFiles = listFiles(b.venv, isPyc);
+    expect(bFiles.map((f) => f.ino)).toEqual(filled.map((f) => f.ino)); // same objects
+    expect(run(b.venv, 'import demo; print(demo.answer("green"))')).toBe('42');
+
+    const again = await runCli(['--store', store, '--json', 'dedup', '--fill', a.venv, b.venv]);
+    expect(again.json).toMatchObject({ linked: 0, bytesRead: 0 });
+    expect(again.json!['fill']).toMatchObject({ sources: 0, filled: 0 });
+  });
+});
