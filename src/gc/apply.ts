@@ -1,0 +1,147 @@
+/**
+ * Carrying out a gc plan, in an order where a crash at any point leaves a
+ * store the next gc finishes (STORE_FORMAT.md, "Crashes"):
+ *
+ * 1. one transaction: drop dead link rows, the rows of objects whose file is
+ *    gone, roots whose folder is gone, seen rows of gone files; record the new
+ *    fingerprints of reflinks that are still equal to their object;
+ * 2. each garbage object: check it is still the inode that was observed,
+ *    remove the file, then (in batches) its row: a crash in between leaves rows
+ *    whose file is gone, which the next gc drops;
+ * 3. unknown object files and temp files, then empty shard folders.
+ *
+ * Venv files are never touched: gc deletes only store files and ledger rows.
+ */
+import { rmdirSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { GcQueries } from '../ledger/gc-queries.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { fileState } from './observe.js';
+import type { GcPlan } from './plan.js';
+
+export interface GcFailure {
+  readonly path: string;
+  readonly reason: 'changed' | 'delete-error';
+  readonly detail: string;
+}
+
+export interface GcApplied {
+  objectsDeleted: number;
+  bytesFreed: number;
+  linksDropped: number;
+  rootsDropped: number;
+  missingObjectRows: number;
+  linksRefreshed: number;
+  seenDropped: number;
+  unknownFilesDeleted: number;
+  tempFilesDeleted: number;
+  readonly failures: GcFailure[];
+}
+
+export interface ApplyGcOptions {
+  readonly ledger: Ledger;
+  readonly onProgress?: (line: string) => void;
+  /** Test seam (crash tests): SIGKILL this process right after deleting this many object files. */
+  readonly killAfter?: number | undefined;
+}
+
+const BATCH = 256;
+
+export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
+  const q = new GcQueries(opts.ledger);
+  const res: GcApplied = {
+    objectsDeleted: 0,
+    bytesFreed: 0,
+    linksDropped: 0,
+    rootsDropped: 0,
+    missingObjectRows: 0,
+    linksRefreshed: 0,
+    seenDropped: 0,
+    unknownFilesDeleted: 0,
+    tempFilesDeleted: 0,
+    failures: [],
+  };
+
+  // 1. The ledger first: after this, no row says a garbage object is used.
+  opts.ledger.batch(() => {
+    for (const r of plan.refreshLinks) q.refreshLink(r);
+    for (const d of plan.dropLinks) q.deleteLink(d.row.id);
+    for (const o of plan.missing) q.deleteObject(o.id);
+    for (const r of plan.dropRoots) q.deleteRoot(r.id);
+    for (const id of plan.dropSeen) q.deleteSeen(id);
+  });
+  res.linksRefreshed = plan.refreshLinks.length;
+  res.linksDropped = plan.dropLinks.length;
+  res.missingObjectRows = plan.missing.length;
+  res.rootsDropped = plan.dropRoots.length;
+  res.seenDropped = plan.dropSeen.length;
+
+  // 2. Garbage objects: file, then row.
+  const touchedShards = new Set<string>();
+  let rows: number[] = [];
+  const flush = (): void => {
+    if (rows.length === 0) return;
+    const ids = rows;
+    rows = [];
+    opts.ledger.batch(() => ids.forEach((id) => q.deleteObject(id)));
+  };
+  let unlinked = 0;
+  for (const g of plan.garbage) {
+    opts.onProgress?.(`gc: deleting objects ${res.objectsDeleted + 1}/${plan.garbage.length}`);
+    const now = fileState(g.path);
+    if (now.kind === 'missing') {
+      rows.push(g.row.id); // gone meanwhile: only the row is left to drop
+      res.missingObjectRows++;
+      continue;
+    }
+    if (now.kind !== 'present' || now.fp.dev !== g.fp.dev || now.fp.ino !== g.fp.ino) {
+      res.failures.push({ path: g.path, reason: 'changed', detail: 'the object file changed since gc looked at it; left alone (run gc again)' });
+      continue;
+    }
+    try {
+      unlinkSync(g.path);
+    } catch (err) {
+      res.failures.push({ path: g.path, reason: 'delete-error', detail: errnoCode(err) ?? String(err) });
+      continue;
+    }
+    touchedShards.add(path.dirname(g.path));
+    res.objectsDeleted++;
+    res.bytesFreed += g.freed;
+    rows.push(g.row.id);
+    unlinked++;
+    if (opts.killAfter !== undefined && unlinked >= opts.killAfter) process.kill(process.pid, 'SIGKILL');
+    if (rows.length >= BATCH) flush();
+  }
+  flush();
+
+  // 3. Files the ledger never knew, then shard folders left empty.
+  for (const s of plan.strays) {
+    const now = fileState(s.path);
+    if (now.kind === 'missing') continue;
+    if (now.kind !== 'present' || now.fp.ino !== s.fp.ino || now.mtimeMs !== s.mtimeMs) {
+      res.failures.push({ path: s.path, reason: 'changed', detail: 'the file changed since gc looked at it; left alone (run gc again)' });
+      continue;
+    }
+    try {
+      unlinkSync(s.path);
+    } catch (err) {
+      res.failures.push({ path: s.path, reason: 'delete-error', detail: errnoCode(err) ?? String(err) });
+      continue;
+    }
+    res.bytesFreed += s.freed;
+    if (s.kind === 'temp') res.tempFilesDeleted++;
+    else {
+      res.unknownFilesDeleted++;
+      touchedShards.add(path.dirname(s.path));
+    }
+  }
+  for (const dir of touchedShards) {
+    try {
+      rmdirSync(dir); // only when empty; the next object in that shard creates it again
+    } catch {
+      // not empty, or gone
+    }
+  }
+  return res;
+}

@@ -1,0 +1,165 @@
+/**
+ * gc's eyes: read the ledger and look at the disk, producing the plan's input.
+ * Runs after the exclusive store lock is taken, so what it sees can't be
+ * changed by another pycstore before the plan is carried out (ostree#2808).
+ * Reads only; the one costly check (reading a reflink and its object) happens
+ * only for reflinks whose fingerprint moved.
+ */
+import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
+import { GcQueries } from '../ledger/gc-queries.js';
+import type { Ledger, ObjectRow, StoreRootRow } from '../ledger/ledger.js';
+import { objectFileName, parseObjectFileName } from '../store/key.js';
+import { objectPath, objectsDir, tmpDir } from '../store/location.js';
+import { sameBytes } from '../store/objects.js';
+import type { FileState, GcInput, ObservedLink, ObservedObject, ObservedStray } from './plan.js';
+
+export interface StoreRootState {
+  readonly row: StoreRootRow;
+  readonly reachable: boolean;
+  /** Why not, for the warning. */
+  readonly why?: string;
+}
+
+export interface Observation {
+  readonly input: GcInput;
+  readonly storeRoots: StoreRootState[];
+}
+
+export function fileState(p: string): FileState {
+  try {
+    const st = lstatSync(p, { bigint: true });
+    return {
+      kind: 'present',
+      fp: fingerprintOf(st),
+      isFile: st.isFile(),
+      nlink: Number(st.nlink),
+      allocated: allocatedBytes(st),
+      mtimeMs: Number(st.mtimeNs / 1_000_000n),
+    };
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    return { kind: 'error', errno: code ?? String(err) };
+  }
+}
+
+/** A store root is looked at only while the filesystem it was registered on is mounted there. */
+export function storeRootStates(ledger: Ledger, mainStore: string): StoreRootState[] {
+  return ledger.storeRoots().map((row) => {
+    if (row.path === mainStore) return { row, reachable: true };
+    try {
+      const st = statSync(row.path, { bigint: true });
+      if (st.dev.toString() !== row.dev) return { row, reachable: false, why: 'another filesystem is mounted there now' };
+      return { row, reachable: true };
+    } catch (err) {
+      return { row, reachable: false, why: `not reachable (${errnoCode(err) ?? String(err)})` };
+    }
+  });
+}
+
+/** Does the file at `p` hold exactly the bytes of the object at `objPath`? undefined when either can't be read. */
+function sameContent(p: string, objPath: string, size: number): boolean | undefined {
+  try {
+    const a = readFileSync(p);
+    if (a.length !== size) return false;
+    return sameBytes(a, readFileSync(objPath));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ObserveOptions {
+  readonly ledger: Ledger;
+  readonly storeDir: string;
+  readonly now: number;
+  readonly graceMs: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export function observe(opts: ObserveOptions): Observation {
+  const { ledger } = opts;
+  const q = new GcQueries(ledger);
+  const storeRoots = storeRootStates(ledger, opts.storeDir);
+  const rootById = new Map(storeRoots.map((r) => [r.row.id, r]));
+
+  // Objects: is each object file still there?
+  const objectRows = q.objects();
+  const objects: ObservedObject[] = objectRows.map((row) => {
+    const root = rootById.get(row.root_id);
+    const p = root ? objectPath(root.row.path, { hash: row.hash, size: row.size }, row.replica) : `(store root ${row.root_id})`;
+    if (!root || !root.reachable) return { row, path: p, reachable: false, file: { kind: 'missing' } };
+    return { row, path: p, reachable: true, file: fileState(p) };
+  });
+  const objectById = new Map(objects.map((o) => [o.row.id, o]));
+
+  // Links: is each path still its object?
+  const linkRows = q.links();
+  const links: ObservedLink[] = [];
+  let n = 0;
+  for (const row of linkRows) {
+    if (++n % 1000 === 0) opts.onProgress?.(`gc: checking links ${n}/${linkRows.length}`);
+    const p = ledger.filePath(row.dir_id, row.name);
+    const file = fileState(p);
+    let contentEqual: boolean | undefined;
+    const obj = objectById.get(row.object_id);
+    if (row.kind === 'reflink' && file.kind === 'present' && file.isFile && obj?.reachable && obj.file.kind === 'present') {
+      const f = file.fp;
+      const moved = f.dev !== row.dev || f.ino !== row.ino || f.size !== row.size || f.mtimeNs !== row.mtime_ns || f.ctimeNs !== row.ctime_ns;
+      if (moved) contentEqual = f.size === obj.row.size ? sameContent(p, obj.path, obj.row.size) : false;
+    }
+    links.push({ row, path: p, file, contentEqual });
+  }
+
+  const roots = ledger.roots().map((row) => ({ row, gone: fileState(row.path).kind === 'missing' }));
+  const seen = q.seen().map((s) => {
+    const p = ledger.filePath(s.dir_id, s.name);
+    return { id: s.id, path: p, gone: fileState(p).kind === 'missing' };
+  });
+
+  // Files in the store the ledger doesn't know: objects written by a run that crashed before
+  // recording them, and temp files of objects being written.
+  const known = new Set(objectRows.map((o) => `${o.root_id}/${o.hash}-${o.size}.${o.replica}`));
+  const strays: ObservedStray[] = [];
+  for (const root of storeRoots) {
+    if (!root.reachable) continue;
+    for (const shard of listDir(objectsDir(root.row.path))) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      const shardPath = path.join(objectsDir(root.row.path), shard);
+      for (const name of listDir(shardPath)) {
+        const parsed = parseObjectFileName(name);
+        if (!parsed || parsed.key.hash.slice(0, 2) !== shard) continue; // not ours: left alone
+        if (known.has(`${root.row.id}/${parsed.key.hash}-${parsed.key.size}.${parsed.replica}`)) continue;
+        const p = path.join(shardPath, name);
+        const st = fileState(p);
+        if (st.kind === 'present' && st.isFile) strays.push({ path: p, kind: 'unknown-object', file: st });
+      }
+    }
+    for (const name of listDir(tmpDir(root.row.path))) {
+      if (!name.endsWith('.tmp')) continue;
+      const p = path.join(tmpDir(root.row.path), name);
+      const st = fileState(p);
+      if (st.kind === 'present' && st.isFile) strays.push({ path: p, kind: 'temp', file: st });
+    }
+  }
+
+  return {
+    storeRoots,
+    input: { now: opts.now, graceMs: opts.graceMs, objects, links, roots, seen, strays },
+  };
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** An object's file name (its address and replica), for reports. */
+export function objectName(row: ObjectRow): string {
+  return objectFileName({ hash: row.hash, size: row.size }, row.replica);
+}
