@@ -1,0 +1,280 @@
+/**
+ * `unshare` as a library call: resolve the paths → lock (shared, like dedup)
+ * → the ledger's links under them → observe → plan → (dry run: stop) → copy
+ * each still-shared file and drop its row → forget the roots being unshared.
+ *
+ * Objects are not deleted here: that is gc's job (`unshare --all` followed by
+ * `gc --grace 0` leaves an empty store).
+ */
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Output } from '../cli/output.js';
+import { usageError } from '../errors.js';
+import { allocatedBytes } from '../fs/fingerprint.js';
+import { fileState, storeRootStates } from '../gc/observe.js';
+import { GcQueries } from '../ledger/gc-queries.js';
+import type { Ledger, LinkRow, RootRow } from '../ledger/ledger.js';
+import { parseCacheName, sourceForPrefix, sourceForPycache } from '../pyc/names.js';
+import { ledgerPath, objectPath } from '../store/location.js';
+import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { formatCount } from '../util/format.js';
+import { makePrivateCopy } from './copy.js';
+import { planUnshare, type ObservedUnshareLink, type UnsharePlan } from './plan.js';
+
+export interface UnshareOptions {
+  readonly storeDir: string;
+  readonly paths: readonly string[];
+  readonly all: boolean;
+  readonly dryRun?: boolean;
+  readonly out: Output;
+}
+
+export interface UnshareFailure {
+  readonly path: string;
+  readonly reason: 'changed' | 'error' | 'unverified';
+  readonly detail: string;
+}
+
+export interface UnshareReport {
+  store: string;
+  dryRun: boolean;
+  all: boolean;
+  paths: string[];
+  /** Files that shared a store object and now have a private copy. */
+  unshared: number;
+  /** Files in the ledger that were already files of their own (recompiled, replaced): only the row was dropped. */
+  alreadyPrivate: number;
+  /** Files in the ledger whose path is gone: only the row was dropped. */
+  gone: number;
+  linksDropped: number;
+  /** Registered roots forgotten (at or under a folder unshared; all of them with --all). */
+  rootsDropped: number;
+  /** Allocated bytes the private copies take. */
+  bytesAdded: number;
+  failures: UnshareFailure[];
+  durationMs: number;
+  /** --dry-run: what unshare would do. */
+  plan?: {
+    unshared: number;
+    alreadyPrivate: number;
+    gone: number;
+    linksDropped: number;
+    rootsDropped: number;
+    copy: string[];
+    drop: { path: string; reason: 'gone' | 'private' }[];
+    roots: string[];
+  };
+}
+
+interface Target {
+  readonly given: string;
+  readonly abs: string;
+  readonly kind: 'folder' | 'file' | 'missing';
+}
+
+function resolveTargets(paths: readonly string[]): Target[] {
+  return paths.map((p) => {
+    const abs = path.resolve(p);
+    try {
+      const st = statSync(abs); // follows a symlinked venv folder, as `cd` would
+      return { given: p, abs, kind: st.isDirectory() ? 'folder' : 'file' };
+    } catch {
+      return { given: p, abs, kind: 'missing' };
+    }
+  });
+}
+
+/** The ledger's links a target names: every link under a folder, or the one at a file's path. */
+function linksOf(t: Target, ledger: Ledger, q: GcQueries): LinkRow[] {
+  const spellings = new Set([t.abs]);
+  try {
+    spellings.add(realpathSync(t.abs)); // dedup records paths as given; the user may name them through a symlink
+  } catch {
+    // missing
+  }
+  const out: LinkRow[] = [];
+  for (const p of spellings) {
+    if (t.kind !== 'file') out.push(...q.linksUnder(p));
+    if (t.kind !== 'folder') {
+      const one = ledger.link(p);
+      if (one) out.push(one);
+    }
+  }
+  return out;
+}
+
+/** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666 (importlib _calc_mode). */
+function pycMode(pycPath: string, rootPrefix: string | null | undefined, fallbackMode: number): number {
+  const name = parseCacheName(path.basename(pycPath));
+  let source: string | undefined;
+  if (name && path.basename(path.dirname(pycPath)) === '__pycache__') source = sourceForPycache(pycPath, name);
+  else if (name && rootPrefix) source = sourceForPrefix(rootPrefix, pycPath, name);
+  let base = fallbackMode;
+  if (source !== undefined) {
+    try {
+      base = statSync(source).mode; // importlib stats the source following symlinks
+    } catch {
+      // source gone: CPython would use 0o666
+      base = 0o666;
+    }
+  }
+  return (base | 0o200) & 0o666;
+}
+
+function observeLinks(rows: readonly LinkRow[], ledger: Ledger, storeDir: string, roots: readonly RootRow[]): ObservedUnshareLink[] {
+  const storeRoots = new Map(storeRootStates(ledger, storeDir).map((r) => [r.row.id, r]));
+  const prefixes = new Map(roots.map((r) => [r.id, r.pycache_prefix]));
+  const seen = new Set<number>();
+  const out: ObservedUnshareLink[] = [];
+  for (const row of rows) {
+    if (seen.has(row.id)) continue;
+    seen.add(row.id);
+    const p = ledger.filePath(row.dir_id, row.name);
+    const file = fileState(p);
+    const object = ledger.objectById(row.object_id);
+    const objectInodes: { dev: string; ino: string }[] = [];
+    if (object) {
+      objectInodes.push({ dev: object.dev, ino: object.ino });
+      const root = storeRoots.get(object.root_id);
+      if (root?.reachable) {
+        const of = fileState(objectPath(root.row.path, { hash: object.hash, size: object.size }, object.replica));
+        if (of.kind === 'present') objectInodes.push({ dev: of.fp.dev, ino: of.fp.ino });
+      }
+    }
+    let owner: { uid: number; gid: number } | undefined;
+    let currentMode = 0o644;
+    if (file.kind === 'present') {
+      try {
+        const st = lstatSync(p);
+        owner = { uid: st.uid, gid: st.gid };
+        currentMode = st.mode;
+      } catch {
+        // gone meanwhile: the copy step notices
+      }
+    }
+    const mode = pycMode(p, row.root_id === null ? null : prefixes.get(row.root_id), currentMode);
+    out.push({ row, path: p, file, objectInodes, mode, owner });
+  }
+  return out;
+}
+
+export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
+  const started = Date.now();
+  const dryRun = opts.dryRun ?? false;
+  if (opts.all && opts.paths.length > 0) throw usageError('give either PATH... or --all, not both', 'see: pycstore unshare --help');
+  if (!opts.all && opts.paths.length === 0) {
+    throw usageError('name the venvs, folders or files to unshare, or --all', 'e.g.: pycstore unshare ~/.venvs/old   or   pycstore unshare --all');
+  }
+  const targets = resolveTargets(opts.paths);
+  const report: UnshareReport = {
+    store: opts.storeDir,
+    dryRun,
+    all: opts.all,
+    paths: targets.map((t) => t.abs),
+    unshared: 0,
+    alreadyPrivate: 0,
+    gone: 0,
+    linksDropped: 0,
+    rootsDropped: 0,
+    bytesAdded: 0,
+    failures: [],
+    durationMs: 0,
+  };
+  const missingTargets = targets.filter((t) => t.kind === 'missing');
+  if (!existsSync(ledgerPath(opts.storeDir))) {
+    if (missingTargets.length) throw usageError(`${missingTargets[0]!.given}: no such file or folder`);
+    opts.out.note(`no store at ${opts.storeDir}: nothing is linked`);
+    return report;
+  }
+  const store: OpenStore | undefined = dryRun
+    ? openStoreReadOnly(opts.storeDir)
+    : openStore(opts.storeDir, { command: 'unshare', lock: 'shared', onWait: (m) => opts.out.note(m) });
+  if (!store) return report;
+  try {
+    const ledger = store.ledger;
+    const q = new GcQueries(ledger);
+    const rows: LinkRow[] = [];
+    if (opts.all) rows.push(...q.links());
+    for (const t of targets) {
+      const found = linksOf(t, ledger, q);
+      if (found.length === 0) {
+        if (t.kind === 'missing') throw usageError(`${t.given}: no such file or folder, and nothing linked there in the ledger`);
+        opts.out.note(`${t.given}: no file there is linked to the store`);
+      }
+      rows.push(...found);
+    }
+    const roots = ledger.roots();
+    const observed = observeLinks(rows, ledger, opts.storeDir, roots);
+    const folders = targets.filter((t) => t.kind !== 'file').map((t) => t.abs);
+    const plan = planUnshare({ links: observed, roots, folders, all: opts.all, sep: path.sep });
+    for (const e of plan.enclosingRoots) {
+      opts.out.warn(
+        `${e.path} is inside the registered root ${e.root}: a later \`pycstore dedup\` without PATH links it again ` +
+          `(to stop that, unshare the whole root: pycstore unshare ${e.root})`,
+      );
+    }
+    if (dryRun) {
+      const copy = plan.actions.filter((a) => a.action === 'copy').map((a) => a.path);
+      const drop = plan.actions.flatMap((a) => (a.action === 'drop' ? [{ path: a.path, reason: a.reason }] : []));
+      for (const a of plan.actions) if (a.action === 'skip') report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });
+      report.plan = {
+        unshared: copy.length,
+        alreadyPrivate: drop.filter((d) => d.reason === 'private').length,
+        gone: drop.filter((d) => d.reason === 'gone').length,
+        linksDropped: copy.length + drop.length,
+        rootsDropped: plan.dropRoots.length,
+        copy,
+        drop,
+        roots: plan.dropRoots.map((r) => r.path),
+      };
+    } else {
+      applyUnshare(plan, ledger, q, report, opts.out);
+      report.durationMs = Date.now() - started;
+      const runId = ledger.startRun('unshare', started);
+      ledger.finishRun(runId, report.failures.length > 0 ? 1 : 0, report, Date.now());
+    }
+    report.durationMs = Date.now() - started;
+    return report;
+  } finally {
+    opts.out.done();
+    store.close();
+  }
+}
+
+function applyUnshare(plan: UnsharePlan, ledger: Ledger, q: GcQueries, report: UnshareReport, out: Output): void {
+  let pending: number[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const ids = pending;
+    pending = [];
+    ledger.batch(() => ids.forEach((id) => q.deleteLink(id)));
+  };
+  let done = 0;
+  for (const a of plan.actions) {
+    out.progress(`unshare: ${formatCount(++done)}/${formatCount(plan.actions.length)} files`);
+    if (a.action === 'skip') {
+      report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });
+      continue;
+    }
+    if (a.action === 'drop') {
+      if (a.reason === 'gone') report.gone++;
+      else report.alreadyPrivate++;
+    } else {
+      const r = makePrivateCopy(a.path, a.fp, a.row.kind, a.mode, { uid: a.uid, gid: a.gid });
+      if (!r.ok) {
+        report.failures.push({ path: a.path, reason: r.reason, detail: `${r.detail}; left as it is (run pycstore unshare again)` });
+        continue;
+      }
+      report.unshared++;
+      report.bytesAdded += allocatedBytes(r.stat);
+    }
+    // The file is private (or gone) from here on: its row goes. A crash before this batch is written
+    // leaves rows of files that are private already, which the next unshare drops.
+    pending.push(a.row.id);
+    report.linksDropped++;
+    if (pending.length >= 256) flush();
+  }
+  flush();
+  ledger.batch(() => plan.dropRoots.forEach((r) => q.deleteRoot(r.id)));
+  report.rootsDropped = plan.dropRoots.length;
+}
