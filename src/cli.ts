@@ -14,6 +14,8 @@ import { defaultStoreDir } from './store/location.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   dedup: { summary: 'Share the pycs of the given trees through the store.', load: () => import('./commands/dedup.js') },
   status: { summary: 'What the store holds and what it saves.', load: () => import('./commands/status.js') },
+  gc: { summary: 'Delete the store objects that no linked file uses any more.', load: () => import('./commands/gc.js') },
+  unshare: { summary: 'Give linked pycs their own private copy again.', load: () => import('./commands/unshare.js') },
   schedule: { summary: 'Run gc (and optionally dedup) periodically via systemd, cron, launchd or Task Scheduler.', load: () => import('./commands/schedule.js') },
 };
 
