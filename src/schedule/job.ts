@@ -45,10 +45,8 @@ export function makeJob(target: Target, opts: { every: Every; dedup: boolean; no
   return { ...target, ...opts };
 }
 
-/** Where cron and launchd runs append their output (systemd runs log to the journal). */
-export function scheduleLogPath(storeDir: string): string {
-  return path.join(storeDir, 'schedule.log');
-}
+/** Where cron and launchd runs append their output (systemd runs log to the journal); owned by store/location.ts. */
+export { scheduleLogPath } from '../store/location.js';
 
 /** The argv of each run, in order: dedup of the registered roots (if asked), then gc. */
 export function jobCommands(job: Job): string[][] {

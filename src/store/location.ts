@@ -69,6 +69,11 @@ export function quarantinePath(storeDir: string, key: ObjectKey, replica: number
   return path.join(quarantineDir(storeDir), `${objectFileName(key, replica)}.${Date.now()}`);
 }
 
+/** Where scheduled runs (cron, launchd) append their output. */
+export function scheduleLogPath(storeDir: string): string {
+  return path.join(storeDir, 'schedule.log');
+}
+
 /**
  * The temp name used to swap a venv file: same directory (so rename is atomic),
  * unique, and recognisable so a crash's leftovers can be found and removed.
