@@ -5,7 +5,7 @@
  */
 import { PycstoreError } from '../errors.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
-import { LeafTable } from './merge.js';
+import { ContainerTable, LeafTable } from './merge.js';
 import { asNode, payloadNode } from './node.js';
 import { guardStack, parseMarshal } from './reader.js';
 import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
@@ -16,7 +16,9 @@ import {
   K_FROZENDICT,
   K_FROZENSET,
   K_SET,
+  K_SLICE,
   K_STR,
+  K_TUPLE,
   payload,
   TYPE_SHORT_ASCII,
   type MarshalGraph,
@@ -63,7 +65,7 @@ function notCode(root: MNode): PycstoreError {
 
 /**
  * Canonicalize a graph this module parsed itself (it is modified in place: merged
- * leaves, sorted sets, the new filename). Exported for the benchmark and tests.
+ * constants, sorted sets, the new filename). Exported for the benchmark and tests.
  */
 export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, sizeHint = 1024): Uint8Array {
   const root = graph.root;
@@ -76,19 +78,21 @@ export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, size
 }
 
 /**
- * One walk over the graph: replace co_filename, merge equal leaves, check the filename
- * rules, count the slots referring to each node of the final graph, and list the sets
- * (children before parents, so inner sets get sorted first).
+ * One walk over the graph, children before parents: replace co_filename, merge equal
+ * leaves and then equal immutable containers (tuple, frozenset, slice) bottom-up, check
+ * the filename rules, count the slots referring to each node of the final graph, and
+ * list the sets (inner sets first, so they get sorted before the sets that hold them).
  */
 function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; finalUses: Int32Array } {
   const n = graph.nodeCount;
-  const visited = new Uint8Array(n);
   const uses = new Int32Array(n);
   const finalUses = new Int32Array(n + 1);
+  /** The merged representative of each node, once known (also marks containers walked). */
   const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n).fill(undefined);
   const filenameUses = new Int32Array(n);
   const filenameNodes: StrNode[] = [];
-  const table = new LeafTable(n >> 1);
+  const leaves = new LeafTable(n >> 1);
+  const containers = new ContainerTable(n >> 2);
   const sets: SeqNode[] = [];
   let newFilename: MNode | undefined;
 
@@ -96,19 +100,34 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
     const id = child.id;
     if (id < 0) return child;
     uses[id]!++;
-    if (isLeaf(child)) {
-      // Leaves reached through several slots (refs) are looked up once.
-      let rep = reps[id];
-      if (rep === undefined) reps[id] = rep = table.intern(child);
-      finalUses[rep.id]!++;
-      return rep;
+    let rep = reps[id];
+    if (rep === undefined) {
+      if (isLeaf(child)) rep = leaves.intern(child);
+      else {
+        reps[id] = child; // walking: a ref back to it can't happen (the reader refuses cycles)
+        walk(child);
+        rep = mergeContainer(child);
+      }
+      reps[id] = rep;
     }
-    finalUses[id]!++;
-    if (visited[id] === 0) {
-      visited[id] = 1;
-      walk(child);
+    finalUses[rep.id]!++;
+    return rep;
+  };
+
+  const mergeContainer = (node: MNode): MNode => {
+    const k = node.k;
+    if (k !== K_TUPLE && k !== K_FROZENSET && k !== K_SLICE) {
+      if (k === K_SET) sets.push(node);
+      return node;
     }
-    return child;
+    const rep = containers.intern(node);
+    if (rep === node) {
+      if (k === K_FROZENSET) sets.push(node);
+    } else {
+      // `node` drops out of the graph: its slots no longer refer to its children.
+      for (const x of node.items) if (x.id >= 0) finalUses[x.id]!--;
+    }
+    return rep;
   };
 
   const walk = (node: MNode): void => {
@@ -135,7 +154,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
           }
           filenameNodes.push(fn);
         }
-        newFilename ??= table.intern(relNode);
+        newFilename ??= leaves.intern(relNode);
         finalUses[newFilename.id]!++;
         objs[i] = newFilename;
       }
@@ -147,12 +166,11 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
     } else if (k > K_STR) {
       const items = (node as SeqNode | SliceNode).items;
       for (let i = 0; i < items.length; i++) items[i] = slot(items[i]!);
-      if (k === K_SET || k === K_FROZENSET) sets.push(node as SeqNode);
     }
   };
 
   const root = graph.root;
-  visited[root.id] = 1;
+  reps[root.id] = root;
   walk(root);
   for (const fn of filenameNodes) {
     if (uses[fn.id] !== filenameUses[fn.id]) {

@@ -18,6 +18,12 @@
  *       - equal leaf constants merged: int (by value), float/complex (by IEEE bits: -0.0
  *         and 0.0 stay apart, NaNs merge only with the same payload), bytes, str (by
  *         content; interned if any occurrence was). 1, 1.0 and True never merge;
+ *       - then, bottom-up, equal immutable containers merged: tuples, frozensets (as
+ *         sets) and slices whose children are the same merged nodes. Needed on every
+ *         version: whether the compiler shares an equal tuple/frozenset constant depends
+ *         on process history (ftplib compiled after `import ftplib` on 3.11–3.15 holds
+ *         two copies of a frozenset it otherwise shares). Lists, sets, dicts, frozendicts
+ *         and code objects are never merged;
  *       - each value gets the type code CPython's writer would pick for it (a str read as
  *         `u` with ASCII content is written `z`, an int read as `l` that fits int32 is
  *         written `i`, and so on);
@@ -27,8 +33,9 @@
  *     CPython loads the result to code equal to the original; after importlib's
  *     `_imp._fix_co_filename(code, source_path)` every co_filename is the source path
  *     again. What is dropped: the FLAG_REF of objects nothing refers back to, the
- *     identity of equal leaves, set element order (a set's iteration order comes from
- *     hashing at load time), and bytes after the root object (refused, in fact).
+ *     identity of equal constants (CPython doesn't guarantee it: its own compiler merges
+ *     them), set element order (a set's iteration order comes from hashing at load
+ *     time), and bytes after the root object (refused, in fact).
  *
  *     Refused with ECANON, so the caller can recompile instead: code objects with
  *     different co_filename values; a co_filename string object that is also used in

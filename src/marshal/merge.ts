@@ -1,5 +1,6 @@
 /**
- * Leaf merging: one node per distinct leaf value.
+ * Merging equal values: one node per distinct leaf value (LeafTable), and one node per
+ * distinct immutable container of merged children (ContainerTable).
  *
  * Two leaves are the same value exactly when CPython's writer would encode them the same
  * way, ignoring the interned bit of a str: int/long by value (1 == 1 whatever code it was
@@ -11,7 +12,19 @@
  * per-entry allocation.
  */
 import { rangeEqual } from './strings.js';
-import { K_INT, K_LONG, K_STR, type IntNode, type LeafNode, type PayloadLeaf, type StrNode } from './types.js';
+import {
+  K_FROZENSET,
+  K_INT,
+  K_LONG,
+  K_STR,
+  type IntNode,
+  type LeafNode,
+  type MNode,
+  type PayloadLeaf,
+  type SeqNode,
+  type SliceNode,
+  type StrNode,
+} from './types.js';
 
 /** Hash of a payload: every byte of short ones, 64 spread-out bytes (and the last) of long ones. */
 function hashPayload(seed: number, b: Uint8Array, start: number, len: number): number {
@@ -92,4 +105,86 @@ function sameValue(a: LeafNode, b: LeafNode): boolean {
   if (a.len !== pb.len) return false;
   if (a.k === K_LONG && a.negative !== (pb as typeof a).negative) return false;
   return rangeEqual(a.src, a.start, pb.src, pb.start, a.len);
+}
+
+/** A number that identifies a node within one graph (singletons by kind). */
+function nodeKey(n: MNode): number {
+  return n.id >= 0 ? n.id : -1 - n.k;
+}
+
+/**
+ * Hash-consing of immutable containers: tuples, frozensets and slices whose children are
+ * the same nodes (after merging) are one node. Run bottom-up, children first. A frozenset
+ * is keyed by its set of children, whatever their order in the stream.
+ */
+export class ContainerTable {
+  private mask: number;
+  private hashes: Int32Array;
+  private slots: (MNode | undefined)[];
+  /** Sorted child keys of the frozensets in the table, by node id. */
+  private readonly setKeys = new Map<number, number[]>();
+  private size = 0;
+
+  constructor(expected: number) {
+    let cap = 64;
+    while (cap < expected * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.slots = new Array<MNode | undefined>(cap).fill(undefined);
+  }
+
+  /** The representative of `node` (a tuple, frozenset or slice whose children are final). */
+  intern(node: SeqNode | SliceNode): MNode {
+    const k = node.k;
+    const items = node.items;
+    let keys: number[] | undefined;
+    let h = Math.imul(k + 1, 0x9e3779b1) ^ items.length;
+    if (k === K_FROZENSET) {
+      keys = items.map(nodeKey).sort((x, y) => x - y);
+      for (const x of keys) h = Math.imul(h ^ x, 0x01000193);
+    } else {
+      for (let i = 0; i < items.length; i++) h = Math.imul(h ^ nodeKey(items[i]!), 0x01000193);
+    }
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const other = this.slots[i];
+      if (other === undefined) break;
+      if (this.hashes[i] === h && this.sameChildren(other as SeqNode | SliceNode, node, keys)) return other;
+      i = (i + 1) & mask;
+    }
+    this.slots[i] = node;
+    this.hashes[i] = h;
+    if (keys) this.setKeys.set(node.id, keys);
+    if (++this.size * 2 > mask) this.grow();
+    return node;
+  }
+
+  private sameChildren(a: SeqNode | SliceNode, b: SeqNode | SliceNode, bKeys: number[] | undefined): boolean {
+    if (a.k !== b.k || a.items.length !== b.items.length) return false;
+    if (bKeys) {
+      const aKeys = this.setKeys.get(a.id)!;
+      for (let i = 0; i < aKeys.length; i++) if (aKeys[i] !== bKeys[i]) return false;
+      return true;
+    }
+    for (let i = 0; i < a.items.length; i++) if (a.items[i] !== b.items[i]) return false;
+    return true;
+  }
+
+  private grow(): void {
+    const oldSlots = this.slots;
+    const oldHashes = this.hashes;
+    const cap = (this.mask + 1) * 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.slots = new Array<MNode | undefined>(cap).fill(undefined);
+    for (let j = 0; j < oldSlots.length; j++) {
+      const n = oldSlots[j];
+      if (n === undefined) continue;
+      let i = oldHashes[j]! & this.mask;
+      while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
+      this.slots[i] = n;
+      this.hashes[i] = oldHashes[j]!;
+    }
+  }
 }

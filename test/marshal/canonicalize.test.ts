@@ -44,15 +44,19 @@ function items(n: MNode): MNode[] {
 describe('canonical encoding', () => {
   it('flags exactly the objects used twice, numbers refs in emission order, and flags the root code object', () => {
     // The four empty bytes (co_code, localspluskinds, linetable, exceptiontable) are one
-    // object, used 4 times; "<module>" (name, qualname) is used twice; nothing else repeats.
+    // object, used 4 times; so are the empty tuples (consts, names, localsplusnames), and
+    // "<module>" (name, qualname) is used twice; nothing else repeats.
     const expected = m.code(
       11,
       {
         code: m.byt([], R), // ref 1
+        consts: m.tuple([], R), // ref 2
+        names: m.ref(2),
+        localsplusnames: m.ref(2),
         localspluskinds: m.ref(1),
         filename: m.z('pkg/m.py'),
-        name: m.z('<module>', R), // ref 2
-        qualname: m.ref(2),
+        name: m.z('<module>', R), // ref 3
+        qualname: m.ref(3),
         linetable: m.ref(1),
         exceptiontable: m.ref(1),
       },
@@ -62,12 +66,14 @@ describe('canonical encoding', () => {
     const expectedWithConst = m.code(
       11,
       {
-        code: m.byt([], R),
+        code: m.byt([], R), // ref 1
         consts: m.tuple([m.int(5)]),
+        names: m.tuple([], R), // ref 2
+        localsplusnames: m.ref(2),
         localspluskinds: m.ref(1),
         filename: m.z('pkg/m.py'),
-        name: m.z('<module>', R),
-        qualname: m.ref(2),
+        name: m.z('<module>', R), // ref 3
+        qualname: m.ref(3),
         linetable: m.ref(1),
         exceptiontable: m.ref(1),
       },
@@ -75,6 +81,26 @@ describe('canonical encoding', () => {
     );
     expect(hex(canon(m.code(11)))).toBe(hex(expected));
     expect(hex(canon(input))).toBe(hex(expectedWithConst));
+  });
+
+  it('merges equal tuples, frozensets (in any order) and slices, bottom-up', () => {
+    const consts = [
+      m.tuple([m.int(1), m.tuple([m.z('a')])]), // 0
+      m.tuple([m.long(1n), m.tuple([m.u('a')])]), // 1: same value as 0
+      m.frozenset([m.z('x'), m.z('y')]), // 2
+      m.frozenset([m.z('y'), m.z('x')]), // 3: same set as 2
+      m.tuple([m.TRUE, m.tuple([m.z('a')])]), // 4: True is not 1
+      m.frozenset([m.float(1)]), // 5
+      m.frozenset([m.int(1)]), // 6: 1.0 is not 1
+      m.list([m.int(1)]), // 7: mutable, never merged
+      m.list([m.int(1)]), // 8
+    ];
+    const c = items(field(root(canon(m.code(14, { consts: m.tuple(consts) }), 14), 14), 'consts'));
+    expect([c[0] === c[1], c[2] === c[3], c[7] === c[8]]).toEqual([true, true, false]);
+    expect([c[0] === c[4], c[5] === c[6]]).toEqual([false, false]);
+    expect(c[0]).toMatchObject({ flagged: true });
+    const sl = items(field(root(canon(m.code(14, { consts: m.tuple([m.slice(m.int(1), m.NONE, m.NONE), m.slice(m.int(1), m.NONE, m.NONE)]) }), 14), 14), 'consts'));
+    expect(sl[0]).toBe(sl[1]);
   });
 
   it('is the same whatever the input flags, types and sharing (3.8 layout too)', () => {

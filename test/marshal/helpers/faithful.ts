@@ -7,7 +7,14 @@
 import { ByteSink } from '../../../src/marshal/sink.js';
 import type { MarshalGraph, MNode } from '../../../src/marshal/types.js';
 
-export function writeFaithful(body: Uint8Array, graph: MarshalGraph): Uint8Array {
+/**
+ * `filename`: when given, every code object's co_filename is written as this str instead
+ * (same type code family, same flag): a rewrite of co_filename and nothing else, to show
+ * what canonicalization has to do beyond it.
+ */
+export function writeFaithful(body: Uint8Array, graph: MarshalGraph, filename?: string): Uint8Array {
+  const newName = filename === undefined ? undefined : new TextEncoder().encode(filename);
+  const filenameNodes = new Set<MNode>();
   const s = new ByteSink(body.length + 16);
   const refIdx = new Map<MNode, number>();
   let next = 0;
@@ -24,6 +31,12 @@ export function writeFaithful(body: Uint8Array, graph: MarshalGraph): Uint8Array
     }
     if (n.flagged) refIdx.set(n, next++);
     s.byte(n.typeCode | (n.flagged ? 0x80 : 0));
+    if (newName && filenameNodes.has(n)) {
+      if (n.typeCode === 0x7a || n.typeCode === 0x5a) s.byte(newName.length);
+      else s.i32(newName.length);
+      s.bytes(newName);
+      return;
+    }
     switch (n.kind) {
       case 'tuple':
         if (n.typeCode === 0x29) s.byte(n.items.length);
@@ -48,6 +61,7 @@ export function writeFaithful(body: Uint8Array, graph: MarshalGraph): Uint8Array
         s.byte(0x30);
         return;
       case 'code': {
+        filenameNodes.add(n.objs[n.layout.filenameIndex]!);
         let ii = 0;
         let oi = 0;
         for (const f of n.layout.fields) {

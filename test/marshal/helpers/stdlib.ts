@@ -73,6 +73,6 @@ export function stdlibPycs(interp: Interpreter, opts: { site?: boolean } = {}): 
 /** "json/__pycache__/decoder.cpython-311.opt-1.pyc" under libDir -> "json/decoder.py". */
 export function relSourceName(libDir: string, pyc: string): string {
   const dir = path.dirname(path.dirname(pyc));
-  const mod = path.basename(pyc).split('.')[0]!;
+  const mod = path.basename(pyc).replace(/\.cpython-\d+(\.opt-\d+)?\.pyc$/, ''); // "__phello__.foo" has a dot
   return path.relative(libDir, path.join(dir, `${mod}.py`)).split(path.sep).join('/');
 }
