@@ -1,0 +1,80 @@
+/**
+ * Checking one store object on disk: is it there, a regular file, read-only,
+ * and does its content still hash to its address? Shared by `verify` (which
+ * then records what it found) and `audit` (which only reports).
+ *
+ * Re-hashing is the expensive part, so by default an object is re-hashed only
+ * when its inode, mtime or ctime differ from what the ledger recorded when it
+ * was written or last verified (`objects.dev/ino/mtime_ns/ctime_ns`); nothing
+ * that changes content leaves both times alone. `full` re-hashes every object.
+ */
+import { readFileSync, type BigIntStats } from 'node:fs';
+import { fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
+import { xxh64Hex } from '../hash/xxhash.js';
+import type { ObjectRow } from '../ledger/ledger.js';
+import { keyString, type ObjectKey } from '../store/key.js';
+import { tryLstat } from '../store/objects.js';
+
+export type ObjectCheck =
+  /** No file at the object's address. */
+  | { readonly state: 'missing' }
+  /** Something other than a regular file sits at the address. */
+  | { readonly state: 'not-file'; readonly stat: BigIntStats }
+  /** Not re-hashed: inode and times are those recorded. */
+  | { readonly state: 'unchanged'; readonly stat: BigIntStats; readonly writable: boolean }
+  /** Re-hashed and it matches its address. `stable`: the file did not change while it was read. */
+  | { readonly state: 'ok'; readonly stat: BigIntStats; readonly writable: boolean; readonly bytes: number; readonly stable: boolean }
+  /** Re-hashed and it does not match its address: what its content hashes to instead. */
+  | { readonly state: 'corrupt'; readonly stat: BigIntStats; readonly writable: boolean; readonly bytes: number; readonly found: ObjectKey };
+
+/** Any write bit set: the object lost its read-only mode (0444). */
+export function isWritable(st: BigIntStats): boolean {
+  return (Number(st.mode) & 0o222) !== 0;
+}
+
+/** Does this object need re-hashing: inode, size or times differ from the ledger's record? */
+export function movedSinceRecorded(row: ObjectRow, st: BigIntStats): boolean {
+  return !sameFingerprint(fingerprintOf(st), { dev: row.dev, ino: row.ino, size: row.size, mtimeNs: row.mtime_ns, ctimeNs: row.ctime_ns });
+}
+
+/** Check the object file `file` of ledger row `row`. `initHash()` must have been awaited. */
+export function checkObject(row: ObjectRow, file: string, full: boolean): ObjectCheck {
+  const st = tryLstat(file);
+  if (!st) return { state: 'missing' };
+  if (!st.isFile()) return { state: 'not-file', stat: st };
+  const writable = isWritable(st);
+  if (!full && !movedSinceRecorded(row, st)) return { state: 'unchanged', stat: st, writable };
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch {
+    // Vanished between lstat and read (gc, or a concurrent repair).
+    return { state: 'missing' };
+  }
+  const after = tryLstat(file);
+  const stable = after !== undefined && sameFingerprint(fingerprintOf(after), fingerprintOf(st));
+  const found: ObjectKey = { hash: xxh64Hex(content), size: content.length };
+  if (found.hash === row.hash && found.size === row.size) {
+    return { state: 'ok', stat: after ?? st, writable, bytes: content.length, stable };
+  }
+  return { state: 'corrupt', stat: st, writable, bytes: content.length, found };
+}
+
+/** The address an object row names, as text. */
+export function rowKey(row: ObjectRow): ObjectKey {
+  return { hash: row.hash, size: row.size };
+}
+
+export function rowAddress(row: ObjectRow): string {
+  return keyString(rowKey(row));
+}
+
+/** Does a file's content hash to this address? (reads it; false when unreadable) */
+export function holdsAddress(file: string, key: ObjectKey): boolean {
+  try {
+    const content = readFileSync(file);
+    return content.length === key.size && xxh64Hex(content) === key.hash;
+  } catch {
+    return false;
+  }
+}
