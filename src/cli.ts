@@ -16,6 +16,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   status: { summary: 'What the store holds and what it saves.', load: () => import('./commands/status.js') },
   gc: { summary: 'Delete the store objects that no linked file uses any more.', load: () => import('./commands/gc.js') },
   unshare: { summary: 'Give linked pycs their own private copy again.', load: () => import('./commands/unshare.js') },
+  audit: { summary: 'Check on disk what is linked, what it saves, and what is wrong.', load: () => import('./commands/audit.js') },
+  verify: { summary: 'Re-hash store objects; --repair quarantines corrupt ones and restores read-only modes.', load: () => import('./commands/verify.js') },
   schedule: { summary: 'Run gc (and optionally dedup) periodically via systemd, cron, launchd or Task Scheduler.', load: () => import('./commands/schedule.js') },
 };
 

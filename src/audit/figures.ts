@@ -1,0 +1,104 @@
+/**
+ * audit's figures, pure: from one record per pyc (its lstat and whether it is a
+ * store object) to the per-root and total figures. The definitions, which
+ * `pycstore audit --help` repeats and test/audit recomputes from lstat alone:
+ *
+ * - pycs: PEP 3147 pycs whose source exists, found under the root by dedup's
+ *   own scanner (src/dedup/scan.ts). A pyc under two given roots counts in the
+ *   first only, so totals never count a file twice.
+ * - linked: those that currently are a store object: a hard link whose inode
+ *   is an object's, or a reflink whose fingerprint (dev, ino, size, mtime,
+ *   ctime) is the one the ledger recorded (the same rule dedup uses to call a
+ *   file "already shared").
+ * - apparentBytes: Σ st_size of the pycs.
+ * - allocatedBytes: Σ st_blocks × 512 of the pycs.
+ * - bytesSaved: what sharing through the store saves. Each linked pyc is
+ *   attributed an even share of its object's blocks among the k names sharing
+ *   them, and saves allocated × (k − 1) / k: k = st_nlink − 1 for a hard link
+ *   (every name of the inode but the store's own), k = the live ledger links of
+ *   its object for a reflink. Unlinked pycs save 0. Per root the exact sum is
+ *   rounded down. When every link of every object lies in the audited roots,
+ *   the total is status's Σ objects (links − 1) × allocated, less < 1 byte of
+ *   rounding per root.
+ * - totals: the sums of the roots' figures.
+ */
+
+export type LinkedKind = 'hardlink' | 'reflink';
+
+export interface PycRecord {
+  readonly rootIndex: number;
+  readonly size: number;
+  /** st_blocks × 512. */
+  readonly allocated: number;
+  readonly nlink: number;
+  /** How it is a store object, or null when it isn't one. */
+  readonly linked: LinkedKind | null;
+  /** Reflinks: live ledger links of its object (k). Unused for hard links (k comes from nlink). */
+  readonly reflinkSharers?: number;
+}
+
+export interface Figures {
+  pycs: number;
+  linked: number;
+  apparentBytes: number;
+  allocatedBytes: number;
+  bytesSaved: number;
+}
+
+export interface RootFigures extends Figures {
+  path: string;
+}
+
+/** k: how many names share the blocks of this pyc's object (1 = not shared). */
+export function sharers(r: PycRecord): number {
+  if (r.linked === 'hardlink') return Math.max(1, r.nlink - 1);
+  if (r.linked === 'reflink') return Math.max(1, r.reflinkSharers ?? 1);
+  return 1;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/** ⌊Σ_k S_k · (k − 1) / k⌋ exactly, for S_k = Σ allocated of the pycs with k sharers. */
+export function savedFromGroups(groups: ReadonlyMap<number, number>): number {
+  let lcm = 1n;
+  for (const k of groups.keys()) if (k > 1) lcm = (lcm * BigInt(k)) / gcd(lcm, BigInt(k));
+  let num = 0n;
+  for (const [k, s] of groups) if (k > 1) num += BigInt(s) * BigInt(k - 1) * (lcm / BigInt(k));
+  return Number(num / lcm);
+}
+
+export function emptyFigures(): Figures {
+  return { pycs: 0, linked: 0, apparentBytes: 0, allocatedBytes: 0, bytesSaved: 0 };
+}
+
+/** Figures per root (in the order of `roots`) and their totals. */
+export function computeFigures(roots: readonly string[], records: Iterable<PycRecord>): { roots: RootFigures[]; totals: Figures } {
+  const figs = roots.map((p) => ({ path: p, ...emptyFigures() }));
+  const groups = roots.map(() => new Map<number, number>());
+  for (const r of records) {
+    const f = figs[r.rootIndex];
+    if (!f) continue;
+    f.pycs++;
+    f.apparentBytes += r.size;
+    f.allocatedBytes += r.allocated;
+    if (r.linked) {
+      f.linked++;
+      const k = sharers(r);
+      const g = groups[r.rootIndex]!;
+      g.set(k, (g.get(k) ?? 0) + r.allocated);
+    }
+  }
+  figs.forEach((f, i) => (f.bytesSaved = savedFromGroups(groups[i]!)));
+  const totals = emptyFigures();
+  for (const f of figs) {
+    totals.pycs += f.pycs;
+    totals.linked += f.linked;
+    totals.apparentBytes += f.apparentBytes;
+    totals.allocatedBytes += f.allocatedBytes;
+    totals.bytesSaved += f.bytesSaved;
+  }
+  return { roots: figs, totals };
+}

@@ -1,0 +1,249 @@
+/**
+ * `audit` as a library call, read-only: the store is opened with
+ * openStoreReadOnly (no lock, nothing written, the ledger read from an
+ * in-memory copy when nobody else has it open).
+ *
+ *   roots → scan (dedup's scanner) → lstat each pyc → is it a store object? →
+ *   figures (pure, figures.ts) + anomalies (anomalies.ts)
+ *
+ * Anomalies come from three places: the pycs themselves (replaced,
+ * foreign-inode, quarantined-inode), the ledger's links under the roots whose
+ * file is gone (missing-file) or was replaced, and the store objects
+ * (corrupt-object, writable-object, missing-object). Objects are checked
+ * cheaply by default, re-hashing only those whose inode or times moved since
+ * they were recorded (as verify does), all of them with `full`. Which objects:
+ * with no PATH (every registered root), all objects in the ledger; with PATHs,
+ * the objects linked from those trees.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Output } from '../cli/output.js';
+import { usageError } from '../errors.js';
+import { allocatedBytes, fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { initHash } from '../hash/xxhash.js';
+import { AuditQueries } from '../ledger/audit-queries.js';
+import type { Ledger, ObjectRow } from '../ledger/ledger.js';
+import { prefixMirror } from '../pyc/names.js';
+import { scanRoots, type ScanRoot } from '../dedup/scan.js';
+import { objectPath, quarantineDir } from '../store/location.js';
+import { tryLstat } from '../store/objects.js';
+import { openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { formatCount } from '../util/format.js';
+import { checkObject, rowKey } from '../verify/check.js';
+import { groupAnomalies, type Anomaly, type AnomalyKind } from './anomalies.js';
+import { computeFigures, type Figures, type PycRecord, type RootFigures } from './figures.js';
+import { linkState, stillLinked } from './link-state.js';
+
+export interface AuditOptions {
+  readonly storeDir: string;
+  /** Directories to audit; none: the roots registered in the ledger. */
+  readonly paths: readonly string[];
+  /** Re-hash every object checked, not only those whose times moved. */
+  readonly full?: boolean;
+  readonly out: Output;
+}
+
+export interface AuditReport {
+  store: string;
+  /** Is there a store (a ledger) yet? Without one nothing is linked. */
+  exists: boolean;
+  full: boolean;
+  roots: RootFigures[];
+  totals: Figures;
+  anomalies: Anomaly[];
+  /** Store objects looked at, and how many of them were re-hashed. */
+  objects: { checked: number; rehashed: number; bytesHashed: number };
+  durationMs: number;
+}
+
+interface Found {
+  kind: AnomalyKind;
+  path: string;
+}
+
+function resolveRoots(paths: readonly string[], ledger: Ledger | undefined): ScanRoot[] {
+  const registered = ledger?.roots() ?? [];
+  if (paths.length === 0) {
+    if (registered.length === 0) {
+      throw usageError('no PATH given and no roots registered yet', 'name the trees to audit, or deduplicate some first: pycstore dedup ~/.venvs');
+    }
+    return registered.map((r) => ({ path: r.path, pycachePrefix: r.pycache_prefix }));
+  }
+  const prefixOf = new Map(registered.map((r) => [r.path, r.pycache_prefix]));
+  return paths.map((p) => {
+    const abs = path.resolve(p);
+    let isDir = false;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      throw usageError(`${p}: no such file or directory`, 'give the path of a venv or of a folder holding venvs');
+    }
+    if (!isDir) throw usageError(`${p}: not a directory`, 'audit takes directories, or pyc files (not both)');
+    return { path: abs, pycachePrefix: prefixOf.get(abs) ?? null };
+  });
+}
+
+/** Inodes of the objects verify --repair moved to quarantine, in every store root. */
+function quarantinedInodes(rootPaths: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of rootPaths) {
+    const dir = quarantineDir(r);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const st = tryLstat(path.join(dir, n));
+      if (st?.isFile()) out.add(`${st.dev}:${st.ino}`);
+    }
+  }
+  return out;
+}
+
+export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
+  const started = Date.now();
+  const out = opts.out;
+  const full = opts.full ?? false;
+  await initHash();
+  const store: OpenStore | undefined = openStoreReadOnly(opts.storeDir);
+  try {
+    const ledger = store?.ledger;
+    const queries = ledger ? new AuditQueries(ledger) : undefined;
+    const roots = resolveRoots(opts.paths, ledger);
+    const storeRoots = (ledger?.storeRoots() ?? []).filter((r) => {
+      if (existsSync(r.path)) return true;
+      out.warn(`store root ${r.path} is not reachable; its objects are not checked`);
+      return false;
+    });
+    const storeRootPath = new Map(storeRoots.map((r) => [r.id, r.path]));
+    const quarantined = quarantinedInodes(storeRoots.map((r) => r.path));
+    const found: Found[] = [];
+
+    // 1. The pycs, as dedup's scanner finds them.
+    for (const r of roots) if (!existsSync(r.path)) out.warn(`root ${r.path} no longer exists`);
+    const scan = scanRoots(roots, (files, dirs) => out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`));
+    for (const e of scan.errors) out.warn(`${e.path}: ${e.reason}`);
+
+    interface Entry {
+      record: { -readonly [K in keyof PycRecord]: PycRecord[K] };
+      fp: Fingerprint;
+      object: ObjectRow | undefined;
+    }
+    const entries = new Map<string, Entry>();
+    const linkedObjects = new Map<number, ObjectRow>();
+    for (const cand of scan.candidates) {
+      const st = tryLstat(cand.path);
+      if (!st || !st.isFile()) continue; // gone since the scan
+      const fp = fingerprintOf(st);
+      const nlink = Number(st.nlink);
+      const s = linkState(cand.path, fp, ledger);
+      const record: Entry['record'] = {
+        rootIndex: cand.rootIndex,
+        size: fp.size,
+        allocated: allocatedBytes(st),
+        nlink,
+        linked: s.linked ? s.kind : null,
+      };
+      entries.set(cand.path, { record, fp, object: s.linked ? s.object : undefined });
+      if (s.linked) {
+        linkedObjects.set(s.object.id, s.object);
+        continue;
+      }
+      if (quarantined.has(`${fp.dev}:${fp.ino}`)) found.push({ kind: 'quarantined-inode', path: cand.path });
+      else if (nlink > 1) found.push({ kind: 'foreign-inode', path: cand.path });
+      if (s.link) found.push({ kind: 'replaced', path: cand.path });
+    }
+
+    // 2. Reflinks: k = the live ledger links of their object.
+    if (queries && ledger) {
+      const live = new Map<number, number>();
+      for (const e of entries.values()) {
+        if (e.record.linked !== 'reflink' || !e.object) continue;
+        let k = live.get(e.object.id);
+        if (k === undefined) {
+          k = 0;
+          for (const l of queries.linksOfObject(e.object.id)) {
+            const p = ledger.filePath(l.dir_id, l.name);
+            const known = entries.get(p);
+            if (known) {
+              if (known.object?.id === e.object.id) k++;
+              continue;
+            }
+            const st = tryLstat(p);
+            if (st?.isFile() && stillLinked(l, e.object, fingerprintOf(st))) k++;
+          }
+          live.set(e.object.id, k);
+        }
+        e.record.reflinkSharers = k;
+      }
+    }
+
+    // 3. Ledger links under the roots that the scan did not find as pycs: gone, or replaced.
+    const objectsOfRoots = new Set<number>();
+    if (queries && ledger) {
+      const dirs = roots.flatMap((r) => [r.path, ...(r.pycachePrefix ? [prefixMirror(r.pycachePrefix, r.path)] : [])]);
+      const seenLinks = new Set<number>();
+      for (const dir of dirs) {
+        for (const l of queries.linksUnder(dir)) {
+          if (seenLinks.has(l.id)) continue;
+          seenLinks.add(l.id);
+          objectsOfRoots.add(l.object_id);
+          const p = ledger.filePath(l.dir_id, l.name);
+          if (entries.has(p)) continue; // judged above
+          const st = tryLstat(p);
+          if (!st) found.push({ kind: 'missing-file', path: p });
+          else if (!st.isFile() || !stillLinked(l, ledger.objectById(l.object_id), fingerprintOf(st))) found.push({ kind: 'replaced', path: p });
+        }
+      }
+    }
+
+    // 4. Store objects: every object with no PATH, else those the trees link to.
+    const objects = { checked: 0, rehashed: 0, bytesHashed: 0 };
+    if (queries && ledger) {
+      let rows: ObjectRow[];
+      if (opts.paths.length === 0) rows = queries.objects();
+      else {
+        for (const id of objectsOfRoots) {
+          const o = linkedObjects.has(id) ? undefined : ledger.objectById(id);
+          if (o) linkedObjects.set(id, o);
+        }
+        rows = [...linkedObjects.values()].sort((a, b) => a.id - b.id);
+      }
+      for (const row of rows) {
+        const rootPath = storeRootPath.get(row.root_id);
+        if (rootPath === undefined) continue;
+        objects.checked++;
+        out.progress(`checking objects: ${formatCount(objects.checked)}/${formatCount(rows.length)}`);
+        const file = objectPath(rootPath, rowKey(row), row.replica);
+        const c = checkObject(row, file, full);
+        if (c.state === 'ok' || c.state === 'corrupt') {
+          objects.rehashed++;
+          objects.bytesHashed += c.bytes;
+        }
+        if (c.state === 'missing') found.push({ kind: 'missing-object', path: file });
+        else if (c.state === 'not-file' || c.state === 'corrupt') found.push({ kind: 'corrupt-object', path: file });
+        if ((c.state === 'ok' || c.state === 'unchanged' || c.state === 'corrupt') && c.writable) found.push({ kind: 'writable-object', path: file });
+      }
+    }
+
+    const figures = computeFigures(
+      roots.map((r) => r.path),
+      [...entries.values()].map((e) => e.record),
+    );
+    return {
+      store: opts.storeDir,
+      exists: store !== undefined,
+      full,
+      roots: figures.roots,
+      totals: figures.totals,
+      anomalies: groupAnomalies(found),
+      objects,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    out.done();
+    store?.close();
+  }
+}

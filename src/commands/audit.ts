@@ -1,0 +1,130 @@
+/** `pycstore audit [PATH...] [--json]`: figures re-checked on disk, and the anomalies, per root. */
+import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import { ANOMALIES, type Anomaly } from '../audit/anomalies.js';
+import { auditFiles, fileArguments, type FileAudit } from '../audit/file.js';
+import type { Figures, RootFigures } from '../audit/figures.js';
+import { runAudit, type AuditReport } from '../audit/run.js';
+import { formatBytes, formatCount } from '../util/format.js';
+
+export const spec: CommandSpec = {
+  name: 'audit',
+  summary: 'Check on disk what is linked, what it saves, and what is wrong.',
+  usage: 'pycstore audit [--full] [PATH...]   |   pycstore audit FILE...',
+  description: [
+    'Walks each PATH (default: the roots registered by dedup) with dedup\'s scanner, stats every',
+    'pyc and reports, per root and in total, as a table:',
+    '  pycs       PEP 3147 pycs whose source exists (what dedup counts as files)',
+    '  linked     those that are a store object now: a hard link with the object\'s inode, or a',
+    '             reflink whose (dev, ino, size, mtime, ctime) are those recorded when it was made',
+    '  apparent   Σ st_size of the pycs',
+    '  allocated  Σ st_blocks × 512 of the pycs',
+    '  saved      each linked pyc saves allocated × (k−1)/k, k = the names sharing its object:',
+    '             st_nlink − 1 for a hard link (all but the store\'s own name), the live ledger',
+    '             links of its object for a reflink; summed per root, rounded down. Totals sum',
+    '             the roots.',
+    'Then the anomalies, grouped by kind, each with its paths and the command that fixes it:',
+    '  corrupt-object, quarantined-inode, writable-object, missing-object, replaced,',
+    '  foreign-inode, missing-file.',
+    'Store objects are checked cheaply: only those whose inode, mtime or ctime moved since they',
+    'were recorded are re-hashed (--full: all). With no PATH every object in the ledger is',
+    'checked; with PATHs, those the trees link to.',
+    '',
+    'With FILE arguments (pyc files): which other paths share each file\'s object, from the',
+    'ledger (no disk-wide search). Read-only: takes no lock and writes nothing, not even the ledger.',
+  ].join('\n'),
+  options: {
+    full: { type: 'boolean', help: 'Re-hash every store object checked, not only those whose times moved.' },
+  },
+  examples: [
+    'pycstore audit                       # every root dedup knows',
+    'pycstore audit ~/.venvs/web          # one tree',
+    'pycstore audit --json | jq .totals',
+    'pycstore audit ~/.venvs/web/lib/python3.12/site-packages/pip/__pycache__/__init__.cpython-312.pyc',
+  ],
+  positionals: 'any',
+};
+
+const SHOWN_PATHS = 5;
+
+export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
+  const files = fileArguments(positionals);
+  if (files) {
+    const audits = auditFiles(ctx.storeDir, files);
+    return { exitCode: 0, json: { files: audits }, human: audits.flatMap(fileHuman) };
+  }
+  const report = await runAudit({ storeDir: ctx.storeDir, paths: positionals, full: Boolean(values['full']), out: ctx.out });
+  const corrupt = report.anomalies.some((a) => a.kind === 'corrupt-object');
+  return { exitCode: corrupt ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+}
+
+function row(label: string, f: Figures): string[] {
+  return [
+    label,
+    formatCount(f.pycs),
+    formatCount(f.linked),
+    formatBytes(f.apparentBytes),
+    formatBytes(f.allocatedBytes),
+    formatBytes(f.bytesSaved),
+  ];
+}
+
+/** Columns: first left-aligned, the rest right-aligned. */
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+}
+
+function human(r: AuditReport): string[] {
+  const lines: string[] = [];
+  if (!r.exists) lines.push(`No store at ${r.store} yet: nothing is linked. Start with: pycstore dedup --dry-run PATH`);
+  const rows: string[][] = [['root', 'pycs', 'linked', 'apparent', 'allocated', 'saved']];
+  for (const root of r.roots as RootFigures[]) rows.push(row(root.path, root));
+  if (r.roots.length > 1) rows.push(row('total', r.totals));
+  lines.push(...table(rows));
+  lines.push('');
+  const obj = r.objects;
+  if (r.exists) {
+    lines.push(
+      `Store objects checked: ${formatCount(obj.checked)}, re-hashed ${formatCount(obj.rehashed)} (${formatBytes(obj.bytesHashed)})` +
+        (r.full ? '.' : '; the others are unchanged since they were verified (--full re-hashes all).'),
+    );
+  }
+  if (r.anomalies.length === 0) {
+    lines.push('No anomalies.');
+    return lines;
+  }
+  lines.push('Anomalies:');
+  for (const a of r.anomalies) lines.push(...anomalyLines(a));
+  return lines;
+}
+
+function anomalyLines(a: Anomaly): string[] {
+  const lines = [`  ${a.kind} (${formatCount(a.count)}): ${ANOMALIES[a.kind].what}`, `    fix: ${a.fix}`];
+  for (const p of a.paths.slice(0, SHOWN_PATHS)) lines.push(`    ${p}`);
+  if (a.count > SHOWN_PATHS) lines.push(`    … and ${formatCount(a.count - SHOWN_PATHS)} more; --json lists all`);
+  return lines;
+}
+
+function fileHuman(f: FileAudit): string[] {
+  const lines = [f.path];
+  if (f.state === 'not-linked') {
+    lines.push('  not a store object, and the ledger has no link for it' + (f.nlink > 1 ? ` (it has ${f.nlink} names: hard links made outside pycstore)` : '') + '.');
+    return lines;
+  }
+  if (f.state === 'replaced') {
+    lines.push(`  was linked to ${f.object}, but has been replaced since (a recompile?): it shares nothing now. Fix: pycstore dedup`);
+  } else {
+    lines.push(`  is store object ${f.object} (${f.kind === 'hardlink' ? 'hard link' : 'reflink'})`, `  object file: ${f.objectPath ?? '(store root unreachable)'}`);
+  }
+  const live = f.sharedWith.filter((s) => s.linked);
+  const stale = f.sharedWith.length - live.length;
+  if (f.state === 'linked') {
+    lines.push(live.length === 0 ? '  shared with no other path in the ledger' : `  shared with ${formatCount(live.length)} other path${live.length === 1 ? '' : 's'}:`);
+    for (const s of live) lines.push(`    ${s.path}${s.kind !== f.kind ? ` (${s.kind})` : ''}`);
+  } else if (live.length) {
+    lines.push(`  that object is still shared by ${formatCount(live.length)} path${live.length === 1 ? '' : 's'}, e.g. ${live[0]!.path}`);
+  }
+  if (stale) lines.push(`  ${formatCount(stale)} more linked once and replaced or gone since (--json lists them)`);
+  if (f.unrecordedNames) lines.push(`  and ${formatCount(f.unrecordedNames)} more names of this inode the ledger doesn't know (cp -al copies?)`);
+  return lines;
+}
