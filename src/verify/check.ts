@@ -5,8 +5,10 @@
  *
  * Re-hashing is the expensive part, so by default an object is re-hashed only
  * when its inode, mtime or ctime differ from what the ledger recorded when it
- * was written or last verified (`objects.dev/ino/mtime_ns/ctime_ns`); nothing
- * that changes content leaves both times alone. `full` re-hashes every object.
+ * was written or last verified (`objects.dev/ino/mtime_ns/ctime_ns`): any
+ * write through the filesystem moves mtime and ctime. Damage below the
+ * filesystem (bit rot) moves neither, which is what `full` (re-hash every
+ * object) is for.
  */
 import { readFileSync, type BigIntStats } from 'node:fs';
 import { fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
