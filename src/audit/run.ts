@@ -15,10 +15,10 @@
  * with no PATH (every registered root), all objects in the ledger; with PATHs,
  * the objects linked from those trees.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Output } from '../cli/output.js';
-import { usageError } from '../errors.js';
+import { errnoCode, usageError } from '../errors.js';
 import { allocatedBytes, fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
 import { AuditQueries } from '../ledger/audit-queries.js';
@@ -83,6 +83,16 @@ function resolveRoots(paths: readonly string[], ledger: Ledger | undefined): Sca
   });
 }
 
+/** lstat that reports "can't tell" (EACCES, EIO, …) as an error instead of throwing; undefined when gone. */
+function lstatOr(p: string, onError: (p: string, err: unknown) => void): BigIntStats | undefined | null {
+  try {
+    return tryLstat(p);
+  } catch (err) {
+    onError(p, err);
+    return null;
+  }
+}
+
 /** Inodes of the objects verify --repair moved to quarantine, in every store root. */
 function quarantinedInodes(rootPaths: readonly string[]): Set<string> {
   const out = new Set<string>();
@@ -120,6 +130,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const storeRootPath = new Map(storeRoots.map((r) => [r.id, r.path]));
     const quarantined = quarantinedInodes(storeRoots.map((r) => r.path));
     const found: Found[] = [];
+    const unreadable = (p: string, err: unknown): void => out.warn(`${p}: cannot stat (${errnoCode(err) ?? String(err)}); left out`);
 
     // 1. The pycs, as dedup's scanner finds them.
     for (const r of roots) if (!existsSync(r.path)) out.warn(`root ${r.path} no longer exists`);
@@ -134,8 +145,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const entries = new Map<string, Entry>();
     const linkedObjects = new Map<number, ObjectRow>();
     for (const cand of scan.candidates) {
-      const st = tryLstat(cand.path);
-      if (!st || !st.isFile()) continue; // gone since the scan
+      const st = lstatOr(cand.path, unreadable);
+      if (!st || !st.isFile()) continue; // gone since the scan, or unreadable
       const fp = fingerprintOf(st);
       const nlink = Number(st.nlink);
       const s = linkState(cand.path, fp, ledger);
@@ -171,7 +182,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
               if (known.object?.id === e.object.id) k++;
               continue;
             }
-            const st = tryLstat(p);
+            const st = lstatOr(p, unreadable);
             if (st?.isFile() && stillLinked(l, e.object, fingerprintOf(st))) k++;
           }
           live.set(e.object.id, k);
@@ -192,7 +203,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
           objectsOfRoots.add(l.object_id);
           const p = ledger.filePath(l.dir_id, l.name);
           if (entries.has(p)) continue; // judged above
-          const st = tryLstat(p);
+          const st = lstatOr(p, unreadable);
+          if (st === null) continue; // can't tell
           if (!st) found.push({ kind: 'missing-file', path: p });
           else if (!st.isFile() || !stillLinked(l, ledger.objectById(l.object_id), fingerprintOf(st))) found.push({ kind: 'replaced', path: p });
         }
@@ -222,7 +234,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
           objects.rehashed++;
           objects.bytesHashed += c.bytes;
         }
-        if (c.state === 'missing') found.push({ kind: 'missing-object', path: file });
+        if (c.state === 'unreadable') out.warn(`${file}: ${c.reason}; not checked`);
+        else if (c.state === 'missing') found.push({ kind: 'missing-object', path: file });
         else if (c.state === 'not-file' || c.state === 'corrupt') found.push({ kind: 'corrupt-object', path: file });
         if ((c.state === 'ok' || c.state === 'unchanged' || c.state === 'corrupt') && c.writable) found.push({ kind: 'writable-object', path: file });
       }

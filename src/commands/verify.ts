@@ -24,7 +24,8 @@ export const spec: CommandSpec = {
     '    the fresh pycs again;',
     '  - lost read-only modes are restored;',
     '  - ledger links whose file is gone are forgotten.',
-    'Exit status 1 when a corrupt object was found (repaired or not).',
+    'Exit status 1 when a corrupt object was found (repaired or not), or something could not be',
+    'checked or repaired (each is reported).',
   ].join('\n'),
   options: {
     full: { type: 'boolean', help: 'Re-hash every object, not only those whose times moved.' },
@@ -41,7 +42,7 @@ export const spec: CommandSpec = {
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
   const report = await runVerify({ storeDir: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), out: ctx.out });
   for (const e of report.errors) ctx.out.warn(`${e.path}: ${e.reason}`);
-  return { exitCode: report.corrupt.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+  return { exitCode: report.corrupt.length > 0 || report.errors.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 
 function human(r: VerifyReport): string[] {

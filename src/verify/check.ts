@@ -11,6 +11,7 @@
  * object) is for.
  */
 import { readFileSync, type BigIntStats } from 'node:fs';
+import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import type { ObjectRow } from '../ledger/ledger.js';
@@ -20,6 +21,8 @@ import { tryLstat } from '../store/objects.js';
 export type ObjectCheck =
   /** No file at the object's address. */
   | { readonly state: 'missing' }
+  /** Could not look (EACCES, EIO, …): neither good nor bad. */
+  | { readonly state: 'unreadable'; readonly reason: string }
   /** Something other than a regular file sits at the address. */
   | { readonly state: 'not-file'; readonly stat: BigIntStats }
   /** Not re-hashed: inode and times are those recorded. */
@@ -41,7 +44,12 @@ export function movedSinceRecorded(row: ObjectRow, st: BigIntStats): boolean {
 
 /** Check the object file `file` of ledger row `row`. `initHash()` must have been awaited. */
 export function checkObject(row: ObjectRow, file: string, full: boolean): ObjectCheck {
-  const st = tryLstat(file);
+  let st: BigIntStats | undefined;
+  try {
+    st = tryLstat(file);
+  } catch (err) {
+    return { state: 'unreadable', reason: `cannot stat: ${errnoCode(err) ?? String(err)}` };
+  }
   if (!st) return { state: 'missing' };
   if (!st.isFile()) return { state: 'not-file', stat: st };
   const writable = isWritable(st);
@@ -49,11 +57,17 @@ export function checkObject(row: ObjectRow, file: string, full: boolean): Object
   let content: Buffer;
   try {
     content = readFileSync(file);
-  } catch {
-    // Vanished between lstat and read (gc, or a concurrent repair).
-    return { state: 'missing' };
+  } catch (err) {
+    // Vanished between lstat and read (gc, or a concurrent repair), or unreadable.
+    const code = errnoCode(err);
+    return code === 'ENOENT' ? { state: 'missing' } : { state: 'unreadable', reason: `cannot read: ${code ?? String(err)}` };
   }
-  const after = tryLstat(file);
+  let after: BigIntStats | undefined;
+  try {
+    after = tryLstat(file);
+  } catch {
+    after = undefined;
+  }
   const stable = after !== undefined && sameFingerprint(fingerprintOf(after), fingerprintOf(st));
   const found: ObjectKey = { hash: xxh64Hex(content), size: content.length };
   if (found.hash === row.hash && found.size === row.size) {

@@ -16,7 +16,8 @@
  *   3. Forget the object row and its link rows (one transaction).
  *
  * The store's exclusive lock is held, so no dedup links to the object meanwhile.
- * A crash after 1 leaves the object corrupt in place: the next repair finishes.
+ * A crash after 1 (or a path that could not be removed) leaves the object
+ * corrupt in place: the next repair finishes.
  * A crash after 2 leaves rows without a file: verify reports it missing, gc drops it.
  *
  * Names of the corrupt inode that the ledger doesn't know (a `cp -al` copy of a
@@ -60,7 +61,13 @@ export function repairCorrupt(
   // 1. The linked paths.
   for (const link of queries.linksOfObject(row.id)) {
     const p = ledger.filePath(link.dir_id, link.name);
-    const st = tryLstat(p);
+    let st;
+    try {
+      st = tryLstat(p);
+    } catch (err) {
+      res.errors.push({ path: p, reason: `cannot stat: ${errnoCode(err) ?? String(err)}` });
+      continue;
+    }
     if (!st || !st.isFile()) continue; // gone already: only its row is left, dropped below
     const fp = fingerprintOf(st);
     let remove: boolean;
@@ -84,7 +91,10 @@ export function repairCorrupt(
     }
   }
 
-  // 2. The object file, only if it still is the inode found corrupt.
+  // 2. The object file, only if it still is the inode found corrupt, and only when every linked path
+  //    was dealt with: otherwise it stays (dedup never links to an object that fails its address check)
+  //    and the next repair retries the paths.
+  if (res.errors.length > 0) return res;
   const now = tryLstat(objectFile);
   if (now && sameInode(fingerprintOf(now), corrupt)) {
     const target = quarantinePath(storeRootPath, key, row.replica);

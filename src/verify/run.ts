@@ -128,6 +128,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         report.missing.push(file);
         continue;
       }
+      if (c.state === 'unreadable') {
+        report.errors.push({ path: file, reason: c.reason });
+        continue;
+      }
       if (c.state === 'unchanged') report.unchanged++;
       else if (c.state === 'ok' || c.state === 'corrupt') {
         report.checked++;
@@ -204,7 +208,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     }
     report.durationMs = Date.now() - started;
     const runId = ledger.startRun('verify', started);
-    ledger.finishRun(runId, report.corrupt.length > 0 ? 1 : 0, report, now());
+    ledger.finishRun(runId, report.corrupt.length > 0 || report.errors.length > 0 ? 1 : 0, report, now());
     return report;
   } finally {
     out.done();

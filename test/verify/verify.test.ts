@@ -164,6 +164,45 @@ describe('verify over deduplicated venvs (hard links on ext4)', () => {
     ]);
   });
 
+  it('leaves the corrupt object in place when a linked path cannot be removed, and finishes on the next --repair', async (ctx) => {
+    const [a, b] = copies(work, template, 'stuck', 2);
+    const store = path.join(work, 'store-stuck');
+    expect((await runCli(['--store', store, 'dedup', a!, b!])).code).toBe(0);
+    const [inA, inB] = [pipInitPyc(a!), pipInitPyc(b!)];
+    const object = objectFileOf(store, inA);
+    const bad = corruptInPlace(object);
+    const stuckDir = path.dirname(inB);
+    try {
+      execFileSync('chattr', ['+i', stuckDir], { stdio: 'pipe' }); // even root can't unlink in it now
+    } catch (err) {
+      ctx.skip(`chattr +i not possible here: ${(err as Error).message}`);
+    }
+    try {
+      const r1 = await runCli(['--store', store, '--json', 'verify', '--repair']);
+      expect(r1.code).toBe(1);
+      expect(r1.json!['corrupt'][0]).toMatchObject({ removed: [inA], quarantined: null });
+      expect(r1.json!['errors']).toEqual([{ path: inB, reason: 'cannot remove: EPERM' }]);
+      expect(r1.stderr).toContain(`${inB}: cannot remove: EPERM`);
+      expect(readFileSync(object)).toEqual(bad); // still at its address, still in the ledger …
+      // … and dedup refuses to link anything to it meanwhile.
+      runInVenv(a!, IMPORT_PIP);
+      const d = await runCli(['--store', store, '--json', 'dedup', a!]);
+      expect(d.code).toBe(1);
+      expect(d.json!['failures']).toEqual([expect.objectContaining({ path: inA, reason: 'collision' })]);
+    } finally {
+      execFileSync('chattr', ['-i', stuckDir]);
+    }
+    const r2 = await runCli(['--store', store, '--json', 'verify', '--repair']);
+    expect(r2.code).toBe(1);
+    // A's link row went with the first repair (its file was gone by then); B's is the one left.
+    expect(r2.json!['corrupt'][0]).toMatchObject({ links: 1, removed: [inB], kept: [] });
+    expect(r2.json!['errors']).toEqual([]);
+    expect(existsSync(object)).toBe(false);
+    expect(filesHolding([a!, b!, path.join(store, 'objects-v1')], bad)).toEqual([]);
+    const r3 = await runCli(['--store', store, '--json', 'verify', '--full']);
+    expect(r3.code).toBe(0);
+  });
+
   it('with no store, says there is nothing to verify and creates nothing', async () => {
     const store = path.join(work, 'store-none');
     const r = await runCli(['--store', store, '--json', 'verify', '--repair']);
