@@ -91,7 +91,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
   const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n).fill(undefined);
   const filenameUses = new Int32Array(n);
   const filenameNodes: StrNode[] = [];
-  const leaves = new LeafTable(n >> 1);
+  const leaves = new LeafTable(n);
   const containers = new ContainerTable(n >> 2);
   const sets: SeqNode[] = [];
   let newFilename: MNode | undefined;

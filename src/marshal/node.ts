@@ -9,7 +9,6 @@ import { KIND_NAMES, type CodeLayoutInfo, type MNode } from './types.js';
 const EMPTY = new Uint8Array(0);
 
 export class Node {
-  readonly kind: string;
   value = 0;
   negative = false;
   src: Uint8Array = EMPTY;
@@ -31,8 +30,11 @@ export class Node {
     public end: number,
     readonly typeCode: number,
     readonly flagged: boolean,
-  ) {
-    this.kind = KIND_NAMES[k]!;
+  ) {}
+
+  /** The kind's name (a getter: one field less to fill in per node). */
+  get kind(): string {
+    return KIND_NAMES[this.k]!;
   }
 }
 

@@ -69,6 +69,8 @@ import {
   type SeqNode,
 } from './types.js';
 
+const EMPTY = new Int32Array(0);
+
 export interface EncodeOptions {
   forceRootRef?: boolean;
   /** Initial output capacity in bytes. */
@@ -85,9 +87,10 @@ export interface EncodeOptions {
  * call is independent (its marks are stamped with a fresh epoch).
  */
 export class Encoder {
-  private readonly ownUses: Int32Array;
+  private readonly capacity: number;
+  private ownUses: Int32Array | undefined;
   private uses: Int32Array;
-  private readonly countStamp: Int32Array;
+  private countStamp: Int32Array | undefined;
   private readonly refStamp: Int32Array;
   private readonly refIdx: Int32Array;
   private epoch = 0;
@@ -97,9 +100,8 @@ export class Encoder {
   private forceRootRef = false;
 
   constructor(capacity: number) {
-    this.ownUses = new Int32Array(capacity);
-    this.uses = this.ownUses;
-    this.countStamp = new Int32Array(capacity);
+    this.capacity = capacity;
+    this.uses = EMPTY;
     this.refStamp = new Int32Array(capacity);
     this.refIdx = new Int32Array(capacity);
   }
@@ -112,6 +114,8 @@ export class Encoder {
     this.sink = new ByteSink(opts.sizeHint ?? 256);
     if (opts.uses) this.uses = opts.uses;
     else {
+      this.ownUses ??= new Int32Array(this.capacity);
+      this.countStamp ??= new Int32Array(this.capacity);
       this.uses = this.ownUses;
       this.count(root);
     }
@@ -124,12 +128,14 @@ export class Encoder {
   private count(node: MNode): void {
     const id = node.id;
     if (id < 0) return;
-    if (this.countStamp[id] === this.epoch) {
-      this.ownUses[id]!++;
+    const stamp = this.countStamp!;
+    const uses = this.ownUses!;
+    if (stamp[id] === this.epoch) {
+      uses[id]!++;
       return;
     }
-    this.countStamp[id] = this.epoch;
-    this.ownUses[id] = 1;
+    stamp[id] = this.epoch;
+    uses[id] = 1;
     const k = node.k;
     if (k <= K_STR) return;
     if (k === K_CODE) {
