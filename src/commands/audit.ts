@@ -89,8 +89,10 @@ function human(r: AuditReport): string[] {
   const obj = r.objects;
   if (r.exists) {
     lines.push(
-      `Store objects checked: ${formatCount(obj.checked)}, re-hashed ${formatCount(obj.rehashed)} (${formatBytes(obj.bytesHashed)})` +
-        (r.full ? '.' : '; the others are unchanged since they were verified (--full re-hashes all).'),
+      r.full
+        ? `Store objects: ${formatCount(obj.checked)} checked, all re-hashed (${formatBytes(obj.bytesHashed)}).`
+        : `Store objects: ${formatCount(obj.checked)} checked, ${formatCount(obj.rehashed)} re-hashed (${formatBytes(obj.bytesHashed)}): ` +
+            'those whose times moved since they were verified (--full re-hashes all).',
     );
   }
   if (r.anomalies.length === 0) {
