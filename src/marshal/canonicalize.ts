@@ -12,8 +12,6 @@ import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogat
 import {
   isLeaf,
   K_CODE,
-  K_DICT,
-  K_FROZENDICT,
   K_FROZENSET,
   K_SET,
   K_SLICE,
@@ -24,7 +22,7 @@ import {
   type MarshalGraph,
   type MNode,
   type SeqNode,
-  type SliceNode,
+  type ContainerNode,
   type StrNode,
 } from './types.js';
 import { Encoder } from './writer.js';
@@ -47,7 +45,7 @@ export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilena
 export function readCodeFilename(body: Uint8Array, version: PyVersionInfo): string {
   const { root } = parseMarshal(body, version);
   if (root.kind !== 'code') throw notCode(root);
-  const fn = root.objs[root.layout.filenameIndex] as StrNode;
+  const fn = root.items[root.layout.filenameIndex] as StrNode;
   return decodeUtf8Surrogatepass(payload(fn));
 }
 
@@ -133,7 +131,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
   const walk = (node: MNode): void => {
     const k = node.k;
     if (k === K_CODE) {
-      const objs = node.objs;
+      const objs = node.items;
       const fi = node.layout.filenameIndex;
       for (let i = 0; i < objs.length; i++) {
         if (i !== fi) {
@@ -158,13 +156,8 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
         finalUses[newFilename.id]!++;
         objs[i] = newFilename;
       }
-    } else if (k === K_DICT || k === K_FROZENDICT) {
-      for (let i = 0; i < node.keys.length; i++) {
-        node.keys[i] = slot(node.keys[i]!);
-        node.values[i] = slot(node.values[i]!);
-      }
     } else if (k > K_STR) {
-      const items = (node as SeqNode | SliceNode).items;
+      const items = (node as ContainerNode).items;
       for (let i = 0; i < items.length; i++) items[i] = slot(items[i]!);
     }
   };

@@ -28,13 +28,12 @@ import {
   K_STR,
   payload,
   type CodeNode,
-  type DictNode,
+  type ContainerNode,
   type IntNode,
   type LongNode,
   type MNode,
   type PayloadLeaf,
   type SeqNode,
-  type SliceNode,
   type StrNode,
 } from './types.js';
 
@@ -52,7 +51,7 @@ export function checkCanonical(
   if (a.root.k !== K_CODE) {
     throw new PycstoreError('ECANON', `the original root is a ${a.root.kind}, not a code object`, { data: { path: '' } });
   }
-  const origFilename = payload(a.root.objs[a.root.layout.filenameIndex] as StrNode);
+  const origFilename = payload(a.root.items[a.root.layout.filenameIndex] as StrNode);
   const checker = new Checker(origFilename, encodeUtf8Surrogatepass(relFilename), a.nodeCount, b.nodeCount + 1);
   try {
     guardStack(() => checker.same(a.root, b.root));
@@ -143,19 +142,12 @@ class Checker {
     }
     if (k === K_CODE) {
       this.sameCode(o as CodeNode, c as CodeNode);
-    } else if (k === K_DICT || k === K_FROZENDICT) {
-      const od = o as DictNode;
-      const cd = c as DictNode;
-      if (od.keys.length !== cd.keys.length) throw new Mismatch(`${o.kind} of ${od.keys.length} became ${cd.keys.length}`);
-      for (let i = 0; i < od.keys.length; i++) {
-        this.child(o, 2 * i, od.keys[i]!, cd.keys[i]!);
-        this.child(o, 2 * i + 1, od.values[i]!, cd.values[i]!);
-      }
     } else if (k === K_SET || k === K_FROZENSET) {
       this.sameSet(o as SeqNode, (c as SeqNode).items);
     } else {
-      const oi = (o as SeqNode | SliceNode).items;
-      const ci = (c as SeqNode | SliceNode).items;
+      // tuple, list, slice; dict and frozendict (keys and values interleaved, in order)
+      const oi = (o as ContainerNode).items;
+      const ci = (c as ContainerNode).items;
       if (oi.length !== ci.length) throw new Mismatch(`${o.kind} of ${oi.length} became ${ci.length}`);
       for (let i = 0; i < ci.length; i++) this.child(o, i, oi[i]!, ci[i]!);
     }
@@ -180,13 +172,13 @@ class Checker {
       if (o.ints[i] !== c.ints[i]) throw new Mismatch(`${layout.intNames[i]} ${o.ints[i]} became ${c.ints[i]}`);
     }
     const fi = layout.filenameIndex;
-    for (let i = 0; i < o.objs.length; i++) {
+    for (let i = 0; i < o.items.length; i++) {
       if (i !== fi) {
-        this.child(o, i, o.objs[i]!, c.objs[i]!);
+        this.child(o, i, o.items[i]!, c.items[i]!);
         continue;
       }
-      const of = o.objs[i] as StrNode;
-      const cf = c.objs[i]!;
+      const of = o.items[i] as StrNode;
+      const cf = c.items[i]!;
       const d = this.depth++;
       this.pathNodes[d] = o;
       this.pathIdx[d] = i;
@@ -252,15 +244,12 @@ export function valueKey(node: MNode): string {
       case 'dict':
       case 'frozendict':
         add(`${n.kind}(`);
-        for (let i = 0; i < n.keys.length; i++) {
-          walk(n.keys[i]!);
-          walk(n.values[i]!);
-        }
+        for (const x of n.items) walk(x);
         add(')');
         return;
       case 'code':
         add(`code(${n.ints.join(',')}`);
-        n.objs.forEach((x, i) => (i === n.layout.filenameIndex ? add('<filename>') : walk(x)));
+        n.items.forEach((x, i) => (i === n.layout.filenameIndex ? add('<filename>') : walk(x)));
         add(')');
         return;
       default:

@@ -2,26 +2,27 @@
  * The one class every graph node is an instance of. All fields exist on every node (the
  * ones a kind doesn't use keep their defaults), so V8 sees a single object shape and the
  * walkers' property loads stay monomorphic: this roughly halves canonicalization time
- * compared with one object-literal shape per kind. The typed view is the MNode union.
+ * compared with one object-literal shape per kind. Booleans share one bit field, and
+ * every container keeps its children in `items`, to keep nodes small. The typed view is
+ * the MNode union (types.ts).
  */
 import { KIND_NAMES, type CodeLayoutInfo, type MNode } from './types.js';
 
 const EMPTY = new Uint8Array(0);
+const FLAGGED = 1;
+const ASCII = 2;
+const INTERNED = 4;
+const NEGATIVE = 8;
 
 export class Node {
+  bits: number;
   value = 0;
-  negative = false;
   src: Uint8Array = EMPTY;
   start = 0;
   len = 0;
-  ascii = false;
-  interned = false;
   items: MNode[] | null = null;
-  keys: MNode[] | null = null;
-  values: MNode[] | null = null;
   layout: CodeLayoutInfo | null = null;
   ints: number[] | null = null;
-  objs: MNode[] | null = null;
 
   constructor(
     readonly k: number,
@@ -29,12 +30,41 @@ export class Node {
     readonly offset: number,
     public end: number,
     readonly typeCode: number,
-    readonly flagged: boolean,
-  ) {}
+    flagged: boolean,
+  ) {
+    this.bits = flagged ? FLAGGED : 0;
+  }
 
-  /** The kind's name (a getter: one field less to fill in per node). */
   get kind(): string {
     return KIND_NAMES[this.k]!;
+  }
+
+  get flagged(): boolean {
+    return (this.bits & FLAGGED) !== 0;
+  }
+
+  get ascii(): boolean {
+    return (this.bits & ASCII) !== 0;
+  }
+
+  set ascii(on: boolean) {
+    this.bits = on ? this.bits | ASCII : this.bits & ~ASCII;
+  }
+
+  get interned(): boolean {
+    return (this.bits & INTERNED) !== 0;
+  }
+
+  set interned(on: boolean) {
+    this.bits = on ? this.bits | INTERNED : this.bits & ~INTERNED;
+  }
+
+  get negative(): boolean {
+    return (this.bits & NEGATIVE) !== 0;
+  }
+
+  set negative(on: boolean) {
+    this.bits = on ? this.bits | NEGATIVE : this.bits & ~NEGATIVE;
   }
 }
 

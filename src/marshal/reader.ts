@@ -356,24 +356,26 @@ class Reader {
 
   private seq(k: number, type: number, offset: number, flagged: boolean, count: number): Node {
     const items: MNode[] = [];
-    for (let i = 0; i < count; i++) items.push(asNode(this.readObject()));
+    for (let i = 0; i < count; i++) {
+      const at = this.pos;
+      const x = this.read();
+      if (x === null) throw marshalError('NULL object where a value was expected', at);
+      items.push(asNode(x));
+    }
     const n = new Node(k, this.nextId++, offset, this.pos, type, flagged);
     n.items = items;
     return n;
   }
 
   private dict(k: number, type: number, offset: number, flagged: boolean): Node {
-    const keys: MNode[] = [];
-    const values: MNode[] = [];
+    const items: MNode[] = [];
     for (;;) {
       const key = this.read();
       if (key === null) break;
-      keys.push(asNode(key));
-      values.push(asNode(this.readObject()));
+      items.push(asNode(key), asNode(this.readObject()));
     }
     const n = new Node(k, this.nextId++, offset, this.pos, type, flagged);
-    n.keys = keys;
-    n.values = values;
+    n.items = items;
     return n;
   }
 
@@ -455,7 +457,7 @@ class Reader {
     const n = new Node(K_CODE, this.nextId++, offset, this.pos, TYPE_CODE, flagged);
     n.layout = layout;
     n.ints = ints;
-    n.objs = objs;
+    n.items = objs;
     return n;
   }
 }

@@ -159,8 +159,8 @@ export interface SeqNode extends NodeBase {
 export interface DictNode extends NodeBase {
   readonly k: typeof K_DICT | typeof K_FROZENDICT;
   readonly kind: 'dict' | 'frozendict';
-  keys: MNode[];
-  values: MNode[];
+  /** Keys and values interleaved, in insertion order: k0, v0, k1, v1, … */
+  items: MNode[];
 }
 
 export interface SliceNode extends NodeBase {
@@ -177,7 +177,7 @@ export interface CodeNode extends NodeBase {
   /** The int32 fields, in stream order (see layout.intNames). */
   readonly ints: number[];
   /** The object fields, in stream order (see layout.objNames). */
-  objs: MNode[];
+  items: MNode[];
 }
 
 export type LeafNode = IntNode | LongNode | FloatNode | ComplexNode | BytesNode | StrNode;
@@ -199,7 +199,7 @@ export interface CodeLayoutInfo {
   readonly fields: readonly CodeField[];
   readonly intNames: readonly string[];
   readonly objNames: readonly string[];
-  /** Index of co_filename in `objs`. */
+  /** Index of co_filename in the code node's `items`. */
   readonly filenameIndex: number;
   /** Per field in stream order: 1 for an int32 field, 0 for an object field. */
   readonly isInt: Uint8Array;

@@ -61,12 +61,9 @@ import {
   K_SLICE,
   K_STR,
   K_TUPLE,
-  type CodeNode,
   type ContainerNode,
-  type DictNode,
   type LeafNode,
   type MNode,
-  type SeqNode,
 } from './types.js';
 
 const EMPTY = new Int32Array(0);
@@ -136,21 +133,9 @@ export class Encoder {
     }
     stamp[id] = this.epoch;
     uses[id] = 1;
-    const k = node.k;
-    if (k <= K_STR) return;
-    if (k === K_CODE) {
-      const objs = (node as CodeNode).objs;
-      for (let i = 0; i < objs.length; i++) this.count(objs[i]!);
-    } else if (k === K_DICT || k === K_FROZENDICT) {
-      const d = node as DictNode;
-      for (let i = 0; i < d.keys.length; i++) {
-        this.count(d.keys[i]!);
-        this.count(d.values[i]!);
-      }
-    } else {
-      const items = (node as SeqNode).items;
-      for (let i = 0; i < items.length; i++) this.count(items[i]!);
-    }
+    if (node.k <= K_STR) return;
+    const items = (node as ContainerNode).items;
+    for (let i = 0; i < items.length; i++) this.count(items[i]!);
   }
 
   private emit(node: MNode): void {
@@ -258,10 +243,7 @@ export class Encoder {
       case K_DICT:
       case K_FROZENDICT:
         s.byte((node.k === K_DICT ? TYPE_DICT : TYPE_FROZENDICT) | flag);
-        for (let i = 0; i < node.keys.length; i++) {
-          this.emit(node.keys[i]!);
-          this.emit(node.values[i]!);
-        }
+        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
         s.byte(TYPE_NULL);
         return;
       case K_CODE: {
@@ -270,7 +252,7 @@ export class Encoder {
         let oi = 0;
         const isInt = node.layout.isInt;
         const ints = node.ints;
-        const objs = node.objs;
+        const objs = node.items;
         for (let f = 0; f < isInt.length; f++) {
           if (isInt[f] === 1) s.i32(ints[ii++]!);
           else this.emit(objs[oi++]!);

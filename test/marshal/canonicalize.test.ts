@@ -33,7 +33,7 @@ function root(b: Uint8Array, minor = 11): CodeNode {
 }
 
 function field(c: CodeNode, name: string): MNode {
-  return c.objs[c.layout.objNames.indexOf(`co_${name}`)]!;
+  return c.items[c.layout.objNames.indexOf(`co_${name}`)]!;
 }
 
 function items(n: MNode): MNode[] {
@@ -259,7 +259,8 @@ describe('3.14 and 3.15 objects', () => {
     const d = items(field(out15, 'consts'))[0]!;
     if (d.kind !== 'frozendict') throw new Error('frozendict');
     expect(d.flagged).toBe(false);
-    expect(d.keys.map((k) => decodeUtf8Surrogatepass(payload(k as never)))).toEqual(['b', 'a']); // insertion order kept
+    const keys = d.items.filter((_, i) => i % 2 === 0);
+    expect(keys.map((k) => decodeUtf8Surrogatepass(payload(k as never)))).toEqual(['b', 'a']); // insertion order kept
   });
 
   it('refuses a shared frozendict (3.15.0/3.15.1 cannot load a reference to one)', () => {

@@ -78,7 +78,7 @@ describe('differential: canonical pycs load equal on the real interpreters', () 
             const graph = parseMarshal(body, v);
             if (!equalBytes(writeFaithful(body, graph), body)) failures.push(`${pyc}: faithful re-serialization differs`);
             if (graph.root.kind === 'code') {
-              const fn = decodeUtf8Surrogatepass(payload(graph.root.objs[graph.root.layout.filenameIndex] as StrNode));
+              const fn = decodeUtf8Surrogatepass(payload(graph.root.items[graph.root.layout.filenameIndex] as StrNode));
               if (fn !== path.join(std.libDir, rel)) otherCoFilename++;
               if (sent % 97 === 0 && readCodeFilename(body, v) !== fn) failures.push(`${pyc}: readCodeFilename disagrees`);
             }

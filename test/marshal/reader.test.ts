@@ -113,8 +113,8 @@ describe('containers and refs', () => {
     expect(root.items.map((x) => x.kind)).toEqual(['tuple', 'list', 'set', 'frozenset', 'dict']);
     const d = root.items[4]!;
     if (d.kind !== 'dict') throw new Error('dict');
-    expect(text(d.keys[0]!)).toBe('k');
-    expect(d.values[0]).toMatchObject({ value: 4 });
+    expect(text(d.items[0]!)).toBe('k');
+    expect(d.items[1]).toMatchObject({ value: 4 });
   });
 
   it('numbers ref slots in pre-order: a container takes its slot before its children', () => {
@@ -173,8 +173,8 @@ describe('code objects', () => {
       expect(root.ints[l.intNames.indexOf('co_argcount')]).toBe(2);
       expect(root.ints[l.intNames.indexOf('co_firstlineno')]).toBe(7);
       expect(root.ints[l.intNames.indexOf('co_flags')]).toBe(3);
-      expect(text(root.objs[l.filenameIndex]!)).toBe('/x/y.py');
-      expect(root.objs[l.objNames.indexOf('co_consts')]).toMatchObject({ kind: 'tuple' });
+      expect(text(root.items[l.filenameIndex]!)).toBe('/x/y.py');
+      expect(root.items[l.objNames.indexOf('co_consts')]).toMatchObject({ kind: 'tuple' });
       expect(l.objNames.includes('co_qualname')).toBe(minor >= 11);
       expect(l.objNames.includes('co_lnotab')).toBe(minor <= 9);
     });

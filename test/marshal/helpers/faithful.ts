@@ -54,19 +54,16 @@ export function writeFaithful(body: Uint8Array, graph: MarshalGraph, filename?: 
         return;
       case 'dict':
       case 'frozendict':
-        n.keys.forEach((k, i) => {
-          emit(k);
-          emit(n.values[i]!);
-        });
+        n.items.forEach(emit); // keys and values interleaved
         s.byte(0x30);
         return;
       case 'code': {
-        filenameNodes.add(n.objs[n.layout.filenameIndex]!);
+        filenameNodes.add(n.items[n.layout.filenameIndex]!);
         let ii = 0;
         let oi = 0;
         for (const f of n.layout.fields) {
           if (f.type === 'int') s.i32(n.ints[ii++]!);
-          else emit(n.objs[oi++]!);
+          else emit(n.items[oi++]!);
         }
         return;
       }
