@@ -92,7 +92,6 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
   const leaves = new LeafTable(n);
   const containers = new ContainerTable(n >> 2);
   const sets: SeqNode[] = [];
-  let newFilename: MNode | undefined;
 
   const slot = (child: MNode): MNode => {
     const id = child.id;
@@ -152,9 +151,11 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
           }
           filenameNodes.push(fn);
         }
-        newFilename ??= leaves.intern(relNode);
-        finalUses[newFilename.id]!++;
-        objs[i] = newFilename;
+        // The new name stays its own object, never merged with an equal constant: the
+        // co_filename string must not be shared with another slot (canonicalize refuses
+        // that), so that canonicalizing the canonical form gives it back unchanged.
+        finalUses[relNode.id]!++;
+        objs[i] = relNode;
       }
     } else if (k > K_STR) {
       const items = (node as ContainerNode).items;

@@ -27,9 +27,10 @@
  *       - each value gets the type code CPython's writer would pick for it (a str read as
  *         `u` with ASCII content is written `z`, an int read as `l` that fits int32 is
  *         written `i`, and so on);
- *       - the new co_filename is written not interned (3.13 interns it, ≤ 3.12 don't;
- *         `_fix_co_filename` replaces it at import anyway), unless it merges with an
- *         equal interned str.
+ *       - the new co_filename is one str object of its own, written not interned (3.13
+ *         interns it, ≤ 3.12 don't; `_fix_co_filename` replaces it at import anyway)
+ *         and never merged with an equal constant, so canonicalize(canonical) is the
+ *         identity;
  *     CPython loads the result to code equal to the original; after importlib's
  *     `_imp._fix_co_filename(code, source_path)` every co_filename is the source path
  *     again. What is dropped: the FLAG_REF of objects nothing refers back to, the
