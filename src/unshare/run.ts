@@ -84,16 +84,21 @@ function resolveTargets(paths: readonly string[]): Target[] {
   });
 }
 
-/** The ledger's links a target names: every link under a folder, or the one at a file's path. */
-function linksOf(t: Target, ledger: Ledger, q: GcQueries): LinkRow[] {
-  const spellings = new Set([t.abs]);
+/** A path as given and with symlinks resolved: dedup records paths as it was given them; the user may name them either way. */
+function spellings(abs: string): Set<string> {
+  const out = new Set([abs]);
   try {
-    spellings.add(realpathSync(t.abs)); // dedup records paths as given; the user may name them through a symlink
+    out.add(realpathSync(abs));
   } catch {
     // missing
   }
+  return out;
+}
+
+/** The ledger's links a target names: every link under a folder, or the one at a file's path. */
+function linksOf(t: Target, ledger: Ledger, q: GcQueries): LinkRow[] {
   const out: LinkRow[] = [];
-  for (const p of spellings) {
+  for (const p of spellings(t.abs)) {
     if (t.kind !== 'file') out.push(...q.linksUnder(p));
     if (t.kind !== 'folder') {
       const one = ledger.link(p);
@@ -205,7 +210,7 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
     }
     const roots = ledger.roots();
     const observed = observeLinks(rows, ledger, opts.storeDir, roots);
-    const folders = targets.filter((t) => t.kind !== 'file').map((t) => t.abs);
+    const folders = targets.filter((t) => t.kind !== 'file').flatMap((t) => [...spellings(t.abs)]);
     const plan = planUnshare({ links: observed, roots, folders, all: opts.all, sep: path.sep });
     for (const e of plan.enclosingRoots) {
       opts.out.warn(
