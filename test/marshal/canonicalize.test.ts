@@ -232,7 +232,7 @@ describe('co_filename', () => {
 
   it('refuses a co_filename string object that is also used in another slot', () => {
     // consts and names come before co_filename in the stream, co_name after it.
-    const cases = [
+    const cases: Record<string, number[]>[] = [
       { consts: m.tuple([m.z('/abs/m.py', R)]), filename: m.ref(1) },
       { names: m.tuple([m.z('/abs/m.py', R)]), filename: m.ref(1) },
       { filename: m.z('/abs/m.py', R), name: m.ref(1) },

@@ -57,21 +57,26 @@ interface Side {
   readonly importFirst: boolean;
 }
 
+/** Compile every module at opt 0 and 2 in one fresh process; pyc bytes by "<rel>@<opt>". */
 function compileSide(py: Interpreter, libDir: string, rels: string[], side: Side): Map<string, Uint8Array> {
-  const items: [string, string, string, number][] = [];
+  const items: [src: string, cfile: string, mod: string, opt: number][] = [];
+  const keys: string[] = [];
   for (const rel of rels) {
     const src = path.join(side.root, rel);
     mkdirSync(path.dirname(src), { recursive: true });
     copyFileSync(path.join(libDir, rel), src);
     const mod = rel.replace(/\.py$/, '').split('/').join('.');
-    for (const opt of [0, 2]) items.push([src, path.join(side.root, '__out__', `${rel}.${opt}.pyc`), mod, opt]);
+    for (const opt of [0, 2]) {
+      items.push([src, path.join(side.root, '__out__', `${rel}.${opt}.pyc`), mod, opt]);
+      keys.push(`${rel}@${opt}`);
+    }
   }
-  if (side.reverse) items.reverse();
+  const order = side.reverse ? [...items].reverse() : items;
   execFileSync(py.exe, ['-c', COMPILE], {
-    input: JSON.stringify({ items, import_first: side.importFirst }),
+    input: JSON.stringify({ items: order, import_first: side.importFirst }),
     env: pythonEnv({ PYTHONHASHSEED: side.seed }),
   });
-  return new Map(items.map(([, cfile, , opt]) => [`${path.relative(path.join(side.root, '__out__'), cfile)}`, readFileSync(cfile)] as const).map(([k, v]) => [k.replace(/\.\d\.pyc$/, '') + `@${k.match(/\.(\d)\.pyc$/)![1]}`, v]));
+  return new Map(items.map(([, cfile], i) => [keys[i]!, readFileSync(cfile)]));
 }
 
 describe('determinism: canonical bytes do not depend on path, hash seed or process history', () => {
