@@ -37,8 +37,11 @@ def bits(x):
 
 
 def norm(obj):
-    """A copy in which NaN floats/complexes are markers, so that == is meaningful."""
+    """A copy in which NaN floats/complexes are markers, so that == is meaningful, and so
+    are frozendicts (3.15's code == compares them by identity)."""
     t = type(obj)
+    if FROZENDICT is not None and t is FROZENDICT:
+        return ('<frozendict>', tuple((norm(k), norm(v)) for k, v in obj.items()))
     if t is float:
         return ('<nan>', bits(obj)) if obj != obj else obj
     if t is complex:
@@ -132,7 +135,7 @@ def main():
             d = diff(orig, canon, '')
             # code == code covers what no attribute shows (3.11+: co_localspluskinds); it
             # recurses into nested code objects, so once at the top is enough. NaN
-            # constants are never == themselves: compare with markers then.
+            # constants (and 3.15 frozendicts) are never == a copy: compare with markers then.
             if d is None and orig != canon and norm(orig) != norm(canon):
                 d = 'code objects are not == (attributes all equal)'
             out.write('ok\n' if d is None else 'FAIL\t%s\t%s\n' % (path, d.replace('\n', ' ')[:500]))
