@@ -58,7 +58,7 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
     if (inv === 'timestamp') {
       return buildHeader(v, 'timestamp', { mtime: mtimeSeconds(input.cand.sourceStat), sourceSize: Number(input.cand.sourceStat.size) });
     }
-    const h = input.header.invalidation !== 'timestamp' ? input.header.sourceHash : undefined;
+    const h = input.sourceHash ?? (input.header.invalidation !== 'timestamp' ? input.header.sourceHash : undefined);
     return buildHeader(v, inv, { sourceHash: h ?? sourceHash(v, input.source!) });
   };
 

@@ -7,13 +7,13 @@ import { lstat, readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { allocatedBytes, fingerprintOf, mtimeSeconds, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import { checkFresh, parseHeader, type PycHeader } from '../pyc/header.js';
+import { checkFresh, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
 import type { Candidate } from './scan.js';
 import type { Transform, TransformInput } from './transform.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
 export type Analysis =
-  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number }
+  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number; readonly bytes: Uint8Array }
   | {
       readonly ok: false;
       readonly reason: SkipReason;
@@ -72,7 +72,7 @@ export async function readCandidate(
   const fresh = checkFresh(header, { mtimeSec: mtimeSeconds(cand.sourceStat), size: Number(cand.sourceStat.size) }, source);
   if (fresh !== 'fresh') return skip('stale', fp);
   return {
-    input: { bytes, header, cand, source, relName: cand.relName },
+    input: { bytes, header, cand, source, relName: cand.relName, sourceHash: source ? sourceHash(header.version, source) : undefined },
     fp,
     nlink: Number(st1.nlink),
     uid: Number(st1.uid),
@@ -103,16 +103,18 @@ export async function analyzeCandidate(cand: Candidate, transform: Transform, re
         return { ok: false, reason: rec.reason, detail: rec.detail, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead };
       }
       if (!input.source) bytesRead += rec.source.length;
-      input = { ...input, source: rec.source };
+      input = { ...input, source: rec.source, sourceHash: sourceHash(input.header.version, rec.source) };
       recompiled = true;
       variants = transform.variants(input);
     }
     return {
       ok: true,
       bytesRead,
+      bytes: input.bytes,
       facts: {
         recompiled,
         sourceKey: input.source ? `${xxh64Hex(input.source)}-${input.source.length}` : undefined,
+        sourceHash: input.source ? (input.sourceHash ?? sourceHash(input.header.version, input.source)) : undefined,
         cand,
         fp: r.fp,
         nlink: r.nlink,

@@ -14,7 +14,7 @@ import { fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { canonicalize } from '../marshal/index.js';
-import { buildHeader, HEADER_SIZE } from '../pyc/header.js';
+import { buildHeader, HEADER_SIZE, sourceHash } from '../pyc/header.js';
 import { cacheName, parseCacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import type { InterpreterFinder } from '../python/interpreters.js';
@@ -186,7 +186,14 @@ export async function analyzeFillTarget(
   const bytes = new Uint8Array(HEADER_SIZE + body.length);
   bytes.set(header, 0);
   bytes.set(body, HEADER_SIZE);
-  const input = { bytes, header: { version, invalidation: 'timestamp' as const, mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) }, cand, source, relName: cand.relName };
+  const input = {
+    bytes,
+    header: { version, invalidation: 'timestamp' as const, mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) },
+    cand,
+    source,
+    relName: cand.relName,
+    sourceHash: sourceHash(version, source),
+  };
   const variants = ctx.transform.variants(input);
   return {
     ok: true,
@@ -201,6 +208,7 @@ export async function analyzeFillTarget(
       header: input.header,
       variants,
       sourceKey,
+      sourceHash: sourceHash(version, source),
       fill: { stale: t.stale !== undefined },
     },
   };

@@ -19,11 +19,15 @@ import { analyzeCandidate, type Recover } from './analyze.js';
 import { chooseVariants, type InvalidationPolicy } from './policy.js';
 import { analyzeFillTarget, findFillTargets, type FillSummary } from './fill.js';
 import { applyPlan, type Failure, type LinkMode } from './apply.js';
+import { ByteCache } from './rebuild.js';
 import { classify } from './classify.js';
 import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
 import { scanRoots, type ScanRoot } from './scan.js';
 import { rawTransform, type Transform } from './transform.js';
 import type { FileFacts, SkipReason, Variant } from './types.js';
+
+/** Bytes of pycs read while planning and kept for the apply step (else read again). */
+const CACHE_BUDGET = 512 * 1024 * 1024;
 
 export interface DedupOptions {
   readonly storeDir: string;
@@ -188,6 +192,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
 
     // 3. Read and analyze what is new or changed.
     const limit = pLimit(Math.max(1, opts.jobs ?? 8));
+    const cache = new ByteCache(dryRun ? 0 : CACHE_BUDGET);
     let analyzed = 0;
     const facts: FileFacts[] = [];
     const skipsToRecord: { path: string; fp: import('../fs/fingerprint.js').Fingerprint; sourceFp: string; reason: SkipReason }[] = [];
@@ -198,8 +203,10 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
           report.bytesRead += a.bytesRead;
           analyzed++;
           out.progress(`reading: ${formatCount(analyzed)}/${formatCount(toRead.length)} pycs, ${formatBytes(report.bytesRead)}`);
-          if (a.ok) facts.push(a.facts);
-          else {
+          if (a.ok) {
+            facts.push(a.facts);
+            cache.put(cand.path, a.bytes);
+          } else {
             skip(a.reason);
             if (a.reason === 'stale') staleSeen.push(cand.path);
             if (a.fp && a.reason !== 'changed' && a.reason !== 'unreadable') {
@@ -269,6 +276,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
         linkMode: opts.linkMode ?? 'auto',
         rootIds,
         now,
+        cache,
         onProgress: (done, total) => out.progress(`linking: ${formatCount(done)}/${formatCount(total)} pycs`),
         onWarn: (m) => out.warn(m),
       });

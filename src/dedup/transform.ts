@@ -17,6 +17,8 @@ export interface TransformInput {
   readonly source?: Uint8Array | undefined;
   /** The canonical co_filename: the source path relative to its import root. */
   readonly relName?: string | undefined;
+  /** `_imp.source_hash` of the source for this version (16 hex digits), when already computed. */
+  readonly sourceHash?: string | undefined;
 }
 
 export interface Transform {

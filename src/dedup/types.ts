@@ -32,6 +32,8 @@ export interface FileFacts {
   readonly variants: readonly Variant[];
   /** Its body came from recompiling the source (the pyc itself couldn't be canonicalized). */
   readonly recompiled?: boolean;
+  /** `_imp.source_hash` of the source (hex), when the source was read: the apply step needs no second read. */
+  readonly sourceHash?: string | undefined;
   /** xxh64-size of the source bytes, when they were read (for the ledger's compilations table). */
   readonly sourceKey?: string | undefined;
   /** A pyc `--fill` creates (or puts in place of a stale one); its bytes come from the transform, not the file. */

@@ -1,7 +1,8 @@
 /**
  * The blob layer: write an object at its address, read it back, check it.
  *
- * Writing: temp file in the root's tmp dir (O_EXCL, then fdatasync, mode 0444),
+ * Writing: temp file in the root's tmp dir (O_EXCL, fdatasync unless the caller
+ * batches durability with store/durable.ts, mode 0444),
  * then link(2) to its address and unlink the temp. link, unlike rename, never
  * replaces an existing file, so two concurrent writers of the same address can't
  * swap an inode from under links the other already made; "already exists" is
@@ -29,7 +30,7 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * Make sure the object `key` (replica `replica`) exists in `rootDir` with exactly `bytes`.
  * Throws EINTEGRITY if a different content already sits at that address.
  */
-export function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, replica = 0): PutResult {
+export function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, replica = 0, opts: { sync?: boolean } = {}): PutResult {
   if (bytes.length !== key.size) {
     throw new PycstoreError('EINTERNAL', `object ${keyString(key)} given ${bytes.length} bytes`);
   }
@@ -45,7 +46,7 @@ export function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, re
     try {
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fdatasyncSync(fd);
+      if (opts.sync ?? true) fdatasyncSync(fd); // else the caller makes it durable (store/durable.ts) before linking to it
       fchmodSync(fd, OBJECT_MODE);
     } finally {
       closeSync(fd);

@@ -1,0 +1,123 @@
+/**
+ * Rebuilding a planned file's object bytes right before it is linked. The file
+ * and its source must be as they were when the plan read them (a ctime moved by
+ * this run's own swaps of another name of the same inode is expected). The
+ * bytes read during the plan are reused when the file's fingerprint shows it
+ * unchanged (ByteCache, within a memory budget); else the file is read again.
+ */
+import { chownSync, existsSync, lstatSync, mkdirSync, statSync, type BigIntStats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PycstoreError } from '../errors.js';
+import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
+import { parseHeader } from '../pyc/header.js';
+import { tryLstat } from '../store/objects.js';
+import type { PlannedLink } from './plan.js';
+import type { Transform } from './transform.js';
+import { sourceFingerprint, type SkipReason } from './types.js';
+
+/** Bytes of files read during the plan, kept for the apply step up to a budget. */
+export class ByteCache {
+  private readonly map = new Map<string, Uint8Array>();
+  private used = 0;
+  constructor(private readonly budget: number) {}
+  put(p: string, bytes: Uint8Array): void {
+    if (this.used + bytes.length > this.budget) return;
+    this.map.set(p, bytes);
+    this.used += bytes.length;
+  }
+  get(p: string): Uint8Array | undefined {
+    return this.map.get(p);
+  }
+  drop(p: string): void {
+    const b = this.map.get(p);
+    if (b) {
+      this.used -= b.length;
+      this.map.delete(p);
+    }
+  }
+}
+
+/** Inodes whose names this run has replaced: their ctime moved because of us. */
+export class TouchedInodes {
+  private readonly replaced = new Map<string, number>();
+  touched(fp: Fingerprint): boolean {
+    return this.replaced.has(`${fp.dev}:${fp.ino}`);
+  }
+  /** Count one more name of this inode replaced; returns how many so far. */
+  replace(fp: Fingerprint): number {
+    const k = `${fp.dev}:${fp.ino}`;
+    const n = (this.replaced.get(k) ?? 0) + 1;
+    this.replaced.set(k, n);
+    return n;
+  }
+}
+
+export type Rebuilt = { bytes: Uint8Array; fp: Fingerprint; bytesRead: number } | { reason: SkipReason; bytesRead: number };
+
+export async function rebuild(l: PlannedLink, transform: Transform, inodes: TouchedInodes, cache: ByteCache): Promise<Rebuilt> {
+  const { facts, variant } = l;
+  const cand = facts.cand;
+  if (facts.fill) return rebuildFill(l, transform);
+  let bytesRead = 0;
+  try {
+    const fp1 = fingerprintOf(lstatSync(cand.path, { bigint: true }));
+    const expected = inodes.touched(facts.fp) ? { ...facts.fp, ctimeNs: fp1.ctimeNs } : facts.fp;
+    if (!sameFingerprint(fp1, expected)) return { reason: 'changed', bytesRead };
+    if (sourceFingerprint(statSync(cand.source, { bigint: true })) !== facts.sourceFp) return { reason: 'changed', bytesRead };
+    let bytes = cache.get(cand.path);
+    if (!bytes) {
+      bytes = await readFile(cand.path);
+      bytesRead += bytes.length;
+      if (!sameFingerprint(fingerprintOf(lstatSync(cand.path, { bigint: true })), fp1)) return { reason: 'changed', bytesRead };
+    }
+    const header = parseHeader(bytes);
+    if (typeof header === 'string') return { reason: 'changed', bytesRead };
+    let source: Uint8Array | undefined;
+    // The source hash from the plan stands while the source's fingerprint does; the source itself is
+    // needed again only where the body came from recompiling it.
+    if (facts.recompiled || (facts.sourceHash === undefined && (header.invalidation !== 'timestamp' || transform.needsSource(header)))) {
+      source = await readFile(cand.source);
+      bytesRead += source.length;
+      if (sourceFingerprint(statSync(cand.source, { bigint: true })) !== facts.sourceFp) return { reason: 'changed', bytesRead };
+    }
+    const out = transform.materialize({ bytes, header, cand, source, sourceHash: facts.sourceHash, relName: cand.relName }, variant.choice);
+    return { bytes: out, fp: fp1, bytesRead };
+  } catch (err) {
+    if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) return { reason: 'uncanonical', bytesRead };
+    return { reason: 'changed', bytesRead };
+  }
+}
+
+/** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666. */
+export function fillMode(sourceStat: BigIntStats): number {
+  return (Number(sourceStat.mode) | 0o200) & 0o666;
+}
+
+/** A --fill target: its source unchanged, its path still free (or still the same stale pyc), its bytes from the transform. */
+async function rebuildFill(l: PlannedLink, transform: Transform): Promise<Rebuilt> {
+  const { facts, variant } = l;
+  const cand = facts.cand;
+  let bytesRead = 0;
+  try {
+    if (sourceFingerprint(statSync(cand.source, { bigint: true })) !== facts.sourceFp) return { reason: 'changed', bytesRead };
+    const now = tryLstat(cand.path);
+    if (facts.fill!.stale ? !now || !sameFingerprint(fingerprintOf(now), facts.fp) : now !== undefined) return { reason: 'changed', bytesRead };
+    const cacheDir = path.dirname(cand.path);
+    if (!existsSync(cacheDir)) {
+      mkdirSync(cacheDir);
+      const parent = statSync(path.dirname(cacheDir));
+      if (process.platform !== 'win32' && process.geteuid?.() === 0) chownSync(cacheDir, parent.uid, parent.gid);
+    }
+    const source = await readFile(cand.source);
+    bytesRead += source.length;
+    const out = transform.materialize(
+      { bytes: new Uint8Array(0), header: facts.header, cand, source, sourceHash: facts.sourceHash, relName: cand.relName },
+      variant.choice,
+    );
+    return { bytes: out, fp: facts.fp, bytesRead };
+  } catch (err) {
+    if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) return { reason: 'uncanonical', bytesRead };
+    return { reason: 'changed', bytesRead };
+  }
+}
