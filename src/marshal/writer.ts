@@ -17,9 +17,10 @@
  * `forceRootRef` sets FLAG_REF on the root even though nothing refers back to it; that is
  * how CPython's py_compile/importlib pycs start (0xe3 = TYPE_CODE | FLAG_REF).
  *
- * A frozendict must never be shared: 3.15's reader reserves a ref slot for a flagged
- * frozendict but never fills it (gh-155315), so a later reference to it cannot load.
- * Writing such a graph throws ECANON.
+ * A frozendict must never be shared: the reader of early 3.15 builds reserves a ref slot
+ * for a flagged frozendict but never fills it (cpython gh-155315; 3.15.2 loads it fine),
+ * so a reference to one may not load. Writing such a graph throws ECANON. The compiler
+ * never makes frozendict constants, so this costs nothing in practice.
  */
 import { PycstoreError } from '../errors.js';
 import { ByteSink } from './sink.js';
@@ -153,7 +154,7 @@ export class Encoder {
     let flag = 0;
     if (this.uses[id]! >= 2 || (this.forceRootRef && node === this.root)) {
       if (node.k === K_FROZENDICT) {
-        throw new PycstoreError('ECANON', 'a frozendict is shared; 3.15.0/3.15.1 cannot load a reference to it', {
+        throw new PycstoreError('ECANON', 'a frozendict is shared; early 3.15 builds cannot load a reference to one (gh-155315)', {
           data: { offset: node.offset },
         });
       }
