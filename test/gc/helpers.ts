@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { ledgerPath, objectsDir } from '../../src/store/location.js';
+import { ledgerPath, objectPath, objectsDir } from '../../src/store/location.js';
 import { pythonEnv } from '../helpers/interpreters.js';
 import { isPyc, listFiles, venvPython } from '../helpers/venv.js';
 
@@ -93,7 +93,7 @@ export function ledgerLinks(store: string): LedgerLink[] {
     return rows.map((r) => ({
       path: path.join(dirPath(r.dir_id), r.name),
       kind: r.kind,
-      objectPath: path.join(objectsDir(r.root), r.hash.slice(0, 2), `${r.hash}-${r.size}${r.replica ? `.r${r.replica}` : ''}`),
+      objectPath: objectPath(r.root, { hash: r.hash, size: r.size }, r.replica),
     }));
   } finally {
     db.close();
