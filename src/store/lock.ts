@@ -49,19 +49,18 @@ function isBusy(err: unknown): boolean {
 }
 
 export function acquireLock(storeDir: string, mode: LockMode, opts: LockOptions): StoreLock {
-  const db = new Database(lockPath(storeDir));
-  db.pragma('journal_mode = DELETE');
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'lock'").get()) {
-    db.exec('CREATE TABLE IF NOT EXISTS lock (x INTEGER)');
-  }
+  // timeout 0: every statement that touches the file (even reading its schema) is subject to the
+  // lock, so all of them happen inside begin(), which is retried with a busy timeout below.
+  const db = new Database(lockPath(storeDir), { timeout: 0 });
   const begin = (): void => {
+    db.pragma('journal_mode = DELETE');
+    db.exec('CREATE TABLE IF NOT EXISTS lock (x INTEGER)');
     if (mode === 'exclusive') db.exec('BEGIN EXCLUSIVE');
     else {
       db.exec('BEGIN');
       db.prepare('SELECT count(*) FROM lock').get(); // takes the SHARED lock and keeps it
     }
   };
-  db.pragma('busy_timeout = 0');
   try {
     begin();
   } catch (err) {

@@ -109,13 +109,7 @@ describe('gc and dedup at the same time (real processes)', () => {
     expect(runInVenv(c!, IMPORT_PIP)).toContain(c!);
   });
 
-  // KNOWN BUG, outside gc (src/store/lock.ts, not gc's file): acquireLock runs `PRAGMA journal_mode` and reads
-  // sqlite_master before its retry loop, with better-sqlite3's default 5 s busy timeout; while gc holds the
-  // exclusive lock (or waits for it, holding PENDING) those need a SHARED lock, so a dedup started then dies
-  // after 5 s with "database is locked" (EINTERNAL) instead of waiting. The fix (verified on a scratch build):
-  // open with { timeout: 0 } and run the pragma and CREATE TABLE IF NOT EXISTS inside begin(), which is retried.
-  // `it.fails` keeps the suite green until then and turns red once it is fixed: then drop `.fails`.
-  it.fails('dedup started while gc holds the store waits for it and says so', async () => {
+  it('dedup started while gc holds the store waits for it and says so', async () => {
     const [a] = copies('race2', ['A']);
     const store = path.join(work, 'store-race2');
     expect((await runCli(['--store', store, 'dedup', a!])).code).toBe(0);
