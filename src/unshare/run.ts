@@ -151,8 +151,11 @@ function observeLinks(rows: readonly LinkRow[], ledger: Ledger, storeDir: string
     if (file.kind === 'present') {
       try {
         const st = lstatSync(p);
-        owner = { uid: st.uid, gid: st.gid };
         currentMode = st.mode;
+        // A hard link has the store's owner (root, for a system store); the private copy belongs to whoever
+        // owns the __pycache__ folder, as a pyc CPython writes there would. A reflink kept the file's own owner.
+        const ownerOf = row.kind === 'hardlink' ? lstatSync(path.dirname(p)) : st;
+        owner = { uid: ownerOf.uid, gid: ownerOf.gid };
       } catch {
         // gone meanwhile: the copy step notices
       }
