@@ -7,6 +7,7 @@ import { PycstoreError } from '../errors.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import { ContainerTable, LeafTable } from './merge.js';
 import { asNode, payloadNode } from './node.js';
+import { checkCanonicalGraph } from './check.js';
 import { guardStack, parseMarshal } from './reader.js';
 import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
 import {
@@ -39,6 +40,17 @@ export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilena
 }
 
 /**
+ * canonicalize, then checkCanonical, parsing the original once: what to run on every
+ * object before storing it. Same errors as both (ECANON from the check: a bug).
+ */
+export function canonicalizeChecked(body: Uint8Array, version: PyVersionInfo, relFilename: string): Uint8Array {
+  const graph = parseMarshal(body, version);
+  const canon = guardStack(() => canonicalizeGraph(graph, relFilename, body.length));
+  checkCanonicalGraph(graph, canon, version, relFilename);
+  return canon;
+}
+
+/**
  * co_filename of the root code object, as a JS string (lone surrogates kept). Throws
  * EMARSHAL for an unreadable stream, ECANON when the root isn't a code object.
  */
@@ -62,40 +74,50 @@ function notCode(root: MNode): PycstoreError {
 }
 
 /**
- * Canonicalize a graph this module parsed itself (it is modified in place: merged
- * constants, sorted sets, the new filename). Exported for the benchmark and tests.
+ * The canonical encoding of a parsed graph with every co_filename set to `relFilename`.
+ * The graph is not modified (merged values, the new filename and set order live in a
+ * GraphView), so the caller can check the result against it. Exported for tests.
  */
 export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, sizeHint = 1024): Uint8Array {
   const root = graph.root;
   if (root.k !== K_CODE) throw notCode(root);
   const relNode = makeStrNode(relFilename, graph.nodeCount);
-  const { sets, finalUses } = prepare(graph, relNode);
-  const encoder = new Encoder(graph.nodeCount + 1);
-  for (const set of sets) sortSet(set, encoder);
+  const { reps, interned, sets, finalUses } = prepare(graph, relNode);
+  const setOrder = new Map<number, MNode[]>();
+  const encoder = new Encoder(graph.nodeCount + 1, { reps, interned, filename: relNode, setOrder });
+  // Inner sets come first in `sets`, so an element's standalone encoding is already final.
+  for (const set of sets) setOrder.set(set.id, sortedElements(set, reps, encoder));
   return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64, uses: finalUses });
 }
 
+interface Prepared {
+  reps: (MNode | undefined)[];
+  interned: Uint8Array;
+  sets: SeqNode[];
+  finalUses: Int32Array;
+}
+
 /**
- * One walk over the graph, children before parents: replace co_filename, merge equal
- * leaves and then equal immutable containers (tuple, frozenset, slice) bottom-up, check
- * the filename rules, count the slots referring to each node of the final graph, and
- * list the sets (inner sets first, so they get sorted before the sets that hold them).
+ * One walk over the graph, children before parents: find the representative of every
+ * node (equal leaves merged, then equal immutable containers: tuple, frozenset, slice,
+ * bottom-up), check the filename rules, count the slots referring to each node of the
+ * graph to write, and list its sets (inner sets first).
  */
-function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; finalUses: Int32Array } {
+function prepare(graph: MarshalGraph, relNode: StrNode): Prepared {
   const n = graph.nodeCount;
   const uses = new Int32Array(n);
   const finalUses = new Int32Array(n + 1);
-  /** The merged representative of each node, once known (also marks containers walked). */
-  const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n).fill(undefined);
+  /** The representative of each node, once known (also marks containers walked). */
+  const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n + 1).fill(undefined);
   const filenameUses = new Int32Array(n);
   const filenameNodes: StrNode[] = [];
-  const leaves = new LeafTable(n);
+  const leaves = new LeafTable(n, n + 1);
   const containers = new ContainerTable(n >> 2);
   const sets: SeqNode[] = [];
 
-  const slot = (child: MNode): MNode => {
+  const slot = (child: MNode): void => {
     const id = child.id;
-    if (id < 0) return child;
+    if (id < 0) return;
     uses[id]!++;
     let rep = reps[id];
     if (rep === undefined) {
@@ -108,7 +130,6 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
       reps[id] = rep;
     }
     finalUses[rep.id]!++;
-    return rep;
   };
 
   const mergeContainer = (node: MNode): MNode => {
@@ -117,12 +138,12 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
       if (k === K_SET) sets.push(node);
       return node;
     }
-    const rep = containers.intern(node);
+    const rep = containers.intern(node, reps);
     if (rep === node) {
       if (k === K_FROZENSET) sets.push(node);
     } else {
-      // `node` drops out of the graph: its slots no longer refer to its children.
-      for (const x of node.items) if (x.id >= 0) finalUses[x.id]!--;
+      // `node` is not written: its slots no longer refer to its children.
+      for (const x of node.items) if (x.id >= 0) finalUses[reps[x.id]!.id]!--;
     }
     return rep;
   };
@@ -134,7 +155,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
       const fi = node.layout.filenameIndex;
       for (let i = 0; i < objs.length; i++) {
         if (i !== fi) {
-          objs[i] = slot(objs[i]!);
+          slot(objs[i]!);
           continue;
         }
         const fn = objs[i] as StrNode; // the reader checked the type
@@ -151,15 +172,14 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
           }
           filenameNodes.push(fn);
         }
-        // The new name stays its own object, never merged with an equal constant: the
-        // co_filename string must not be shared with another slot (canonicalize refuses
-        // that), so that canonicalizing the canonical form gives it back unchanged.
+        // The new name is one object of its own, never merged with an equal constant:
+        // the co_filename string must not be shared with another slot (canonicalize
+        // refuses that), so that canonicalizing the canonical form gives it back unchanged.
         finalUses[relNode.id]!++;
-        objs[i] = relNode;
       }
     } else if (k > K_STR) {
       const items = (node as ContainerNode).items;
-      for (let i = 0; i < items.length; i++) items[i] = slot(items[i]!);
+      for (let i = 0; i < items.length; i++) slot(items[i]!);
     }
   };
 
@@ -173,16 +193,16 @@ function prepare(graph: MarshalGraph, relNode: StrNode): { sets: SeqNode[]; fina
       });
     }
   }
-  return { sets, finalUses };
+  return { reps, interned: leaves.interned, sets, finalUses };
 }
 
-/** Order set elements by their standalone canonical encoding (bytes order). */
-function sortSet(set: SeqNode, encoder: Encoder): void {
-  const items = set.items;
-  if (items.length < 2) return;
-  const keyed = items.map((node) => ({ node, key: encoder.encode(node) }));
+/** A set's elements (representatives) in the order of their standalone canonical encoding. */
+function sortedElements(set: SeqNode, reps: (MNode | undefined)[], encoder: Encoder): MNode[] {
+  const elems = set.items.map((x) => (x.id >= 0 ? reps[x.id]! : x));
+  if (elems.length < 2) return elems;
+  const keyed = elems.map((node) => ({ node, key: encoder.encode(node) }));
   keyed.sort((a, b) => compareBytes(a.key, b.key));
-  for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.node;
+  return keyed.map((x) => x.node);
 }
 
 function sameStr(a: StrNode, b: StrNode): boolean {

@@ -31,6 +31,7 @@ import {
   type ContainerNode,
   type IntNode,
   type LongNode,
+  type MarshalGraph,
   type MNode,
   type PayloadLeaf,
   type SeqNode,
@@ -46,7 +47,14 @@ export function checkCanonical(
   version: PyVersionInfo,
   relFilename: string,
 ): void {
-  const a = parseMarshal(original, version);
+  checkCanonicalGraph(parseMarshal(original, version), canonical, version, relFilename);
+}
+
+/**
+ * checkCanonical against an original already parsed (and not modified since: the
+ * canonicalizer never modifies its graph). The canonical bytes are always parsed here.
+ */
+export function checkCanonicalGraph(a: MarshalGraph, canonical: Uint8Array, version: PyVersionInfo, relFilename: string): void {
   const b = parseMarshal(canonical, version);
   if (a.root.k !== K_CODE) {
     throw new PycstoreError('ECANON', `the original root is a ${a.root.kind}, not a code object`, { data: { path: '' } });

@@ -44,9 +44,15 @@ export class LeafTable {
   private hashes: Int32Array;
   private slots: (LeafNode | undefined)[];
   private size = 0;
+  /** Interned bit of each str representative, by node id (the nodes are not modified). */
+  readonly interned: Uint8Array;
 
-  /** `expected`: about how many distinct leaves to expect (the table grows anyway). */
-  constructor(expected: number) {
+  /**
+   * `expected`: about how many distinct leaves to expect (the table grows anyway);
+   * `idCapacity`: node ids are below it.
+   */
+  constructor(expected: number, idCapacity: number) {
+    this.interned = new Uint8Array(idCapacity);
     let cap = 64;
     while (cap < expected * 2) cap *= 2;
     this.mask = cap - 1;
@@ -69,11 +75,12 @@ export class LeafTable {
       const other = this.slots[i];
       if (other === undefined) break;
       if (this.hashes[i] === h && sameValue(other, node)) {
-        if (k === K_STR && (node as StrNode).interned) (other as StrNode).interned = true;
+        if (k === K_STR && (node as StrNode).interned) this.interned[other.id] = 1;
         return other;
       }
       i = (i + 1) & mask;
     }
+    if (k === K_STR && (node as StrNode).interned) this.interned[node.id] = 1;
     this.slots[i] = node;
     this.hashes[i] = h;
     if (++this.size * 2 > mask) this.grow();
@@ -107,22 +114,22 @@ function sameValue(a: LeafNode, b: LeafNode): boolean {
   return rangeEqual(a.src, a.start, pb.src, pb.start, a.len);
 }
 
-/** A number that identifies a node within one graph (singletons by kind). */
-function nodeKey(n: MNode): number {
-  return n.id >= 0 ? n.id : -1 - n.k;
+/** A number that identifies a node's representative within one graph (singletons by kind). */
+function repKey(n: MNode, reps: (MNode | undefined)[]): number {
+  return n.id >= 0 ? reps[n.id]!.id : -1 - n.k;
 }
 
 /**
- * Hash-consing of immutable containers: tuples, frozensets and slices whose children are
- * the same nodes (after merging) are one node. Run bottom-up, children first. A frozenset
- * is keyed by its set of children, whatever their order in the stream.
+ * Hash-consing of immutable containers: tuples, frozensets and slices whose children have
+ * the same representatives are one node. Run bottom-up: every child's representative must
+ * be known. A frozenset is keyed by its set of children, whatever their order.
  */
 export class ContainerTable {
   private mask: number;
   private hashes: Int32Array;
   private slots: (MNode | undefined)[];
-  /** Sorted child keys of the frozensets in the table, by node id. */
-  private readonly setKeys = new Map<number, number[]>();
+  /** The sorted child keys of each slot's node, for frozensets. */
+  private keys: (number[] | undefined)[];
   private size = 0;
 
   constructor(expected: number) {
@@ -131,53 +138,47 @@ export class ContainerTable {
     this.mask = cap - 1;
     this.hashes = new Int32Array(cap);
     this.slots = new Array<MNode | undefined>(cap).fill(undefined);
+    this.keys = new Array<number[] | undefined>(cap).fill(undefined);
   }
 
-  /** The representative of `node` (a tuple, frozenset or slice whose children are final). */
-  intern(node: SeqNode | SliceNode): MNode {
+  /** The representative of `node` (a tuple, frozenset or slice). */
+  intern(node: SeqNode | SliceNode, reps: (MNode | undefined)[]): MNode {
     const k = node.k;
     const items = node.items;
-    let keys: number[] | undefined;
     let h = Math.imul(k + 1, 0x9e3779b1) ^ items.length;
+    let keys: number[] | undefined;
     if (k === K_FROZENSET) {
-      keys = items.map(nodeKey).sort((x, y) => x - y);
-      for (const x of keys) h = Math.imul(h ^ x, 0x01000193);
+      keys = items.map((x) => repKey(x, reps)).sort((x, y) => x - y);
+      for (let i = 0; i < keys.length; i++) h = Math.imul(h ^ keys[i]!, 0x01000193);
     } else {
-      for (let i = 0; i < items.length; i++) h = Math.imul(h ^ nodeKey(items[i]!), 0x01000193);
+      for (let i = 0; i < items.length; i++) h = Math.imul(h ^ repKey(items[i]!, reps), 0x01000193);
     }
     const mask = this.mask;
     let i = h & mask;
     for (;;) {
       const other = this.slots[i];
       if (other === undefined) break;
-      if (this.hashes[i] === h && this.sameChildren(other as SeqNode | SliceNode, node, keys)) return other;
+      if (this.hashes[i] === h && other.k === k) {
+        if (keys ? sameKeys(this.keys[i]!, keys) : sameReps((other as SeqNode | SliceNode).items, items, reps)) return other;
+      }
       i = (i + 1) & mask;
     }
     this.slots[i] = node;
     this.hashes[i] = h;
-    if (keys) this.setKeys.set(node.id, keys);
+    this.keys[i] = keys;
     if (++this.size * 2 > mask) this.grow();
     return node;
-  }
-
-  private sameChildren(a: SeqNode | SliceNode, b: SeqNode | SliceNode, bKeys: number[] | undefined): boolean {
-    if (a.k !== b.k || a.items.length !== b.items.length) return false;
-    if (bKeys) {
-      const aKeys = this.setKeys.get(a.id)!;
-      for (let i = 0; i < aKeys.length; i++) if (aKeys[i] !== bKeys[i]) return false;
-      return true;
-    }
-    for (let i = 0; i < a.items.length; i++) if (a.items[i] !== b.items[i]) return false;
-    return true;
   }
 
   private grow(): void {
     const oldSlots = this.slots;
     const oldHashes = this.hashes;
+    const oldKeys = this.keys;
     const cap = (this.mask + 1) * 2;
     this.mask = cap - 1;
     this.hashes = new Int32Array(cap);
     this.slots = new Array<MNode | undefined>(cap).fill(undefined);
+    this.keys = new Array<number[] | undefined>(cap).fill(undefined);
     for (let j = 0; j < oldSlots.length; j++) {
       const n = oldSlots[j];
       if (n === undefined) continue;
@@ -185,6 +186,19 @@ export class ContainerTable {
       while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
       this.slots[i] = n;
       this.hashes[i] = oldHashes[j]!;
+      this.keys[i] = oldKeys[j];
     }
   }
+}
+
+function sameKeys(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameReps(a: MNode[], b: MNode[], reps: (MNode | undefined)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (repKey(a[i]!, reps) !== repKey(b[i]!, reps)) return false;
+  return true;
 }

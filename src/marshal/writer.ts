@@ -11,8 +11,11 @@
  *     fit int32 else TYPE_LONG; TYPE_BINARY_FLOAT/COMPLEX; str as z/Z (ASCII, < 256
  *     chars), a/A (ASCII), else u/t, interned variant iff `interned`; tuples as `)` when
  *     shorter than 256, else `(`;
- *   - elements of sets and frozensets are written in the order the caller put them in
- *     (`canonicalize` sorts them first); dict and frozendict keep their insertion order.
+ *   - elements of sets and frozensets are written in the view's `setOrder` when it has
+ *     one (`canonicalize` sorts them), else as read; dict and frozendict keep their
+ *     insertion order.
+ * The graph is read through a GraphView (merged representatives, the new co_filename,
+ * set order, interned bits) and never modified.
  *
  * `forceRootRef` sets FLAG_REF on the root even though nothing refers back to it; that is
  * how CPython's py_compile/importlib pycs start (0xe3 = TYPE_CODE | FLAG_REF).
@@ -69,20 +72,35 @@ import {
 
 const EMPTY = new Int32Array(0);
 
+/**
+ * How to see a parsed graph as the graph to write, without modifying it: merged values,
+ * a new co_filename, set element order. Everything optional (absent: the graph as is).
+ */
+export interface GraphView {
+  /** The representative of each node, by id; undefined: the node itself. */
+  readonly reps?: (MNode | undefined)[];
+  /** Interned bit of each str representative, by id (merging ORs it). */
+  readonly interned?: Uint8Array;
+  /** Written in place of every code object's co_filename. */
+  readonly filename?: MNode;
+  /** Element order (of representatives) of sets and frozensets, by node id. */
+  readonly setOrder?: Map<number, MNode[]>;
+}
+
 export interface EncodeOptions {
   forceRootRef?: boolean;
   /** Initial output capacity in bytes. */
   sizeHint?: number;
   /**
-   * Use counts already known (indexed by node id: how many slots of the graph refer to
-   * each node); otherwise the encoder counts them itself.
+   * Use counts already known (indexed by node id: how many slots of the viewed graph
+   * refer to each node); otherwise the encoder counts them itself.
    */
   uses?: Int32Array;
 }
 
 /**
- * Reusable encoder for the nodes of one graph: ids must be < `capacity`. Each `encode`
- * call is independent (its marks are stamped with a fresh epoch).
+ * Reusable encoder for the nodes of one graph, seen through `view`: ids must be
+ * < `capacity`. Each `encode` call is independent (its marks carry a fresh epoch).
  */
 export class Encoder {
   private readonly capacity: number;
@@ -96,12 +114,20 @@ export class Encoder {
   private sink = new ByteSink();
   private root: MNode | undefined;
   private forceRootRef = false;
+  private readonly reps: (MNode | undefined)[] | null;
+  private readonly interned: Uint8Array | null;
+  private readonly filename: MNode | null;
+  private readonly setOrder: Map<number, MNode[]> | null;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, view: GraphView = {}) {
     this.capacity = capacity;
     this.uses = EMPTY;
     this.refStamp = new Int32Array(capacity);
     this.refIdx = new Int32Array(capacity);
+    this.reps = view.reps ?? null;
+    this.interned = view.interned ?? null;
+    this.filename = view.filename ?? null;
+    this.setOrder = view.setOrder ?? null;
   }
 
   encode(root: MNode, opts: EncodeOptions = {}): Uint8Array {
@@ -122,6 +148,13 @@ export class Encoder {
     return this.sink.take();
   }
 
+  /** The node written for `n` (its representative). */
+  private rep(n: MNode): MNode {
+    const id = n.id;
+    if (id < 0 || this.reps === null) return n;
+    return this.reps[id] ?? n;
+  }
+
   /** One more slot refers to `node`; on first sight, count its children. */
   private count(node: MNode): void {
     const id = node.id;
@@ -136,7 +169,8 @@ export class Encoder {
     uses[id] = 1;
     if (node.k <= K_STR) return;
     const items = (node as ContainerNode).items;
-    for (let i = 0; i < items.length; i++) this.count(items[i]!);
+    const fi = node.k === K_CODE && this.filename !== null ? node.layout.filenameIndex : -1;
+    for (let i = 0; i < items.length; i++) this.count(i === fi ? this.filename! : this.rep(items[i]!));
   }
 
   private emit(node: MNode): void {
@@ -166,6 +200,10 @@ export class Encoder {
     else this.emitContainer(node as ContainerNode, flag);
   }
 
+  private emitItems(items: MNode[]): void {
+    for (let i = 0; i < items.length; i++) this.emit(this.rep(items[i]!));
+  }
+
   private emitLeaf(node: LeafNode, flag: number): void {
     const s = this.sink;
     switch (node.k) {
@@ -193,15 +231,16 @@ export class Encoder {
         return;
       case K_STR: {
         const n = node.len;
+        const interned = this.interned !== null ? this.interned[node.id] === 1 : node.interned;
         if (node.ascii && n < 256) {
-          s.byte((node.interned ? TYPE_SHORT_ASCII_INTERNED : TYPE_SHORT_ASCII) | flag);
+          s.byte((interned ? TYPE_SHORT_ASCII_INTERNED : TYPE_SHORT_ASCII) | flag);
           s.byte(n);
         } else {
           const t = node.ascii
-            ? node.interned
+            ? interned
               ? TYPE_ASCII_INTERNED
               : TYPE_ASCII
-            : node.interned
+            : interned
               ? TYPE_INTERNED
               : TYPE_UNICODE;
           s.byte(t | flag);
@@ -227,24 +266,31 @@ export class Encoder {
           s.byte(TYPE_TUPLE | flag);
           s.i32(n);
         }
-        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
+        this.emitItems(node.items);
         return;
       }
       case K_LIST:
-      case K_SET:
-      case K_FROZENSET:
-        s.byte((node.k === K_LIST ? TYPE_LIST : node.k === K_SET ? TYPE_SET : TYPE_FROZENSET) | flag);
+        s.byte(TYPE_LIST | flag);
         s.i32(node.items.length);
-        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
+        this.emitItems(node.items);
         return;
+      case K_SET:
+      case K_FROZENSET: {
+        s.byte((node.k === K_SET ? TYPE_SET : TYPE_FROZENSET) | flag);
+        s.i32(node.items.length);
+        const order = this.setOrder?.get(node.id);
+        if (order) for (let i = 0; i < order.length; i++) this.emit(order[i]!);
+        else this.emitItems(node.items);
+        return;
+      }
       case K_SLICE:
         s.byte(TYPE_SLICE | flag);
-        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
+        this.emitItems(node.items);
         return;
       case K_DICT:
       case K_FROZENDICT:
         s.byte((node.k === K_DICT ? TYPE_DICT : TYPE_FROZENDICT) | flag);
-        for (let i = 0; i < node.items.length; i++) this.emit(node.items[i]!);
+        this.emitItems(node.items);
         s.byte(TYPE_NULL);
         return;
       case K_CODE: {
@@ -254,9 +300,13 @@ export class Encoder {
         const isInt = node.layout.isInt;
         const ints = node.ints;
         const objs = node.items;
+        const fi = this.filename !== null ? node.layout.filenameIndex : -1;
         for (let f = 0; f < isInt.length; f++) {
           if (isInt[f] === 1) s.i32(ints[ii++]!);
-          else this.emit(objs[oi++]!);
+          else {
+            this.emit(oi === fi ? this.filename! : this.rep(objs[oi]!));
+            oi++;
+          }
         }
         return;
       }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PycstoreError } from '../../src/errors.js';
-import { canonicalize, checkCanonical, parseMarshal, readCodeFilename } from '../../src/marshal/index.js';
+import { canonicalizeGraph } from '../../src/marshal/canonicalize.js';
+import { canonicalize, canonicalizeChecked, checkCanonical, parseMarshal, readCodeFilename } from '../../src/marshal/index.js';
 import { decodeUtf8Surrogatepass } from '../../src/marshal/strings.js';
 import { payload, type CodeNode, type MNode } from '../../src/marshal/types.js';
+import { writeFaithful } from './helpers/faithful.js';
 import * as m from './helpers/stream.js';
 
 const R = m.REF;
@@ -181,6 +183,20 @@ describe('canonical encoding', () => {
       ['int', 0x69],
       ['long', 0x6c],
     ]);
+  });
+
+  it('never modifies the graph it works from, and canonicalizeChecked gives the same bytes', () => {
+    const input = m.bytes(
+      m.code(10, {
+        filename: m.z('/abs/m.py', R),
+        consts: m.tuple([m.frozenset([m.z('b'), m.z('a', 0, true)]), m.tuple([m.u('a')]), m.tuple([m.z('a')]), m.long(5n)]),
+        names: m.tuple([m.z('a')]),
+      }),
+    );
+    const graph = parseMarshal(input, m.v(10));
+    const out = canonicalizeGraph(graph, 'pkg/m.py', input.length);
+    expect(hex(writeFaithful(input, graph))).toBe(hex(input));
+    expect(hex(canonicalizeChecked(input, m.v(10), 'pkg/m.py'))).toBe(hex(out));
   });
 
   it('is idempotent', () => {
