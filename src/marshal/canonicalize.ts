@@ -111,7 +111,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): Prepared {
   const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n + 1).fill(undefined);
   const filenameUses = new Int32Array(n);
   const filenameNodes: StrNode[] = [];
-  const leaves = new LeafTable(n, n + 1);
+  const leaves = new LeafTable(n >> 1, n + 1);
   const containers = new ContainerTable(n >> 2);
   const sets: SeqNode[] = [];
 
