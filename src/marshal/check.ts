@@ -131,6 +131,16 @@ class Checker {
       }
       return;
     }
+    // Each (original, canonical) pair is compared once: pycs refer to the same names and
+    // constants again and again (half of all slots of a 3.8 pyc are refs).
+    const m = this.matched[o.id]!;
+    if (m === c.id + 1) return;
+    if (m === 0) this.matched[o.id] = c.id + 1;
+    else if (k > K_STR) {
+      const key = o.id * this.idSpan + c.id;
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
     if (k <= K_STR) {
       const op = o as PayloadLeaf;
       const cp = c as PayloadLeaf;
@@ -138,15 +148,6 @@ class Checker {
         throw new Mismatch(k === K_STR ? `str ${strText(op as StrNode)} became ${strText(cp as StrNode)}` : `${o.kind} value differs`);
       }
       return;
-    }
-    // Containers: each (original, canonical) pair is compared once.
-    const m = this.matched[o.id]!;
-    if (m === c.id + 1) return;
-    if (m === 0) this.matched[o.id] = c.id + 1;
-    else {
-      const key = o.id * this.idSpan + c.id;
-      if (this.seen.has(key)) return;
-      this.seen.add(key);
     }
     if (k === K_CODE) {
       this.sameCode(o as CodeNode, c as CodeNode);
