@@ -41,8 +41,9 @@
  *     Refused with ECANON, so the caller can recompile instead: code objects with
  *     different co_filename values; a co_filename string object that is also used in
  *     another slot (a constant, a name, a qualname…); a root that isn't a code object;
- *     a shared frozendict (early 3.15 builds can't load a reference to one). EMARSHAL: anything the
- *     reader can't read (see reader.ts).
+ *     a shared frozendict (early 3.15 builds can't load a reference to one). EMARSHAL:
+ *     anything the reader can't read (see reader.ts).
+ *     (An ECANON from the check below carries data.path; a refusal never does.)
  *
  *     NEVER canonicalize a pyc that can be loaded without its source (a legacy
  *     "sourceless" `m.pyc` next to where `m.py` would be, a zip app, anything loaded by
