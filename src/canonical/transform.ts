@@ -13,7 +13,7 @@ import type { TransformInput, Transform } from '../dedup/transform.js';
 import { contentAddress } from '../dedup/transform.js';
 import type { HeaderChoice, Variant } from '../dedup/types.js';
 import { xxh64Hex } from '../hash/xxhash.js';
-import { canonicalize, checkCanonical } from '../marshal/index.js';
+import { canonicalize, canonicalizeChecked, checkCanonical } from '../marshal/index.js';
 import { buildHeader, HEADER_SIZE, sourceHash, type Invalidation } from '../pyc/header.js';
 import type { InvalidationPolicy } from '../dedup/policy.js';
 import { mtimeSeconds } from '../fs/fingerprint.js';
@@ -48,9 +48,7 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
       }
     }
     const original = input.bytes.subarray(HEADER_SIZE);
-    const canon = canonicalize(original, input.header.version, rel);
-    if (check) checkCanonical(original, canon, input.header.version, rel);
-    return canon;
+    return check ? canonicalizeChecked(original, input.header.version, rel) : canonicalize(original, input.header.version, rel);
   };
 
   const header = (input: TransformInput, inv: Invalidation): Uint8Array => {

@@ -6,19 +6,25 @@
  * SipHash, the same in every venv, at the price of reading and hashing the
  * source on every import (+4.5–5% import time, measured).
  *
- * auto, per pyc, first rule that applies:
- *   1. a hash-based pyc keeps its own kind (checked stays checked, unchecked stays unchecked);
- *   2. its timestamp object is in the store already → timestamp;
- *   3. another copy in this run has the same source mtime and size → timestamp;
- *   4. its checked-hash object is in the store already → checked-hash;
- *   5. it is the only copy of that code → timestamp (nothing to share, import stays fastest);
- *   6. otherwise → checked-hash.
+ * auto, per pyc:
+ *   - a hash-based pyc keeps its own kind (checked stays checked, unchecked stays unchecked);
+ *   - a timestamp pyc keeps a timestamp header when all copies of that code agree on the source's
+ *     mtime and size: every copy in this run has the same stamp, and the store holds no object of
+ *     that code with another header (a timestamp object of another stamp, or a checked-hash one);
+ *   - otherwise checked-hash, for all of its copies, so they all share one object.
+ * "That code" = same magic number and same canonical marshal body.
  */
 import type { Invalidation } from '../pyc/header.js';
-import type { ObjectKey } from '../store/key.js';
+import { sameKey, type ObjectKey } from '../store/key.js';
 import type { FileFacts, Variant } from './types.js';
 
 export type InvalidationPolicy = 'auto' | Invalidation;
+
+/** An object already in the store with a given (magic, body). */
+export interface BodyObject {
+  readonly invalidation: string | null;
+  readonly key: ObjectKey;
+}
 
 function pick(f: FileFacts, choice: Invalidation | 'as-is'): Variant {
   const v = f.variants.find((x) => x.choice === choice);
@@ -29,25 +35,32 @@ function pick(f: FileFacts, choice: Invalidation | 'as-is'): Variant {
 export function chooseVariants(
   facts: readonly FileFacts[],
   policy: InvalidationPolicy,
-  inStore: (key: ObjectKey) => boolean,
+  storedWithBody: (magic: number, bodyHash: string) => readonly BodyObject[],
 ): Variant[] {
   if (policy !== 'auto') return facts.map((f) => pick(f, policy));
-  const group = (f: FileFacts): string => `${f.header.version.magic}:${f.variants[0]!.bodyHash}`;
-  const groups = new Map<string, number>();
-  const stamps = new Map<string, number>();
+  const groupOf = (f: FileFacts): string => `${f.header.version.magic}:${f.variants[0]!.bodyHash}`;
+  // Per code: the stamps of its timestamp copies in this run, and one timestamp variant to compare the store with.
+  const stamps = new Map<string, { stamps: Set<string>; sample: Variant }>();
   for (const f of facts) {
-    groups.set(group(f), (groups.get(group(f)) ?? 0) + 1);
-    const ts = f.variants.find((v) => v.choice === 'timestamp');
-    if (ts?.stamp) stamps.set(`${group(f)}@${ts.stamp}`, (stamps.get(`${group(f)}@${ts.stamp}`) ?? 0) + 1);
+    if (f.header.invalidation !== 'timestamp') continue;
+    const ts = pick(f, 'timestamp');
+    const g = stamps.get(groupOf(f)) ?? { stamps: new Set<string>(), sample: ts };
+    g.stamps.add(ts.stamp ?? '');
+    stamps.set(groupOf(f), g);
+  }
+  const agree = new Map<string, boolean>();
+  for (const [group, g] of stamps) {
+    let ok = g.stamps.size === 1;
+    if (ok) {
+      const [magic, bodyHash] = [Number(group.slice(0, group.indexOf(':'))), group.slice(group.indexOf(':') + 1)];
+      for (const o of storedWithBody(magic, bodyHash)) {
+        if (o.invalidation === 'checked-hash' || (o.invalidation === 'timestamp' && !sameKey(o.key, g.sample.key))) ok = false;
+      }
+    }
+    agree.set(group, ok);
   }
   return facts.map((f) => {
     if (f.header.invalidation !== 'timestamp') return pick(f, f.header.invalidation);
-    const ts = pick(f, 'timestamp');
-    const chk = pick(f, 'checked-hash');
-    if (inStore(ts.key)) return ts;
-    if ((stamps.get(`${group(f)}@${ts.stamp}`) ?? 0) >= 2) return ts;
-    if (inStore(chk.key)) return chk;
-    if (groups.get(group(f)) === 1) return ts;
-    return chk;
+    return agree.get(groupOf(f)) ? pick(f, 'timestamp') : pick(f, 'checked-hash');
   });
 }

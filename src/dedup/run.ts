@@ -22,7 +22,7 @@ import { applyPlan, type Failure, type LinkMode } from './apply.js';
 import { ByteCache } from './rebuild.js';
 import { classify } from './classify.js';
 import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
-import { scanRoots, type ScanRoot } from './scan.js';
+import { scanRoots, type Candidate, type ScanRoot } from './scan.js';
 import { rawTransform, type Transform } from './transform.js';
 import type { FileFacts, SkipReason, Variant } from './types.js';
 
@@ -177,6 +177,8 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
     };
     const toRead = [];
+    /** Already-shared pycs by object id: candidates for moving to a checked-hash object (see 4). */
+    const sharedByObject = new Map<number, Candidate[]>();
     const staleSeen: string[] = [];
     const fillProblems: string[] = [];
     const adopt: { path: string; objectId: number; fp: import('../fs/fingerprint.js').Fingerprint; rootIndex: number }[] = [];
@@ -184,6 +186,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       const c = classify(cand, ledger);
       if (c.state === 'shared') {
         report.shared++;
+        sharedByObject.set(c.object.id, [...(sharedByObject.get(c.object.id) ?? []), cand]);
         if (c.adopt) adopt.push({ path: cand.path, objectId: c.object.id, fp: c.fp, rootIndex: cand.rootIndex });
       } else if (c.state === 'known-skip') skip(c.reason);
       else if (c.state === 'gone') skip('changed');
@@ -245,12 +248,61 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     }
     facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
 
-    // 4. Plan.
-    const chosen = opts.choose
-      ? opts.choose(facts, ledger)
-      : transform.name === 'canonical'
-        ? chooseVariants(facts, policy, (key) => ledger?.hasObject(key) ?? false)
-        : facts.map((f) => f.variants[0]!);
+    // 4. Plan. With the auto header policy, code whose copies no longer agree on their source's mtime and
+    // size goes checked-hash for all copies: the pycs already shared through a timestamp object of that
+    // code are read again and moved to the checked-hash object too, so all copies share one object.
+    const storedWithBody = (magic: number, bodyHash: string) =>
+      (ledger?.objectsWithBody(magic, bodyHash) ?? []).map((o) => ({ id: o.id, invalidation: o.invalidation, key: { hash: o.hash, size: o.size } }));
+    const choose = (): Variant[] =>
+      opts.choose
+        ? opts.choose(facts, ledger)
+        : transform.name === 'canonical'
+          ? chooseVariants(facts, policy, storedWithBody)
+          : facts.map((f) => f.variants[0]!);
+    let chosen = choose();
+    if (!opts.choose && transform.name === 'canonical' && policy === 'auto' && ledger) {
+      // Code (magic, body) whose copies don't all agree: from this run's new copies going checked-hash,
+      // and from shared timestamp objects whose code the store also holds under another header.
+      const disagreeing = new Set<string>();
+      facts.forEach((f, i) => {
+        if (f.header.invalidation === 'timestamp' && chosen[i]!.invalidation === 'checked-hash') {
+          disagreeing.add(`${f.header.version.magic}:${f.variants[0]!.bodyHash}`);
+        }
+      });
+      for (const id of sharedByObject.keys()) {
+        const o = ledger.objectById(id);
+        if (!o || o.invalidation !== 'timestamp' || o.magic === null || o.body_hash === null) continue;
+        const group = `${o.magic}:${o.body_hash}`;
+        if (disagreeing.has(group)) continue;
+        const others = storedWithBody(o.magic, o.body_hash);
+        if (others.some((x) => x.invalidation === 'checked-hash' || (x.invalidation === 'timestamp' && (x.key.hash !== o.hash || x.key.size !== o.size)))) {
+          disagreeing.add(group);
+        }
+      }
+      const moving: Candidate[] = [];
+      for (const group of disagreeing) {
+        const magic = Number(group.slice(0, group.indexOf(':')));
+        for (const o of storedWithBody(magic, group.slice(group.indexOf(':') + 1))) {
+          if (o.invalidation === 'timestamp') moving.push(...(sharedByObject.get(o.id) ?? []));
+        }
+      }
+      if (moving.length > 0) {
+        await Promise.all(
+          moving.map((cand) =>
+            limit(async () => {
+              const a = await analyzeCandidate(cand, transform, recover);
+              report.bytesRead += a.bytesRead;
+              if (a.ok) {
+                facts.push(a.facts);
+                report.shared--;
+              }
+            }),
+          ),
+        );
+        facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
+        chosen = choose();
+      }
+    }
     const plan = makePlan({
       facts,
       chosen,

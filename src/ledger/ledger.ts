@@ -143,6 +143,7 @@ export class Ledger {
         'INSERT OR REPLACE INTO sources (magic, optimization, rel_name, source_hash, body_hash) VALUES (?, ?, ?, ?, ?)',
       ),
       objByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ? ORDER BY replica LIMIT 1'),
+      objsByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ?'),
       runStart: db.prepare<[string, number]>('INSERT INTO runs (command, started_at) VALUES (?, ?)'),
       runFinish: db.prepare<[number, number, string, number]>('UPDATE runs SET finished_at = ?, exit_code = ?, figures = ? WHERE id = ?'),
     };
@@ -356,6 +357,11 @@ export class Ledger {
 
   recordBody(magic: number, optimization: number, relName: string, sourceHash: string, bodyHash: string): void {
     this.st.sourcePut.run(magic, optimization, relName, sourceHash, bodyHash);
+  }
+
+  /** Every object (any header, any store root, any replica) carrying this marshal body. */
+  objectsWithBody(magic: number, bodyHash: string): ObjectRow[] {
+    return this.st.objsByBody.all(magic, bodyHash);
   }
 
   objectWithBody(magic: number, bodyHash: string): ObjectRow | undefined {

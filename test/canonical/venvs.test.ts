@@ -152,6 +152,35 @@ describe('header policy', () => {
     expect(run(a.venv, 'import demo.core; print(demo.core.answer("blue"))')).toBe('42');
   });
 
+  it('moves copies shared through a timestamp object to checked-hash once a copy with another mtime arrives', async () => {
+    const base = path.join(work, 'convert');
+    const a = makeVenvWithPackage(py, path.join(base, 'A'), 1_700_000_000);
+    const b = makeVenvWithPackage(py, path.join(base, 'B'), 1_700_000_000);
+    const c = makeVenvWithPackage(py, path.join(base, 'C'), 1_700_200_000);
+    const store = path.join(base, 'store');
+    const core = (v: { site: string }) => listFiles(path.join(v.site, 'demo'), (p) => isPyc(p) && p.includes('core.'))[0]!;
+    const header = (v: { site: string }) => {
+      const h = parseHeader(readFileSync(core(v).path));
+      return typeof h === 'string' ? h : h.invalidation;
+    };
+    expect((await runCli(['--store', store, 'dedup', a.venv, b.venv])).code).toBe(0);
+    expect(header(a)).toBe('timestamp');
+    expect(core(a).ino).toBe(core(b).ino);
+    // C alone: it can't share A's and B's timestamp object; it gets a checked-hash one.
+    expect((await runCli(['--store', store, 'dedup', c.venv])).code).toBe(0);
+    expect(header(c)).toBe('checked-hash');
+    // All registered roots: A and B move to C's checked-hash object.
+    const r = await runCli(['--store', store, '--json', 'dedup']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json!['linked']).toBeGreaterThanOrEqual(10);
+    expect(header(a)).toBe('checked-hash');
+    expect(core(a).ino).toBe(core(c).ino);
+    expect(core(b).ino).toBe(core(c).ino);
+    for (const v of [a, b, c]) expect(run(v.venv, 'import demo; print(demo.answer("red"))')).toBe('42');
+    const again = await runCli(['--store', store, '--json', 'dedup']);
+    expect(again.json).toMatchObject({ linked: 0, bytesRead: 0 });
+  });
+
   it('--invalidation unchecked-hash is opt-in and says what it costs', async () => {
     const base = path.join(work, 'unchecked');
     const a = makeVenvWithPackage(py, path.join(base, 'A'), 1_700_000_000);
