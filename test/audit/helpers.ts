@@ -7,17 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { listFiles } from '../helpers/venv.js';
+import { cpCopies, letters, listFiles } from '../helpers/venv.js';
 
 /** `n` copies (cp -a) of `template` in `<work>/<name>/{A,B,…}`. */
 export function copies(work: string, template: string, name: string, n: number): string[] {
-  const dir = path.join(work, name);
-  mkdirSync(dir);
-  return Array.from({ length: n }, (_, i) => {
-    const d = path.join(dir, String.fromCharCode(65 + i));
-    execFileSync('cp', ['-a', template, d]);
-    return d;
-  });
+  return cpCopies(template, path.join(work, name), letters(n));
 }
 
 export function sitePackages(venv: string): string {

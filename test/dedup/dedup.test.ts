@@ -17,7 +17,7 @@ import { ledgerPath } from '../../src/store/location.js';
 import { prefixMirror } from '../../src/pyc/names.js';
 import { runCli } from '../helpers/cli.js';
 import { pythonEnv } from '../helpers/interpreters.js';
-import { isPyc, listFiles, makeVenv, runInVenv, snapshot } from '../helpers/venv.js';
+import { cpCopies, letters, isPyc, listFiles, makeVenv, runInVenv, snapshot } from '../helpers/venv.js';
 
 let work: string;
 let template: string;
@@ -29,13 +29,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function copies(name: string, n = 3): string[] {
-  const dir = path.join(work, name);
-  mkdirSync(dir);
-  return Array.from({ length: n }, (_, i) => {
-    const d = path.join(dir, String.fromCharCode(65 + i));
-    execFileSync('cp', ['-a', template, d]);
-    return d;
-  });
+  return cpCopies(template, path.join(work, name), letters(n));
 }
 
 const IMPORT_PIP = 'import pip, pip._internal.cli.main, pip._internal.commands.install; print(pip.__file__)';
@@ -118,7 +112,7 @@ describe('dedup over cp -a copies (hard links on ext4)', () => {
     const name = readdirSync(path.join(b!, rel)).find((n) => n.startsWith('__init__.'))!;
     const victim = path.join(b!, rel, name);
     const buf = readFileSync(victim);
-    buf[buf.length - 3] ^= 0x01;
+    buf[buf.length - 3] = buf[buf.length - 3]! ^ 0x01;
     writeFileSync(victim, buf);
     const victimBefore = lstatSync(victim, { bigint: true });
     // The seam: the address function gives every pyc of this size the same address.

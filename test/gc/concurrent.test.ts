@@ -14,7 +14,7 @@ import { acquireLock } from '../../src/store/lock.js';
 import { lockPath } from '../../src/store/location.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/interpreters.js';
-import { isPyc, listFiles, makeVenv, runInVenv } from '../helpers/venv.js';
+import { cpCopies, isPyc, listFiles, makeVenv, runInVenv } from '../helpers/venv.js';
 import { IMPORT_PIP, addPackage, distinctModules, ledgerCount, ledgerLinks, pycInodes, storeObjects } from './helpers.js';
 
 let work: string;
@@ -27,13 +27,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function copies(name: string, names: string[]): string[] {
-  const dir = path.join(work, name);
-  mkdirSync(dir);
-  return names.map((n) => {
-    const d = path.join(dir, n);
-    execFileSync('cp', ['-a', template, d]);
-    return d;
-  });
+  return cpCopies(template, path.join(work, name), names);
 }
 
 interface Proc {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerPath, objectPath, tmpDir } from '../../src/store/location.js';
 import { runCli } from '../helpers/cli.js';
-import { isPyc, listFiles, makeVenv, runInVenv, snapshot } from '../helpers/venv.js';
+import { cpCopies, letters, isPyc, listFiles, makeVenv, runInVenv, snapshot } from '../helpers/venv.js';
 import { IMPORT_PIP, addPackage, distinctModules, ledgerCount, ledgerLinks, makeVenvs, pycInodes, sitePackages, storeObjects } from './helpers.js';
 
 let work: string;
@@ -24,13 +24,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function copies(name: string, n: number): string[] {
-  const dir = path.join(work, name);
-  mkdirSync(dir);
-  return Array.from({ length: n }, (_, i) => {
-    const d = path.join(dir, String.fromCharCode(65 + i));
-    execFileSync('cp', ['-a', template, d]);
-    return d;
-  });
+  return cpCopies(template, path.join(work, name), letters(n));
 }
 
 /** Every object file in the store is the inode of some ledger link's file (hard links). */

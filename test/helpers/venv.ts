@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pythonEnv } from './interpreters.js';
 
@@ -13,6 +13,19 @@ export function makeVenv(dir: string, python = 'python3', opts: { withoutPip?: b
   execFileSync(python, ['-m', 'venv', ...(opts.withoutPip ? ['--without-pip'] : []), dir], { env: pythonEnv(), stdio: 'pipe' });
   return dir;
 }
+
+/** `cp -a` copies of `template` named `names` inside `parent` (created): a byte-identical venv per name. */
+export function cpCopies(template: string, parent: string, names: readonly string[]): string[] {
+  mkdirSync(parent, { recursive: true });
+  return names.map((n) => {
+    const d = path.join(parent, n);
+    execFileSync('cp', ['-a', template, d]);
+    return d;
+  });
+}
+
+/** Names A, B, C, … for `n` copies. */
+export const letters = (n: number): string[] => Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i));
 
 export function venvPython(venv: string): string {
   return process.platform === 'win32' ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python');

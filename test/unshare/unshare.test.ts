@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCacheName, sourceForPycache } from '../../src/pyc/names.js';
 import { runCli } from '../helpers/cli.js';
 import { useLoopFs } from '../helpers/loopfs.js';
-import { isPyc, listFiles, makeVenv, runInVenv, snapshot } from '../helpers/venv.js';
+import { cpCopies, isPyc, listFiles, makeVenv, runInVenv, snapshot } from '../helpers/venv.js';
 import { IMPORT_PIP, addPackage, distinctModules, ledgerCount, ledgerLinks, pycDigests, pycInodes, sitePackages, storeObjects } from '../gc/helpers.js';
 
 let work: string;
@@ -26,12 +26,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function copies(parent: string, names: string[]): string[] {
-  mkdirSync(parent, { recursive: true });
-  return names.map((n) => {
-    const d = path.join(parent, n);
-    execFileSync('cp', ['-a', template, d]);
-    return d;
-  });
+  return cpCopies(template, parent, names);
 }
 
 /** The mode CPython gives a pyc it writes: (source mode | 0o200) & 0o666. */
