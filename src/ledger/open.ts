@@ -17,8 +17,10 @@ export interface OpenOptions {
 export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
   const file = ledgerPath(storeDir);
   let db: Db;
+  let inMemory = false;
   try {
     if (opts.readonly && !existsSync(`${file}-wal`)) {
+      inMemory = true;
       // Nobody has it open: read a private in-memory copy, so that reading leaves no trace on disk
       // (SQLite would create the -wal and -shm side files even for a read-only connection).
       const image = readFileSync(file);
@@ -47,7 +49,8 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = NORMAL');
   }
   db.pragma('foreign_keys = ON');
-  migrate(db, file, opts.readonly ?? false);
+  // An in-memory copy of an older ledger is migrated in memory: reading needs no upgrade on disk.
+  migrate(db, file, (opts.readonly ?? false) && !inMemory);
   return db;
 }
 
