@@ -207,6 +207,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       const { obj } = r;
       const bytes = readFileSync(objectPath(obj.root.path, obj.key, 0));
       let target = r.row;
+      let freshReplica = false;
       for (const l of r.links) {
         done++;
         opts.onProgress?.(done, plan.toLink);
@@ -237,6 +238,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
               ? createLink(objPath, l.facts.cand.path, state.kind, fillMode(l.facts.cand.sourceStat))
               : replaceWithLink(objPath, l.facts.cand.path, state.kind, b.fp);
           if (out.ok) {
+            freshReplica = false;
             state.probed = true;
             if (l.facts.fill) res.filled++;
             else res.linked++;
@@ -258,9 +260,14 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
             fail(l, 'no-reflink', state.unusable);
             break;
           }
+          if (out.reason === 'emlink' && freshReplica) {
+            fail(l, 'link-error', `${out.errno ?? 'EMLINK'} even on a new replica of the object`);
+            break;
+          }
           if (out.reason === 'emlink') {
             // The object hit the hard-link limit: go on with a replica.
             const replica = target.replica + 1;
+            freshReplica = true;
             const made = putObject(obj.root.path, obj.key, bytes, replica);
             const known = ledger.object(obj.key, obj.root.id, replica);
             target = known && known.ino === made.stat.ino.toString() ? known : record(obj, replica, made.stat, known);

@@ -56,6 +56,8 @@ function makeTemp(objectPath: string, tmp: string, kind: LinkKind): LinkOutcome 
     const code = errnoCode(err);
     cleanup(tmp);
     if (code === 'EMLINK') return { ok: false, reason: 'emlink', errno: code };
+    // NTFS's ERROR_TOO_MANY_LINKS reaches Node as UNKNOWN (libuv has no mapping; native-notes/windows.md).
+    if (kind === 'hardlink' && code === 'UNKNOWN' && process.platform === 'win32') return { ok: false, reason: 'emlink', errno: code };
     if (code === 'EXDEV') return { ok: false, reason: 'xdev', errno: code };
     if (kind === 'reflink' && code !== undefined && REFLINK_UNSUPPORTED.has(code)) return { ok: false, reason: 'no-reflink', errno: code };
     return { ok: false, reason: 'error', errno: code ?? String(err) };
