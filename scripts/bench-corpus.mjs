@@ -246,9 +246,11 @@ if (!opt.fill) {
     result.importCheck = { allSame: diffs.every((x) => x.same), venvs: diffs };
   }
 
-  // 5. Import time of every top-level module: as installed vs after dedup.
-  log('import timing …');
-  result.importTime = compareImports(before, after);
+  // 5. Import time of every top-level module: as installed vs after dedup (--rounds 0: skipped).
+  if (rounds > 0) {
+    log('import timing …');
+    result.importTime = compareImports(before, after);
+  }
 } else {
   // --fill: first imports without pycs vs after dedup --fill.
   const f = timeCmd([process.execPath, CLI, '--store', store, '--json', 'dedup', '--fill', ...after.map((v) => v.dir)], process.env);
@@ -266,5 +268,5 @@ if (!opt.fill) {
 const json = JSON.stringify(result, null, 2);
 if (opt.out) writeFileSync(opt.out, json);
 process.stdout.write(`${json}\n`);
-log(`import time after/before: ×${result.importTime.ratio}`);
+if (result.importTime) log(`import time after/before: ×${result.importTime.ratio}`);
 void existsSync;
