@@ -4,8 +4,8 @@
  * under the header the policy picks. Pure over bytes; bodies that had to be
  * recompiled by a real interpreter are supplied through `fallbackBodies`.
  *
- * Every body is checked structurally against its original (checkCanonical)
- * before `materialize` returns it, i.e. before any object is stored or linked.
+ * Every body is checked structurally against its original (canonicalizeChecked
+ * / checkCanonical) when it is made, i.e. before any object is stored or linked.
  * Sourceless pycs never get here: the scanner only yields pycs with a source,
  * and only loads from source get co_filename fixed by CPython.
  */
@@ -13,7 +13,7 @@ import type { TransformInput, Transform } from '../dedup/transform.js';
 import { contentAddress } from '../dedup/transform.js';
 import type { HeaderChoice, Variant } from '../dedup/types.js';
 import { xxh64Hex } from '../hash/xxhash.js';
-import { canonicalize, canonicalizeChecked, checkCanonical } from '../marshal/index.js';
+import { canonicalizeChecked, checkCanonical } from '../marshal/index.js';
 import { buildHeader, HEADER_SIZE, sourceHash, type Invalidation } from '../pyc/header.js';
 import type { InvalidationPolicy } from '../dedup/policy.js';
 import { mtimeSeconds } from '../fs/fingerprint.js';
@@ -37,18 +37,19 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
     return input.relName;
   };
 
-  /** The canonical body, from the pyc's own bytes or from the recompiled fallback. */
-  const body = (input: TransformInput, check: boolean): Uint8Array => {
+  /** The canonical body, checked: from `prepared`, from the recompiled fallback, or from the pyc's own bytes. */
+  const body = (input: TransformInput): Uint8Array => {
+    if (input.prepared) return input.prepared;
     const rel = relNameOf(input);
     if (input.source) {
       const fb = fallbackBodies.get(compileKey(input.header.version.magic, input.cand.name.optimization, rel, input.source));
       if (fb) {
-        if (check) checkCanonical(fb.compiled, fb.body, input.header.version, rel);
+        checkCanonical(fb.compiled, fb.body, input.header.version, rel);
         return fb.body;
       }
     }
     const original = input.bytes.subarray(HEADER_SIZE);
-    return check ? canonicalizeChecked(original, input.header.version, rel) : canonicalize(original, input.header.version, rel);
+    return canonicalizeChecked(original, input.header.version, rel);
   };
 
   const header = (input: TransformInput, inv: Invalidation): Uint8Array => {
@@ -70,8 +71,9 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
     name: 'canonical',
     address: contentAddress,
     needsSource: (h) => policy !== 'timestamp' || h.invalidation !== 'timestamp',
+    prepare: body,
     variants(input) {
-      const b = body(input, false);
+      const b = body(input);
       const bodyHash = xxh64Hex(b);
       return choices(input).map((inv): Variant => {
         const hdr = header(input, inv);
@@ -86,7 +88,7 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
     },
     materialize(input, choice: HeaderChoice) {
       const inv: Invalidation = choice === 'as-is' ? input.header.invalidation : choice;
-      const b = body(input, true);
+      const b = body(input);
       const hdr = header(input, inv);
       const out = new Uint8Array(hdr.length + b.length);
       out.set(hdr, 0);

@@ -13,7 +13,7 @@ import type { Transform, TransformInput } from './transform.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
 export type Analysis =
-  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number; readonly bytes: Uint8Array }
+  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number; readonly prepared: Uint8Array }
   | {
       readonly ok: false;
       readonly reason: SkipReason;
@@ -95,6 +95,7 @@ export async function analyzeCandidate(cand: Candidate, transform: Transform, re
   try {
     let variants;
     try {
+      input = { ...input, prepared: transform.prepare(input) };
       variants = transform.variants(input);
     } catch (err) {
       if (!recover || !(err instanceof PycstoreError) || (err.code !== 'ECANON' && err.code !== 'EMARSHAL')) throw err;
@@ -105,12 +106,13 @@ export async function analyzeCandidate(cand: Candidate, transform: Transform, re
       if (!input.source) bytesRead += rec.source.length;
       input = { ...input, source: rec.source, sourceHash: sourceHash(input.header.version, rec.source) };
       recompiled = true;
+      input = { ...input, prepared: transform.prepare(input) };
       variants = transform.variants(input);
     }
     return {
       ok: true,
       bytesRead,
-      bytes: input.bytes,
+      prepared: input.prepared!,
       facts: {
         recompiled,
         sourceKey: input.source ? `${xxh64Hex(input.source)}-${input.source.length}` : undefined,

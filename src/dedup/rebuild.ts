@@ -16,7 +16,7 @@ import type { PlannedLink } from './plan.js';
 import type { Transform } from './transform.js';
 import { sourceFingerprint, type SkipReason } from './types.js';
 
-/** Bytes of files read during the plan, kept for the apply step up to a budget. */
+/** What the transform prepared from each file during the plan, kept for the apply step up to a budget. */
 export class ByteCache {
   private readonly map = new Map<string, Uint8Array>();
   private used = 0;
@@ -65,12 +65,18 @@ export async function rebuild(l: PlannedLink, transform: Transform, inodes: Touc
     const expected = inodes.touched(facts.fp) ? { ...facts.fp, ctimeNs: fp1.ctimeNs } : facts.fp;
     if (!sameFingerprint(fp1, expected)) return { reason: 'changed', bytesRead };
     if (sourceFingerprint(statSync(cand.source, { bigint: true })) !== facts.sourceFp) return { reason: 'changed', bytesRead };
-    let bytes = cache.get(cand.path);
-    if (!bytes) {
-      bytes = await readFile(cand.path);
-      bytesRead += bytes.length;
-      if (!sameFingerprint(fingerprintOf(lstatSync(cand.path, { bigint: true })), fp1)) return { reason: 'changed', bytesRead };
+    const prepared = cache.get(cand.path);
+    if (prepared && !facts.recompiled) {
+      // Unchanged since the plan read and prepared it (same fingerprint): reuse the work.
+      const out = transform.materialize(
+        { bytes: new Uint8Array(0), header: facts.header, cand, sourceHash: facts.sourceHash, relName: cand.relName, prepared },
+        variant.choice,
+      );
+      return { bytes: out, fp: fp1, bytesRead };
     }
+    const bytes = await readFile(cand.path);
+    bytesRead += bytes.length;
+    if (!sameFingerprint(fingerprintOf(lstatSync(cand.path, { bigint: true })), fp1)) return { reason: 'changed', bytesRead };
     const header = parseHeader(bytes);
     if (typeof header === 'string') return { reason: 'changed', bytesRead };
     let source: Uint8Array | undefined;

@@ -26,7 +26,7 @@ import { scanRoots, type Candidate, type ScanRoot } from './scan.js';
 import { rawTransform, type Transform } from './transform.js';
 import type { FileFacts, SkipReason, Variant } from './types.js';
 
-/** Bytes of pycs read while planning and kept for the apply step (else read again). */
+/** What the transform made of each pyc while planning (the checked canonical body), kept for the apply step (else redone). */
 const CACHE_BUDGET = 512 * 1024 * 1024;
 
 export interface DedupOptions {
@@ -208,7 +208,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
           out.progress(`reading: ${formatCount(analyzed)}/${formatCount(toRead.length)} pycs, ${formatBytes(report.bytesRead)}`);
           if (a.ok) {
             facts.push(a.facts);
-            cache.put(cand.path, a.bytes);
+            cache.put(cand.path, a.prepared);
           } else {
             skip(a.reason);
             if (a.reason === 'stale') staleSeen.push(cand.path);

@@ -19,6 +19,11 @@ export interface TransformInput {
   readonly relName?: string | undefined;
   /** `_imp.source_hash` of the source for this version (16 hex digits), when already computed. */
   readonly sourceHash?: string | undefined;
+  /**
+   * What `prepare` returned for these very bytes (e.g. the checked canonical body): when given,
+   * `variants` and `materialize` use it and need neither `bytes` nor any parsing.
+   */
+  readonly prepared?: Uint8Array | undefined;
 }
 
 export interface Transform {
@@ -27,7 +32,13 @@ export interface Transform {
   address(bytes: Uint8Array): ObjectKey;
   /** Does this transform need the source bytes of a pyc with this header? */
   needsSource(header: PycHeader): boolean;
-  /** The objects this pyc can become. Throws PycstoreError (ECANON/EMARSHAL) to skip it. */
+  /**
+   * The transform's work on these bytes, checked (for canonical: the canonical body, validated against
+   * the original). Throws PycstoreError (ECANON/EMARSHAL) to refuse the pyc. dedup keeps it between
+   * planning and linking, for files that stay unchanged.
+   */
+  prepare(input: TransformInput): Uint8Array;
+  /** The objects this pyc can become (given `prepared`, or preparing it). */
   variants(input: TransformInput): Variant[];
   /** Rebuild the bytes of the chosen variant. */
   materialize(input: TransformInput, choice: HeaderChoice): Uint8Array;
@@ -42,17 +53,21 @@ export const rawTransform: Transform = {
   name: 'raw',
   address: contentAddress,
   needsSource: () => false,
-  variants({ bytes, header }) {
+  prepare({ bytes }) {
+    return bytes;
+  },
+  variants({ bytes, prepared, header }) {
+    const b = prepared ?? bytes;
     return [
       {
         choice: 'as-is',
-        key: this.address(bytes),
+        key: this.address(b),
         invalidation: header.invalidation,
-        bodyHash: xxh64Hex(bytes.subarray(HEADER_SIZE)),
+        bodyHash: xxh64Hex(b.subarray(HEADER_SIZE)),
       },
     ];
   },
-  materialize({ bytes }) {
-    return bytes;
+  materialize({ bytes, prepared }) {
+    return prepared ?? bytes;
   },
 };
