@@ -2,6 +2,7 @@
  * `dedup` as a library call: scan → classify → analyze → plan → (dry run: stop) → apply → record.
  */
 import { existsSync, statSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Output } from '../cli/output.js';
@@ -27,7 +28,7 @@ import { rawTransform, type Transform } from './transform.js';
 import type { FileFacts, SkipReason, Variant } from './types.js';
 
 /** What the transform made of each pyc while planning (the checked canonical body), kept for the apply step (else redone). */
-const CACHE_BUDGET = 512 * 1024 * 1024;
+const CACHE_BUDGET = Math.min(512 * 1024 * 1024, Math.floor(os.totalmem() / 16));
 
 export interface DedupOptions {
   readonly storeDir: string;
