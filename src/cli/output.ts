@@ -39,7 +39,7 @@ export function makeOutput(opts: { quiet?: boolean; stream?: NodeJS.WriteStream 
       const now = Date.now();
       if (now - last < 100) return;
       last = now;
-      const width = (stream.columns ?? 80) - 1;
+      const width = (stream.columns || 80) - 1;
       stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width) : line}`);
       shown = true;
     },
