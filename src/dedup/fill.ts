@@ -5,7 +5,7 @@
  * instant compile — else from compiling it once with the venv's interpreter.
  * The result joins the plan as a file to create (or a stale pyc to replace).
  */
-import { lstatSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalName } from '../canonical/relpath.js';
@@ -19,7 +19,7 @@ import { cacheName, parseCacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import type { InterpreterFinder } from '../python/interpreters.js';
 import type { CompilerPool } from '../python/pool.js';
-import { findVenvs } from '../python/venvs.js';
+import { findVenvs, readDirOrNone } from '../python/venvs.js';
 import { mtimeSeconds } from '../fs/fingerprint.js';
 import { objectPath } from '../store/location.js';
 import { readFileSync } from 'node:fs';
@@ -75,13 +75,7 @@ export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<s
   return out;
 
   function walk(dir: string, version: PyVersionInfo, rootIndex: number): void {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
+    for (const e of readDirOrNone(dir)) {
       const p = path.join(dir, e.name);
       if (e.isSymbolicLink()) continue;
       if (e.isDirectory()) {

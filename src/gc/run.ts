@@ -10,7 +10,7 @@ import type { Output } from '../cli/output.js';
 import { ledgerPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
-import { applyGc, type GcFailure } from './apply.js';
+import { applyGc, type GcApplied, type GcFailure } from './apply.js';
 import { objectName, observe } from './observe.js';
 import { planGc, type DropReason, type GcPlan } from './plan.js';
 
@@ -62,16 +62,7 @@ export interface GcReport {
   failures: GcFailure[];
   durationMs: number;
   /** --dry-run: what gc would do. */
-  plan?: {
-    objectsDeleted: number;
-    bytesFreed: number;
-    linksDropped: number;
-    rootsDropped: number;
-    missingObjectRows: number;
-    linksRefreshed: number;
-    seenDropped: number;
-    unknownFilesDeleted: number;
-    tempFilesDeleted: number;
+  plan?: Omit<GcApplied, 'failures'> & {
     objects: { object: string; path: string; allocated: number; lastUsed: string }[];
     links: { path: string; reason: DropReason }[];
     roots: string[];

@@ -44,6 +44,15 @@ export function readVenv(dir: string): Venv {
   return { dir, version, versionText, sitePackages };
 }
 
+/** A folder's entries, or none when it can't be read (gone, no permission). */
+export function readDirOrNone(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
 /** Every venv at or under `root` (symlinks not followed; a venv's own tree is not searched for more venvs). */
 export function findVenvs(root: string): Venv[] {
   const out: Venv[] = [];
@@ -52,13 +61,7 @@ export function findVenvs(root: string): Venv[] {
       out.push(readVenv(dir));
       return;
     }
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
+    for (const e of readDirOrNone(dir)) {
       if (e.isDirectory() && !e.isSymbolicLink() && e.name !== '__pycache__' && e.name !== 'node_modules' && e.name !== '.git') {
         walk(path.join(dir, e.name));
       }
