@@ -23,7 +23,8 @@
  * Results: JSON on stdout (and --out FILE), a Markdown summary on stderr.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,11 +54,11 @@ const corpus = JSON.parse(readFileSync(path.join(opt.corpus, 'corpus.json'), 'ut
 const rounds = Number(opt.rounds);
 const log = (...a) => console.error(...a);
 const CLI = path.join(REPO, 'dist', 'cli.js');
-const childEnv = () => {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PYTHON') || k === 'SOURCE_DATE_EPOCH' || k === 'VIRTUAL_ENV') delete env[k];
-  return env;
-};
+/** The environment of every Python child: nothing inherited that changes compilation. */
+const CHILD_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('PYTHON') && k !== 'SOURCE_DATE_EPOCH' && k !== 'VIRTUAL_ENV'),
+);
+const IMPORT_CHECK = path.join(REPO, 'scripts', 'corpus-import-check.py');
 
 rmSync(opt.work, { recursive: true, force: true });
 mkdirSync(opt.work, { recursive: true });
@@ -78,6 +79,16 @@ function pycStats(venvs) {
     const st = lstatSync(c.path, { bigint: true });
     return { cand: c, ino: `${st.dev}:${st.ino}`, size: Number(st.size), alloc: Number(st.blocks) * 512 };
   });
+}
+/** A pyc's first HEADER_SIZE bytes (all parseHeader reads). */
+function readHeader(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(HEADER_SIZE);
+    return buf.subarray(0, readSync(fd, buf, 0, HEADER_SIZE, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 function distinctInodes(stats) {
   const seen = new Map();
@@ -115,7 +126,7 @@ for m in mods:
 print(time.perf_counter() - t)
 `;
 function importTime(v) {
-  const out = execFileSync(v.python, ['-B', '-I', '-c', IMPORT_ALL, JSON.stringify(v.modules)], { env: childEnv(), cwd: opt.work, encoding: 'utf8' });
+  const out = execFileSync(v.python, ['-B', '-I', '-c', IMPORT_ALL, JSON.stringify(v.modules)], { env: CHILD_ENV, cwd: opt.work, encoding: 'utf8' });
   return Number(out.trim().split('\n').pop());
 }
 /** Interleaved rounds: before and after alternate, venv by venv. Returns per-venv medians and the ratio of sums. */
@@ -144,24 +155,27 @@ function importCheck(vs, tag) {
   const files = [];
   for (const v of vs) {
     const f = path.join(opt.work, `imports-${tag}-${path.basename(v.dir)}.json`);
-    execFileSync('python3', [path.join(REPO, 'scripts', 'corpus-import-check.py'), v.python, f, '--jobs', '2'], { env: childEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('python3', [IMPORT_CHECK, v.python, f, '--jobs', '2'], { env: CHILD_ENV, stdio: ['ignore', 'ignore', 'inherit'] });
     files.push(f);
   }
   return files;
 }
 
 await initHash();
-const result = { corpus: opt.corpus, layout: corpus.venvs[0]?.layout, venvs: corpus.venvs.map((v) => `${path.basename(v.path)} (Python ${v.python_version})`), machine: `${process.arch}, ${(await import('node:os')).cpus().length} cores` };
+const result = { corpus: opt.corpus, layout: corpus.venvs[0]?.layout, venvs: corpus.venvs.map((v) => `${path.basename(v.path)} (Python ${v.python_version})`), machine: `${process.arch}, ${os.cpus().length} cores` };
 
 if (!opt.fill) {
-  // 1. What is there, and what canonical dedup could reclaim at best.
+  // 1. What is there, and what canonical dedup could reclaim at best; and, for comparison, byte-level
+  // dedup (what hardlink/jdupes would find): identical whole files. Each pyc is read once for both.
   const stats = pycStats(after);
   const total = stats.reduce((a, s) => a + s.size, 0);
   const totalAlloc = distinctInodes(stats).alloc;
   const distinct = new Map();
+  const raw = new Map();
   let uncanon = 0;
   for (const s of stats) {
     const bytes = readFileSync(s.cand.path);
+    raw.set(xxh64Hex(bytes), s.size);
     const h = parseHeader(bytes);
     if (typeof h === 'string') continue;
     let body;
@@ -186,10 +200,6 @@ if (!opt.fill) {
     notCanonicalizable: uncanon,
   });
   log(`${stats.length} pycs, ${(total / 2 ** 20).toFixed(1)} MiB; ${distinct.size} distinct canonical pycs (${(distinctBytes / 2 ** 20).toFixed(1)} MiB); reclaimable ${result.reclaimablePercent}%`);
-
-  // 2. Byte-level dedup for comparison (what hardlink/jdupes would find): identical whole files.
-  const raw = new Map();
-  for (const s of stats) raw.set(xxh64Hex(readFileSync(s.cand.path)), s.size);
   result.byteIdenticalReclaimableBytes = total - [...raw.values()].reduce((a, b) => a + b, 0);
 
   let checkBefore = [];
@@ -198,7 +208,7 @@ if (!opt.fill) {
     checkBefore = importCheck(after, 'before');
   }
 
-  // 3. pycstore dedup.
+  // 2. pycstore dedup.
   log('pycstore dedup …');
   const d = timeCmd([process.execPath, CLI, '--store', store, '--json', 'dedup', ...after.map((v) => v.dir)], process.env);
   if (d.code !== 0) {
@@ -206,7 +216,8 @@ if (!opt.fill) {
     throw new Error(`dedup exited ${d.code}`);
   }
   const report = JSON.parse(d.stdout);
-  const post = distinctInodes(pycStats(after));
+  const postStats = pycStats(after);
+  const post = distinctInodes(postStats);
   result.dedup = {
     wallSeconds: d.wall,
     cpuSeconds: +d.cpu.toFixed(2),
@@ -227,10 +238,10 @@ if (!opt.fill) {
   result.rescan = { wallSeconds: again.wall, cpuSeconds: +again.cpu.toFixed(2), linked: r2.linked, bytesRead: r2.bytesRead };
   log(`dedup: ${d.wall}s wall, ${d.cpu.toFixed(1)}s CPU; reclaimed ${result.dedup.reclaimedOfReclaimablePercent}% of the reclaimable; rescan ${again.wall}s`);
 
-  // 4. Headers chosen.
+  // 3. Headers chosen (the rescan adds or removes no pyc, so postStats still lists them all).
   const headers = {};
-  for (const s of pycStats(after)) {
-    const h = parseHeader(readFileSync(s.cand.path));
+  for (const s of postStats) {
+    const h = parseHeader(readHeader(s.cand.path));
     const k = typeof h === 'string' ? h : h.invalidation;
     headers[k] = (headers[k] ?? 0) + 1;
   }
@@ -240,13 +251,13 @@ if (!opt.fill) {
     log('import check after …');
     const checkAfter = importCheck(after, 'after');
     const diffs = checkBefore.map((b, i) => {
-      const r = spawnSync('python3', [path.join(REPO, 'scripts', 'corpus-import-check.py'), '--compare', b, checkAfter[i]], { encoding: 'utf8' });
+      const r = spawnSync('python3', [IMPORT_CHECK, '--compare', b, checkAfter[i]], { encoding: 'utf8' });
       return { venv: path.basename(after[i].dir), same: r.status === 0, output: r.stdout.trim().split('\n').slice(0, 10) };
     });
     result.importCheck = { allSame: diffs.every((x) => x.same), venvs: diffs };
   }
 
-  // 5. Import time of every top-level module: as installed vs after dedup (--rounds 0: skipped).
+  // 4. Import time of every top-level module: as installed vs after dedup (--rounds 0: skipped).
   if (rounds > 0) {
     log('import timing …');
     result.importTime = compareImports(before, after);
@@ -269,4 +280,3 @@ const json = JSON.stringify(result, null, 2);
 if (opt.out) writeFileSync(opt.out, json);
 process.stdout.write(`${json}\n`);
 if (result.importTime) log(`import time after/before: ×${result.importTime.ratio}`);
-void existsSync;

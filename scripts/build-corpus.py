@@ -326,23 +326,31 @@ def sde_env(opts):
     return {"SOURCE_DATE_EPOCH": str(BASE_TIME)} if opts.invalidation_mode == "checked-hash" else {}
 
 
+def make_parents(paths):
+    """Create the directories the files `paths` go in, each once."""
+    for d in sorted({os.path.dirname(p) for p in paths}):
+        os.makedirs(d, exist_ok=True)
+
+
+def copy_package(src, dest, t, rng):
+    """Fresh copies of src's files under dest, modes kept, mtimes in second t plus sorted sub-second jitter."""
+    stamps = sorted(rng.randrange(0, 10**9) for _ in src.files)
+    make_parents(os.path.join(dest, rel) for rel in src.files)
+    for rel, ns in zip(src.files, stamps):
+        s, d = os.path.join(src.root, rel), os.path.join(dest, rel)
+        shutil.copyfile(s, d)
+        os.chmod(d, os.stat(s).st_mode & 0o777)
+        os.utime(d, ns=(t * 10**9 + ns, t * 10**9 + ns))
+
+
 def install_pip_like(plan, sp, rng):
     """Fresh copies, mtimes = this venv's install time (+ up to ~1 s per package, sub-second jitter)."""
     install_time = BASE_TIME + 86400 + plan.index * 3600 + rng.randrange(0, 1800)
     t = install_time
     groups = []
     for src in plan.sources:
-        stamps = sorted(rng.randrange(0, 10**9) for _ in src.files)
-        py = []
-        for rel, ns in zip(src.files, stamps):
-            s, d = os.path.join(src.root, rel), os.path.join(sp, rel)
-            os.makedirs(os.path.dirname(d), exist_ok=True)
-            shutil.copyfile(s, d)
-            os.chmod(d, os.stat(s).st_mode & 0o777)
-            os.utime(d, ns=(t * 10**9 + ns, t * 10**9 + ns))
-            if rel.endswith(".py"):
-                py.append(d)
-        groups.append(py)
+        copy_package(src, sp, t, rng)
+        groups.append([os.path.join(sp, rel) for rel in src.files if rel.endswith(".py")])
         t += rng.randrange(0, 2)
     return install_time, groups
 
@@ -350,10 +358,9 @@ def install_pip_like(plan, sp, rng):
 def install_uv_like(plan, sp, uv_cache):
     for src in plan.sources:
         archive = uv_cache[src.pkg.deb]
+        make_parents(os.path.join(sp, rel) for rel in src.files)
         for rel in src.files:
-            d = os.path.join(sp, rel)
-            os.makedirs(os.path.dirname(d), exist_ok=True)
-            os.link(os.path.join(archive, rel), d)
+            os.link(os.path.join(archive, rel), os.path.join(sp, rel))
 
 
 def fill_uv_cache(sources, out, seed):
@@ -364,13 +371,7 @@ def fill_uv_cache(sources, out, seed):
     for src in sources:
         key = hashlib.sha256(("%s %s" % (src.pkg.deb, src.version)).encode()).hexdigest()[:20]
         archive = os.path.join(out, "uv-cache", "archive-v0", key)
-        stamps = sorted(rng.randrange(0, 10**9) for _ in src.files)
-        for rel, ns in zip(src.files, stamps):
-            s, d = os.path.join(src.root, rel), os.path.join(archive, rel)
-            os.makedirs(os.path.dirname(d), exist_ok=True)
-            shutil.copyfile(s, d)
-            os.chmod(d, os.stat(s).st_mode & 0o777)
-            os.utime(d, ns=(t * 10**9 + ns, t * 10**9 + ns))
+        copy_package(src, archive, t, rng)
         t += rng.randrange(0, 2)
         cache[src.pkg.deb] = archive
     return cache
@@ -474,16 +475,18 @@ def compile_uv_like(venv_python, sp, script, opts):
 
 def count_files(sp, cache_tag):
     """pycs, their bytes, .py files, and .py files without a pyc (compile failures when compiled)."""
-    pycs = pyc_bytes = py = uncompiled = 0
+    pyc_paths, wanted = set(), []
+    pyc_bytes = 0
     for root, _dirs, files in os.walk(sp):
         for fn in files:
             if fn.endswith(".pyc"):
-                pycs += 1
-                pyc_bytes += os.lstat(os.path.join(root, fn)).st_size
+                path = os.path.join(root, fn)
+                pyc_paths.add(path)
+                pyc_bytes += os.lstat(path).st_size
             elif fn.endswith(".py"):
-                py += 1
-                uncompiled += not os.path.exists(os.path.join(root, "__pycache__", "%s.%s.pyc" % (fn[:-3], cache_tag)))
-    return pycs, pyc_bytes, py, uncompiled
+                wanted.append(os.path.join(root, "__pycache__", "%s.%s.pyc" % (fn[:-3], cache_tag)))
+    uncompiled = sum(p not in pyc_paths for p in wanted)
+    return len(pyc_paths), pyc_bytes, len(wanted), uncompiled
 
 
 def build_venv(plan, opts, uv_cache, uv_script, check_mod):

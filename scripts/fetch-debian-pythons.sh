@@ -270,7 +270,7 @@ candidate() { # package -> candidate version in the scratch suites, or nothing
   apt_cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
 }
 
-deb_path() { # package version -> path of the .deb in $DEBDIR (downloading it if needed)
+fetch_deb() { # package version -> sets DEB to the path of the .deb in $DEBDIR (downloading it if needed)
   local pkg=$1 ver=$2 f
   f=$(compgen -G "$DEBDIR/${pkg}_${ver//:/%3a}_*.deb" | head -n1) || true
   if [[ -z $f ]]; then
@@ -284,7 +284,7 @@ deb_path() { # package version -> path of the .deb in $DEBDIR (downloading it if
   else
     say "  have $(basename "$f")"
   fi
-  printf '%s\n' "$f" >"$APTDIR/last-deb"
+  DEB=$f
 }
 
 deps_of() { # package version -> "name op version" (op/version may be empty), first alternatives
@@ -300,6 +300,14 @@ deps_of() { # package version -> "name op version" (op/version may be empty), fi
         print name, op, ver
       }
     }'
+}
+
+newer_libs() { # "name op version" lines on stdin -> the lib* names (not libc6, libpython*) the system does not satisfy
+  local name op ver
+  while read -r name op ver; do
+    [[ $name == lib* && $name != libc6 && $name != libpython* ]] || continue
+    system_satisfies "$name" "$op" "$ver" || printf '%s\n' "$name"
+  done
 }
 
 system_satisfies() { # name op version -> 0 if an installed system package satisfies it
@@ -335,15 +343,16 @@ install_version() {
   local pkgs=("python$v-minimal" "libpython$v-minimal" "libpython$v-stdlib")
   ver=$(candidate "python$v-minimal")
   [[ -n $ver ]] || { say "$v: package python$v-minimal is not in Debian suites '$SUITES' of the mirror"; return 1; }
+  local found
   for pkg in "${pkgs[@]:1}"; do
-    [[ $(candidate "$pkg") == "$ver" ]] ||
-      { say "$v: $pkg has no version $ver in suites '$SUITES' (found: '$(candidate "$pkg")')"; return 1; }
+    found=$(candidate "$pkg")
+    [[ $found == "$ver" ]] || { say "$v: $pkg has no version $ver in suites '$SUITES' (found: '$found')"; return 1; }
   done
   say "$v: Debian $ver: ${pkgs[*]}"
   local debs=()
   for pkg in "${pkgs[@]}"; do
-    deb_path "$pkg" "$ver" || { say "$v: could not download $pkg $ver"; return 1; }
-    debs+=("$(cat "$APTDIR/last-deb")")
+    fetch_deb "$pkg" "$ver" || { say "$v: could not download $pkg $ver"; return 1; }
+    debs+=("$DEB")
   done
 
   [[ $vdir == "$DEST"/3.* ]] || return 1
@@ -360,11 +369,8 @@ install_version() {
     printf '%s\n' "$err" | head -n 5 | sed 's/^/    /'
     ensure_patchelf
     # libc6, plus every library the packages need in a newer version than the system has.
-    local queue=(libc6) seen=" " compat=() name op dver
-    while read -r name op dver; do
-      [[ $name == lib* && $name != libc6 && $name != libpython* ]] || continue
-      system_satisfies "$name" "$op" "$dver" || queue+=("$name")
-    done < <(for pkg in "${pkgs[@]}"; do deps_of "$pkg" "$ver"; done)
+    local queue=(libc6) seen=" " compat=() name dver
+    mapfile -t -O 1 queue < <(for pkg in "${pkgs[@]}"; do deps_of "$pkg" "$ver"; done | newer_libs)
     while ((${#queue[@]})); do
       name=${queue[0]}
       queue=("${queue[@]:1}")
@@ -374,18 +380,14 @@ install_version() {
       [[ -n $dver ]] || { say "$v: needs a newer $name, which is not in suites '$SUITES'"; return 1; }
       compat+=("$name=$dver")
       [[ $name == libc6 ]] && continue # its own dependencies (libgcc-s1, gconv modules) are not needed
-      local n2 o2 v2
-      while read -r n2 o2 v2; do
-        [[ $n2 == lib* && $n2 != libc6 ]] || continue
-        system_satisfies "$n2" "$o2" "$v2" || queue+=("$n2")
-      done < <(deps_of "$name" "$dver")
+      mapfile -t -O "${#queue[@]}" queue < <(deps_of "$name" "$dver" | newer_libs)
     done
     say "$v: unpacking newer libraries into $vdir/libc: ${compat[*]}"
     mkdir -p "$vdir/libc"
     local spec
     for spec in "${compat[@]}"; do
-      deb_path "${spec%%=*}" "${spec#*=}" || { say "$v: could not download $spec"; return 1; }
-      dpkg-deb -x "$(cat "$APTDIR/last-deb")" "$vdir/libc"
+      fetch_deb "${spec%%=*}" "${spec#*=}" || { say "$v: could not download $spec"; return 1; }
+      dpkg-deb -x "$DEB" "$vdir/libc"
     done
     local libc_so libdir ldso
     libc_so=$(find "$vdir/libc" -name libc.so.6 -path '*/lib/*' | head -n1)

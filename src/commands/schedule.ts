@@ -13,7 +13,7 @@ import type { CommandResult, CommandSpec, Context, Values } from '../cli/command
 import { PycstoreError, usageError } from '../errors.js';
 import { applyPlan, describeStep, inspect } from '../schedule/apply.js';
 import { describeEvery, type Every, formatEvery, parseEvery } from '../schedule/every.js';
-import { type Backend, BACKENDS, makeJob, makeTarget, type Target } from '../schedule/job.js';
+import { type Backend, BACKENDS, jobLabel, makeJob, makeTarget, type Target } from '../schedule/job.js';
 import { CRONTAB, describeInstalled, type Entry, logWhere, type Plan, planInstall, planRemove, type Snapshot } from '../schedule/plan.js';
 import { shQuote } from '../schedule/quote.js';
 import { detectBackend, realSystem, type System } from '../schedule/system.js';
@@ -154,7 +154,8 @@ export async function runSchedule(values: Values, positionals: string[], ctx: Co
 
   const target = makeTarget(await resolveStore(ctx.storeDir, action === 'install'));
   const { backend, why } = given ? { backend: given, why: 'from --backend' } : await detectBackend(sys);
-  const snap = await inspect(backend, target, sys, action === 'show');
+  // detectBackend picks systemd only once the user manager has answered.
+  const snap = await inspect(backend, target, sys, { withStatus: action === 'show', managerAnswered: !given && backend === 'systemd' });
   const scene: Scene = { target, backend, why, given, snap, log: logWhere(backend, target), dryRun };
   if (every !== undefined) return install(scene, every, Boolean(values['dedup']), ctx, sys);
   return action === 'show' ? show(scene) : remove(scene, sys);
@@ -174,7 +175,7 @@ function show({ target, backend, why, given, snap, log }: Scene): CommandResult 
   };
   const human = inst.installed
     ? [
-        `Store ${store}: pycstore ${inst.meta?.dedup ? 'dedup + gc' : 'gc'} ${everyText(inst.meta?.every)}, via ${backend} (${why}).`,
+        `Store ${store}: pycstore ${jobLabel(inst.meta?.dedup ?? false)} ${everyText(inst.meta?.every)}, via ${backend} (${why}).`,
         ...entryLines(inst.entries, 'in'),
         ...(inst.status ? ['  status:', ...indent(inst.status)] : []),
         `  log: ${log}`,
@@ -205,7 +206,7 @@ async function install(scene: Scene, every: Every, dedup: boolean, ctx: Context,
       ctx.out.warn('no cron daemon is running, so the job will not run until one is: sudo systemctl enable --now cron (or: sudo service cron start)');
     }
   }
-  const what = `pycstore ${dedup ? 'dedup + gc' : 'gc'} ${describeEvery(every)}`;
+  const what = `pycstore ${jobLabel(dedup)} ${describeEvery(every)}`;
   const store = target.storeDir;
   const json = {
     action: 'install',
@@ -265,7 +266,7 @@ async function remove({ target, backend, why, given, snap, log, dryRun }: Scene,
       : dryRun
         ? [`Dry run, nothing changed. Would remove the ${backend} schedule of store ${store}:`, ...plan.steps.map((s) => `  - ${describeStep(s)}`)]
         : [
-            `Removed the ${backend} schedule of store ${store} (was: ${meta?.dedup ? 'dedup + gc' : 'gc'} ${everyText(meta?.every)}).`,
+            `Removed the ${backend} schedule of store ${store} (was: ${jobLabel(meta?.dedup ?? false)} ${everyText(meta?.every)}).`,
             ...plan.removed.map((r) => `  removed: ${r === CRONTAB ? 'its block from the crontab of this user' : r}`),
             ...plan.notes,
             ...keptLog,

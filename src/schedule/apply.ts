@@ -31,6 +31,7 @@ async function readText(p: string): Promise<string | undefined> {
   }
 }
 
+/** lstat, not access: a wants-link whose timer is gone still counts (remove deletes it). */
 async function present(p: string): Promise<boolean> {
   try {
     await lstat(p);
@@ -46,7 +47,7 @@ function failed(what: string, r: ExecResult): string {
 }
 
 /** The user's crontab, or null when there is none. Fails with the package to install when there is no crontab command. */
-export async function readCrontab(sys: System): Promise<string | null> {
+async function readCrontab(sys: System): Promise<string | null> {
   const r = await sys.exec(['crontab', '-l']);
   if (r.missing) throw noCrontab();
   if (r.code === 0) return r.stdout;
@@ -54,8 +55,18 @@ export async function readCrontab(sys: System): Promise<string | null> {
   throw new PycstoreError('ESCHEDULE', failed('crontab -l', r), { hint: 'is this user allowed to use cron? see /etc/cron.allow and /etc/cron.deny' });
 }
 
-/** What is installed for `target` now. `withStatus`: also ask the scheduler about runs (for show). */
-export async function inspect(backend: Backend, target: Target, sys: System, withStatus = false): Promise<Snapshot> {
+/**
+ * What is installed for `target` now. `withStatus`: also ask the scheduler
+ * about runs (for show). `managerAnswered`: detection already reached the
+ * systemd user manager, so it is not asked again.
+ */
+export async function inspect(
+  backend: Backend,
+  target: Target,
+  sys: System,
+  opts: { withStatus?: boolean; managerAnswered?: boolean } = {},
+): Promise<Snapshot> {
+  const { withStatus = false, managerAnswered = false } = opts;
   switch (backend) {
     case 'systemd': {
       const paths = systemdPaths(target, sys.env, sys.home);
@@ -64,7 +75,7 @@ export async function inspect(backend: Backend, target: Target, sys: System, wit
         readText(paths.timer),
         present(paths.wantsLink),
         present(paths.stamp),
-        userManagerReachable(sys),
+        managerAnswered || userManagerReachable(sys),
       ]);
       let status: string | undefined;
       if (withStatus && manager && timer !== undefined) {

@@ -6,12 +6,13 @@
  * blocks, and removal leaves every other byte of the crontab as it was.
  */
 import { PycstoreError, usageError } from '../errors.js';
+import { scheduleLogPath } from '../store/location.js';
 import { CALENDAR_TIME, type Every, formatMinutes } from './every.js';
-import { type Job, jobCommands, metaLine, scheduleLogPath } from './job.js';
+import { type Job, jobCommands, metaLine } from './job.js';
 import { cronQuote, shQuote } from './quote.js';
 
 /** Every interval cron can repeat exactly, in minutes (minutes dividing 60, hours dividing 24, a day, a week). */
-export const CRON_INTERVALS: readonly number[] = [15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080];
+const CRON_INTERVALS: readonly number[] = [15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 10080];
 
 /** "minute hour day-of-month month day-of-week" for `every`; throws EUSAGE when cron can't say it exactly. */
 export function cronTimeFields(every: Every): string {
@@ -36,16 +37,16 @@ export function cronTimeFields(every: Every): string {
   );
 }
 
-export function cronBeginMarker(storeDir: string): string {
+function cronBeginMarker(storeDir: string): string {
   return `# BEGIN pycstore schedule, store: ${storeDir}`;
 }
 
-export function cronEndMarker(storeDir: string): string {
+function cronEndMarker(storeDir: string): string {
   return `# END pycstore schedule, store: ${storeDir}`;
 }
 
 /** The command field: a date stamp, then each command, all appended to the log. */
-export function cronCommand(job: Job): string {
+function cronCommand(job: Job): string {
   const runs = jobCommands(job).map((argv) => argv.map(cronQuote).join(' '));
   return `{ date; ${runs.join('; ')}; } >>${cronQuote(scheduleLogPath(job.storeDir))} 2>&1`;
 }
@@ -73,8 +74,12 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-export function findCronBlocks(crontab: string, storeDir: string): BlockSpan[] {
-  const lines = splitLines(crontab);
+/** Lines back to crontab text: each ends with "\n" (crontab refuses a last line without one). */
+function joinLines(lines: readonly string[]): string {
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+function blockSpans(lines: readonly string[], storeDir: string): BlockSpan[] {
   const begin = cronBeginMarker(storeDir);
   const end = cronEndMarker(storeDir);
   const spans: BlockSpan[] = [];
@@ -92,10 +97,14 @@ export function findCronBlocks(crontab: string, storeDir: string): BlockSpan[] {
   return spans;
 }
 
+export function findCronBlocks(crontab: string, storeDir: string): BlockSpan[] {
+  return blockSpans(splitLines(crontab), storeDir);
+}
+
 /** The lines of the store's block(s) as they stand in the crontab. */
 export function cronBlockLines(crontab: string, storeDir: string): string[] {
   const lines = splitLines(crontab);
-  return findCronBlocks(crontab, storeDir).flatMap((s) => lines.slice(s.start, s.end + 1));
+  return blockSpans(lines, storeDir).flatMap((s) => lines.slice(s.start, s.end + 1));
 }
 
 /**
@@ -105,8 +114,8 @@ export function cronBlockLines(crontab: string, storeDir: string): string[] {
 export function withCronBlock(crontab: string, job: Job): string {
   const block = cronBlock(job);
   const lines = splitLines(crontab);
-  const spans = findCronBlocks(crontab, job.storeDir);
-  if (spans.length === 0) return [...lines, ...block].map((l) => `${l}\n`).join('');
+  const spans = blockSpans(lines, job.storeDir);
+  if (spans.length === 0) return joinLines([...lines, ...block]);
   const out: string[] = [];
   let next = 0;
   spans.forEach((s, k) => {
@@ -115,17 +124,13 @@ export function withCronBlock(crontab: string, job: Job): string {
     next = s.end + 1;
   });
   out.push(...lines.slice(next));
-  return out.map((l) => `${l}\n`).join('');
+  return joinLines(out);
 }
 
-/**
- * The crontab without the store's block(s), every other line byte for byte as
- * it was. Lines end with "\n" (crontab refuses a last line without one).
- */
+/** The crontab without the store's block(s), every other line byte for byte as it was. */
 export function withoutCronBlock(crontab: string, storeDir: string): string {
-  const spans = findCronBlocks(crontab, storeDir);
-  if (spans.length === 0) return crontab;
   const lines = splitLines(crontab);
-  const keep = lines.filter((_, i) => !spans.some((s) => i >= s.start && i <= s.end));
-  return keep.map((l) => `${l}\n`).join('');
+  const spans = blockSpans(lines, storeDir);
+  if (spans.length === 0) return crontab;
+  return joinLines(lines.filter((_, i) => !spans.some((s) => i >= s.start && i <= s.end)));
 }

@@ -11,10 +11,15 @@ export type Every = { readonly kind: 'daily' } | { readonly kind: 'weekly' } | {
 /** Local time of day for `daily` and `weekly`; `weekly` runs on Sunday. */
 export const CALENDAR_TIME = { hour: 3, minute: 30 } as const;
 
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** CALENDAR_TIME as a clock reads it: "03:30". */
+export const CALENDAR_CLOCK = `${pad2(CALENDAR_TIME.hour)}:${pad2(CALENDAR_TIME.minute)}`;
+
 /** Shortest interval accepted: gc (and dedup) walk the store and the roots; more often is waste. */
-export const MIN_MINUTES = 15;
+const MIN_MINUTES = 15;
 /** Longest: 31 days, also Task Scheduler's longest repetition interval. */
-export const MAX_MINUTES = 31 * 24 * 60;
+const MAX_MINUTES = 31 * 24 * 60;
 
 const UNITS = [
   ['w', 7 * 24 * 60],
@@ -51,12 +56,9 @@ export function formatEvery(every: Every): string {
   return every.kind === 'interval' ? formatMinutes(every.minutes) : every.kind;
 }
 
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
 /** For people: "daily at 03:30", "weekly on Sunday at 03:30", "every 6h". */
 export function describeEvery(every: Every): string {
-  const at = `${pad2(CALENDAR_TIME.hour)}:${pad2(CALENDAR_TIME.minute)}`;
-  if (every.kind === 'daily') return `daily at ${at}`;
-  if (every.kind === 'weekly') return `weekly on Sunday at ${at}`;
+  if (every.kind === 'daily') return `daily at ${CALENDAR_CLOCK}`;
+  if (every.kind === 'weekly') return `weekly on Sunday at ${CALENDAR_CLOCK}`;
   return `every ${formatMinutes(every.minutes)}`;
 }

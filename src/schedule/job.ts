@@ -1,11 +1,11 @@
 /**
  * What a schedule runs, independent of the scheduler: the commands (absolute
  * Node, absolute dist/cli.js, explicit --store, so they work with no PATH and
- * no npx), the id that names the schedule's files, the log file, and the one
- * metadata line every backend embeds so `show` can read the settings back.
+ * no npx), the id that names the schedule's files, and the one metadata line
+ * every backend embeds so `show` can read the settings back. The log file's
+ * path is store/location.ts's scheduleLogPath.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { type Every, formatEvery, parseEvery } from './every.js';
 import { assertPrintable } from './quote.js';
 
@@ -30,7 +30,7 @@ export interface Job extends Target {
   readonly cli: string;
 }
 
-export function scheduleId(storeDir: string): string {
+function scheduleId(storeDir: string): string {
   return createHash('sha256').update(storeDir).digest('hex').slice(0, 12);
 }
 
@@ -45,13 +45,15 @@ export function makeJob(target: Target, opts: { every: Every; dedup: boolean; no
   return { ...target, ...opts };
 }
 
-/** Where cron and launchd runs append their output (systemd runs log to the journal); owned by store/location.ts. */
-export { scheduleLogPath } from '../store/location.js';
-
 /** The argv of each run, in order: dedup of the registered roots (if asked), then gc. */
 export function jobCommands(job: Job): string[][] {
   const cmd = (name: string): string[] => [job.node, job.cli, name, '--store', job.storeDir];
   return job.dedup ? [cmd('dedup'), cmd('gc')] : [cmd('gc')];
+}
+
+/** What each run does, for people: "gc", or "dedup + gc". */
+export function jobLabel(dedup: boolean): string {
+  return dedup ? 'dedup + gc' : 'gc';
 }
 
 /** The line (without comment syntax) embedded in every generated file or block. */

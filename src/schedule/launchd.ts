@@ -6,8 +6,9 @@
  * parsed back with a real plist parser and its shell script run with /bin/sh.
  */
 import path from 'node:path';
+import { scheduleLogPath } from '../store/location.js';
 import { CALENDAR_TIME } from './every.js';
-import { type Job, jobCommands, metaLine, scheduleLogPath, type Target } from './job.js';
+import { type Job, jobCommands, metaLine, type Target } from './job.js';
 import { shQuote, xmlText } from './quote.js';
 
 export function launchdLabel(target: Pick<Target, 'id'>): string {
@@ -19,7 +20,7 @@ export function launchdPlistPath(target: Pick<Target, 'id'>, home: string): stri
 }
 
 /** The script given to /bin/sh -c. */
-export function launchdScript(job: Job): string {
+function launchdScript(job: Job): string {
   return ['date', ...jobCommands(job).map((argv) => argv.map(shQuote).join(' '))].join('; ');
 }
 

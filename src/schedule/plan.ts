@@ -4,8 +4,9 @@
  * delete, commands to run, the new crontab — and what to report. `--dry-run`
  * prints a Plan; apply.ts carries one out.
  */
-import { cronBlockLines, findCronBlocks, withCronBlock, withoutCronBlock } from './cron.js';
-import { type Backend, type Job, type Meta, parseMeta, scheduleLogPath, type Target } from './job.js';
+import { scheduleLogPath } from '../store/location.js';
+import { cronBlock, cronBlockLines, withCronBlock, withoutCronBlock } from './cron.js';
+import { type Backend, type Job, type Meta, parseMeta, type Target } from './job.js';
 import { launchdLabel, launchdPlist } from './launchd.js';
 import { type SystemdPaths, systemdUnitName, systemdUnits } from './systemd.js';
 import { taskName, taskXml, taskXmlBytes } from './windows.js';
@@ -75,13 +76,13 @@ const systemctl = (...args: string[]): string[] => ['systemctl', '--user', ...ar
 /** How `wrote`/`removed`/entries name the places that are not files. */
 export const CRONTAB = 'crontab';
 
-export function taskWhere(target: Pick<Target, 'id'>): string {
+function taskWhere(target: Pick<Target, 'id'>): string {
   return `Task Scheduler task ${taskName(target)}`;
 }
 
 /** `taskFile`: where to put the task XML for schtasks to read (deleted right after). */
 export function planInstall(job: Job, snap: Snapshot, opts: { taskFile: string }): Plan {
-  const base = { removed: [] as string[], meta: undefined };
+  const base = { removed: [] as string[], meta: undefined, notes: [] as string[] };
   switch (snap.backend) {
     case 'systemd': {
       const { service, timer } = systemdUnits(job);
@@ -115,13 +116,12 @@ export function planInstall(job: Job, snap: Snapshot, opts: { taskFile: string }
       };
     }
     case 'cron': {
-      const next = withCronBlock(snap.crontab ?? '', job);
       return {
         ...base,
-        steps: [{ op: 'crontab', content: next }],
+        steps: [{ op: 'crontab', content: withCronBlock(snap.crontab ?? '', job) }],
         wrote: [CRONTAB],
-        entries: [{ where: CRONTAB, text: cronBlockLines(next, job.storeDir).join('\n') }],
-        notes: [],
+        // withCronBlock leaves exactly this one block for the store.
+        entries: [{ where: CRONTAB, text: cronBlock(job).join('\n') }],
       };
     }
     case 'launchd': {
@@ -136,7 +136,6 @@ export function planInstall(job: Job, snap: Snapshot, opts: { taskFile: string }
         ],
         wrote: [snap.plistPath],
         entries: [{ where: snap.plistPath, text: plist }],
-        notes: [],
       };
     }
     case 'schtasks': {
@@ -151,7 +150,6 @@ export function planInstall(job: Job, snap: Snapshot, opts: { taskFile: string }
         ],
         wrote: [taskWhere(job)],
         entries: [{ where: taskWhere(job), text: xml }],
-        notes: [],
       };
     }
   }
@@ -186,14 +184,16 @@ export function planRemove(target: Target, snap: Snapshot): Plan {
       };
     }
     case 'cron': {
-      if (snap.crontab === null || findCronBlocks(snap.crontab, target.storeDir).length === 0) return nothing;
+      if (snap.crontab === null) return nothing;
+      const block = cronBlockLines(snap.crontab, target.storeDir);
+      if (block.length === 0) return nothing;
       const next = withoutCronBlock(snap.crontab, target.storeDir);
       return {
         ...base,
         // An empty crontab is deleted rather than left empty: no crontab is what there was before.
         steps: [{ op: 'crontab', content: next === '' ? null : next }],
         removed: [CRONTAB],
-        meta: parseMeta(cronBlockLines(snap.crontab, target.storeDir).join('\n')),
+        meta: parseMeta(block.join('\n')),
       };
     }
     case 'launchd': {

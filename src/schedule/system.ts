@@ -103,11 +103,6 @@ export async function userManagerReachable(sys: System): Promise<boolean> {
   return !r.missing && MANAGER_STATES.has(r.stdout.trim());
 }
 
-/** systemd is the init system (/run/systemd/system) and runs this user's session. */
-export async function systemdUserSession(sys: System): Promise<boolean> {
-  return (await sys.pathExists('/run/systemd/system')) && (await userManagerReachable(sys));
-}
-
 export async function detectBackend(sys: System): Promise<{ backend: Backend; why: string }> {
   if (sys.platform === 'win32') return { backend: 'schtasks', why: 'Windows' };
   if (sys.platform === 'darwin') return { backend: 'launchd', why: 'macOS' };

@@ -8,8 +8,8 @@
  * Output goes to the user journal.
  */
 import path from 'node:path';
-import { CALENDAR_TIME, describeEvery, type Every } from './every.js';
-import { type Job, jobCommands, metaLine, type Target } from './job.js';
+import { CALENDAR_CLOCK, describeEvery, type Every, formatMinutes } from './every.js';
+import { type Job, jobCommands, jobLabel, metaLine, type Target } from './job.js';
 import { shQuote, systemdQuote } from './quote.js';
 
 export function systemdUnitName(target: Pick<Target, 'id'>): string {
@@ -43,17 +43,14 @@ export function systemdPaths(target: Pick<Target, 'id'>, env: NodeJS.ProcessEnv,
   };
 }
 
-/** A systemd time span for whole minutes: "30min", "6h", "2d", "1w". */
+/** A systemd time span for whole minutes: "30min", "6h", "2d", "1w" (formatMinutes, with systemd's "min"). */
 export function systemdTimespan(minutes: number): string {
-  if (minutes % 10080 === 0) return `${minutes / 10080}w`;
-  if (minutes % 1440 === 0) return `${minutes / 1440}d`;
-  if (minutes % 60 === 0) return `${minutes / 60}h`;
-  return `${minutes}min`;
+  return formatMinutes(minutes).replace(/m$/, 'min');
 }
 
 /** The [Timer] lines for `every`. */
-export function systemdTimerLines(every: Every): string[] {
-  const at = `${String(CALENDAR_TIME.hour).padStart(2, '0')}:${String(CALENDAR_TIME.minute).padStart(2, '0')}:00`;
+function systemdTimerLines(every: Every): string[] {
+  const at = `${CALENDAR_CLOCK}:00`;
   if (every.kind === 'daily') return [`OnCalendar=*-*-* ${at}`, 'Persistent=true'];
   if (every.kind === 'weekly') return [`OnCalendar=Sun *-*-* ${at}`, 'Persistent=true'];
   const span = systemdTimespan(every.minutes);
@@ -78,7 +75,7 @@ export function systemdUnits(job: Job): { service: string; timer: string } {
   const service = [
     ...header(job),
     '[Unit]',
-    `Description=pycstore ${job.dedup ? 'dedup + gc' : 'gc'} (store ${job.id})`,
+    `Description=pycstore ${jobLabel(job.dedup)} (store ${job.id})`,
     '',
     '[Service]',
     'Type=oneshot',
@@ -90,7 +87,7 @@ export function systemdUnits(job: Job): { service: string; timer: string } {
   const timer = [
     ...header(job),
     '[Unit]',
-    `Description=pycstore ${job.dedup ? 'dedup + gc' : 'gc'} ${describeEvery(job.every)} (store ${job.id})`,
+    `Description=pycstore ${jobLabel(job.dedup)} ${describeEvery(job.every)} (store ${job.id})`,
     '',
     '[Timer]',
     ...systemdTimerLines(job.every),

@@ -8,7 +8,7 @@
  * and "Last Run Result" (schtasks /Query /TN NAME /V /FO LIST).
  */
 import { PycstoreError } from '../errors.js';
-import { CALENDAR_TIME } from './every.js';
+import { CALENDAR_CLOCK } from './every.js';
 import { type Job, jobCommands, metaLine, type Target } from './job.js';
 import { windowsQuoteArg, xmlText } from './quote.js';
 
@@ -27,10 +27,8 @@ export function isoDuration(minutes: number): string {
 }
 
 function triggerLines(job: Job): string[] {
-  const hh = String(CALENDAR_TIME.hour).padStart(2, '0');
-  const mm = String(CALENDAR_TIME.minute).padStart(2, '0');
   // A fixed date in the past: only its time of day matters (2024-01-07 is a Sunday).
-  const start = `<StartBoundary>2024-01-07T${hh}:${mm}:00</StartBoundary>`;
+  const start = `<StartBoundary>2024-01-07T${CALENDAR_CLOCK}:00</StartBoundary>`;
   const e = job.every;
   if (e.kind === 'daily' || e.kind === 'weekly' || e.minutes % 1440 === 0) {
     const schedule =
