@@ -22,8 +22,7 @@
  *   rounding per root.
  * - totals: the sums of the roots' figures.
  */
-
-export type LinkedKind = 'hardlink' | 'reflink';
+import type { LinkKind } from '../ledger/ledger.js';
 
 export interface PycRecord {
   readonly rootIndex: number;
@@ -32,7 +31,7 @@ export interface PycRecord {
   readonly allocated: number;
   readonly nlink: number;
   /** How it is a store object, or null when it isn't one. */
-  readonly linked: LinkedKind | null;
+  readonly linked: LinkKind | null;
   /** Reflinks: live ledger links of its object (k). Unused for hard links (k comes from nlink). */
   readonly reflinkSharers?: number;
 }
@@ -70,7 +69,7 @@ export function savedFromGroups(groups: ReadonlyMap<number, number>): number {
   return Number(num / lcm);
 }
 
-export function emptyFigures(): Figures {
+function emptyFigures(): Figures {
   return { pycs: 0, linked: 0, apparentBytes: 0, allocatedBytes: 0, bytesSaved: 0 };
 }
 

@@ -10,16 +10,16 @@ import path from 'node:path';
 import { usageError } from '../errors.js';
 import { fingerprintOf, sameInode } from '../fs/fingerprint.js';
 import { AuditQueries } from '../ledger/audit-queries.js';
+import type { LinkKind } from '../ledger/ledger.js';
 import { keyString } from '../store/key.js';
 import { objectPath } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
 import { openStoreReadOnly } from '../store/open.js';
-import type { LinkedKind } from './figures.js';
 import { linkState, stillLinked } from './link-state.js';
 
 export interface SharedPath {
   path: string;
-  kind: LinkedKind;
+  kind: LinkKind;
   /** Does it still share the object (false: replaced or gone since it was linked)? */
   linked: boolean;
 }
@@ -31,7 +31,7 @@ export interface FileAudit {
   /** The address of the object it is (or was, when replaced). */
   object: string | null;
   objectPath: string | null;
-  kind: LinkedKind | null;
+  kind: LinkKind | null;
   nlink: number;
   /** Other paths the ledger links to the same address, live ones first. */
   sharedWith: SharedPath[];
@@ -74,8 +74,8 @@ export function auditFiles(storeDir: string, files: readonly string[]): FileAudi
       const res: FileAudit = {
         ...base,
         state: s.linked ? 'linked' : 'replaced',
-        object: keyString({ hash: object.hash, size: object.size }),
-        objectPath: rootPath === undefined ? null : objectPath(rootPath, { hash: object.hash, size: object.size }, object.replica),
+        object: keyString(object),
+        objectPath: rootPath === undefined ? null : objectPath(rootPath, object, object.replica),
         kind: s.linked ? s.kind : null,
       };
       let namesInLedger = 0;

@@ -12,17 +12,16 @@
  * recompiled it, or something else wrote it).
  */
 import { sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
-import type { Ledger, LinkRow, ObjectRow } from '../ledger/ledger.js';
-import type { LinkedKind } from './figures.js';
+import { recordedFingerprint, type Ledger, type LinkKind, type LinkRow, type ObjectRow } from '../ledger/ledger.js';
 
 export type LinkState =
-  | { readonly linked: true; readonly kind: LinkedKind; readonly object: ObjectRow; readonly recorded: boolean }
+  | { readonly linked: true; readonly kind: LinkKind; readonly object: ObjectRow }
   | { readonly linked: false; readonly link: LinkRow | undefined };
 
 export function stillLinked(link: LinkRow, object: ObjectRow | undefined, fp: Fingerprint): boolean {
   if (!object) return false;
   if (link.kind === 'hardlink') return sameInode(fp, object) && fp.size === object.size;
-  return sameFingerprint(fp, { dev: link.dev, ino: link.ino, size: link.size, mtimeNs: link.mtime_ns, ctimeNs: link.ctime_ns });
+  return sameFingerprint(fp, recordedFingerprint(link));
 }
 
 export function linkState(filePath: string, fp: Fingerprint, ledger: Ledger | undefined): LinkState {
@@ -30,9 +29,9 @@ export function linkState(filePath: string, fp: Fingerprint, ledger: Ledger | un
   const link = ledger.link(filePath);
   if (link) {
     const object = ledger.objectById(link.object_id);
-    if (object && stillLinked(link, object, fp)) return { linked: true, kind: link.kind, object, recorded: true };
+    if (object && stillLinked(link, object, fp)) return { linked: true, kind: link.kind, object };
   }
   const byInode = ledger.objectByInode(fp.dev, fp.ino);
-  if (byInode && byInode.size === fp.size) return { linked: true, kind: 'hardlink', object: byInode, recorded: false };
+  if (byInode && byInode.size === fp.size) return { linked: true, kind: 'hardlink', object: byInode };
   return { linked: false, link };
 }

@@ -19,7 +19,7 @@ import { existsSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Output } from '../cli/output.js';
 import { errnoCode, usageError } from '../errors.js';
-import { allocatedBytes, fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
 import { AuditQueries } from '../ledger/audit-queries.js';
 import type { Ledger, ObjectRow } from '../ledger/ledger.js';
@@ -29,7 +29,7 @@ import { objectPath, quarantineDir } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
 import { openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
-import { checkObject, rowKey } from '../verify/check.js';
+import { checkObject } from '../verify/check.js';
 import { groupAnomalies, type Anomaly, type AnomalyKind } from './anomalies.js';
 import { computeFigures, type Figures, type PycRecord, type RootFigures } from './figures.js';
 import { linkState, stillLinked } from './link-state.js';
@@ -120,7 +120,6 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const store: OpenStore | undefined = openStoreReadOnly(opts.storeDir);
   try {
     const ledger = store?.ledger;
-    const queries = ledger ? new AuditQueries(ledger) : undefined;
     const roots = resolveRoots(opts.paths, ledger);
     const storeRoots = (ledger?.storeRoots() ?? []).filter((r) => {
       if (existsSync(r.path)) return true;
@@ -139,7 +138,6 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 
     interface Entry {
       record: { -readonly [K in keyof PycRecord]: PycRecord[K] };
-      fp: Fingerprint;
       object: ObjectRow | undefined;
     }
     const entries = new Map<string, Entry>();
@@ -157,7 +155,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         nlink,
         linked: s.linked ? s.kind : null,
       };
-      entries.set(cand.path, { record, fp, object: s.linked ? s.object : undefined });
+      entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
       if (s.linked) {
         linkedObjects.set(s.object.id, s.object);
         continue;
@@ -168,7 +166,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     }
 
     // 2. Reflinks: k = the live ledger links of their object.
-    if (queries && ledger) {
+    if (ledger) {
+      const queries = new AuditQueries(ledger);
       const live = new Map<number, number>();
       for (const e of entries.values()) {
         if (e.record.linked !== 'reflink' || !e.object) continue;
@@ -193,11 +192,11 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 
     // 3. Ledger links under the roots that the scan did not find as pycs: gone, or replaced.
     const objectsOfRoots = new Set<number>();
-    if (queries && ledger) {
+    if (ledger) {
       const dirs = roots.flatMap((r) => [r.path, ...(r.pycachePrefix ? [prefixMirror(r.pycachePrefix, r.path)] : [])]);
       const seenLinks = new Set<number>();
       for (const dir of dirs) {
-        for (const l of queries.linksUnder(dir)) {
+        for (const l of ledger.linksUnder(dir)) {
           if (seenLinks.has(l.id)) continue;
           seenLinks.add(l.id);
           objectsOfRoots.add(l.object_id);
@@ -213,9 +212,9 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 
     // 4. Store objects: every object with no PATH, else those the trees link to.
     const objects = { checked: 0, rehashed: 0, bytesHashed: 0 };
-    if (queries && ledger) {
+    if (ledger) {
       let rows: ObjectRow[];
-      if (opts.paths.length === 0) rows = queries.objects();
+      if (opts.paths.length === 0) rows = ledger.objects();
       else {
         for (const id of objectsOfRoots) {
           const o = linkedObjects.has(id) ? undefined : ledger.objectById(id);
@@ -228,7 +227,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         if (rootPath === undefined) continue;
         objects.checked++;
         out.progress(`checking objects: ${formatCount(objects.checked)}/${formatCount(rows.length)}`);
-        const file = objectPath(rootPath, rowKey(row), row.replica);
+        const file = objectPath(rootPath, row, row.replica);
         const c = checkObject(row, file, full);
         if (c.state === 'ok' || c.state === 'corrupt') {
           objects.rehashed++;

@@ -15,6 +15,7 @@
 import { rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { sameInode } from '../fs/fingerprint.js';
 import { GcQueries } from '../ledger/gc-queries.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { fileState } from './observe.js';
@@ -49,7 +50,8 @@ export interface ApplyGcOptions {
 const BATCH = 256;
 
 export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
-  const q = new GcQueries(opts.ledger);
+  const { ledger } = opts;
+  const q = new GcQueries(ledger);
   const res: GcApplied = {
     objectsDeleted: 0,
     bytesFreed: 0,
@@ -64,11 +66,11 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
   };
 
   // 1. The ledger first: after this, no row says a garbage object is used.
-  opts.ledger.batch(() => {
+  ledger.batch(() => {
     for (const r of plan.refreshLinks) q.refreshLink(r);
-    for (const d of plan.dropLinks) q.deleteLink(d.row.id);
-    for (const o of plan.missing) q.deleteObject(o.id);
-    for (const r of plan.dropRoots) q.deleteRoot(r.id);
+    for (const d of plan.dropLinks) ledger.forgetLinkById(d.row.id);
+    for (const o of plan.missing) ledger.forgetObjectById(o.id);
+    for (const r of plan.dropRoots) ledger.forgetRoot(r.id);
     for (const id of plan.dropSeen) q.deleteSeen(id);
   });
   res.linksRefreshed = plan.refreshLinks.length;
@@ -84,9 +86,8 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
     if (rows.length === 0) return;
     const ids = rows;
     rows = [];
-    opts.ledger.batch(() => ids.forEach((id) => q.deleteObject(id)));
+    ledger.batch(() => ids.forEach((id) => ledger.forgetObjectById(id)));
   };
-  let unlinked = 0;
   for (const g of plan.garbage) {
     opts.onProgress?.(`gc: deleting objects ${res.objectsDeleted + 1}/${plan.garbage.length}`);
     const now = fileState(g.path);
@@ -95,7 +96,7 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
       res.missingObjectRows++;
       continue;
     }
-    if (now.kind !== 'present' || now.fp.dev !== g.fp.dev || now.fp.ino !== g.fp.ino) {
+    if (now.kind !== 'present' || !sameInode(now.fp, g.fp)) {
       res.failures.push({ path: g.path, reason: 'changed', detail: 'the object file changed since gc looked at it; left alone (run gc again)' });
       continue;
     }
@@ -109,8 +110,7 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
     res.objectsDeleted++;
     res.bytesFreed += g.freed;
     rows.push(g.row.id);
-    unlinked++;
-    if (opts.killAfter !== undefined && unlinked >= opts.killAfter) process.kill(process.pid, 'SIGKILL');
+    if (opts.killAfter !== undefined && res.objectsDeleted >= opts.killAfter) process.kill(process.pid, 'SIGKILL');
     if (rows.length >= BATCH) flush();
   }
   flush();

@@ -5,12 +5,12 @@
  * Reads only; the one costly check (reading a reflink and its object) happens
  * only for reflinks whose fingerprint moved.
  */
-import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
+import { allocatedBytes, fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
 import { GcQueries } from '../ledger/gc-queries.js';
-import type { Ledger, ObjectRow, StoreRootRow } from '../ledger/ledger.js';
+import { recordedFingerprint, type Ledger, type ObjectRow, type StoreRootRow } from '../ledger/ledger.js';
 import { objectFileName, parseObjectFileName } from '../store/key.js';
 import { objectPath, objectsDir, tmpDir } from '../store/location.js';
 import { sameBytes } from '../store/objects.js';
@@ -28,10 +28,11 @@ export interface Observation {
   readonly storeRoots: StoreRootState[];
 }
 
-export function fileState(p: string): FileState {
+/** One lstat of `p`: its state for the plan, and the stat itself for callers that need more of it (unshare: mode, owner). */
+export function lstatFile(p: string): { readonly file: FileState; readonly stat?: BigIntStats } {
   try {
     const st = lstatSync(p, { bigint: true });
-    return {
+    const file: FileState = {
       kind: 'present',
       fp: fingerprintOf(st),
       isFile: st.isFile(),
@@ -39,11 +40,16 @@ export function fileState(p: string): FileState {
       allocated: allocatedBytes(st),
       mtimeMs: Number(st.mtimeNs / 1_000_000n),
     };
+    return { file, stat: st };
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-    return { kind: 'error', errno: code ?? String(err) };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { file: { kind: 'missing' } };
+    return { file: { kind: 'error', errno: code ?? String(err) } };
   }
+}
+
+export function fileState(p: string): FileState {
+  return lstatFile(p).file;
 }
 
 /** A store root is looked at only while the filesystem it was registered on is mounted there. */
@@ -81,22 +87,20 @@ export interface ObserveOptions {
 
 export function observe(opts: ObserveOptions): Observation {
   const { ledger } = opts;
-  const q = new GcQueries(ledger);
   const storeRoots = storeRootStates(ledger, opts.storeDir);
   const rootById = new Map(storeRoots.map((r) => [r.row.id, r]));
 
   // Objects: is each object file still there?
-  const objectRows = q.objects();
-  const objects: ObservedObject[] = objectRows.map((row) => {
+  const objects: ObservedObject[] = ledger.objects().map((row) => {
     const root = rootById.get(row.root_id);
-    const p = root ? objectPath(root.row.path, { hash: row.hash, size: row.size }, row.replica) : `(store root ${row.root_id})`;
+    const p = root ? objectPath(root.row.path, row, row.replica) : `(store root ${row.root_id})`;
     if (!root || !root.reachable) return { row, path: p, reachable: false, file: { kind: 'missing' } };
     return { row, path: p, reachable: true, file: fileState(p) };
   });
   const objectById = new Map(objects.map((o) => [o.row.id, o]));
 
   // Links: is each path still its object?
-  const linkRows = q.links();
+  const linkRows = ledger.links();
   const links: ObservedLink[] = [];
   let n = 0;
   for (const row of linkRows) {
@@ -106,22 +110,21 @@ export function observe(opts: ObserveOptions): Observation {
     let contentEqual: boolean | undefined;
     const obj = objectById.get(row.object_id);
     if (row.kind === 'reflink' && file.kind === 'present' && file.isFile && obj?.reachable && obj.file.kind === 'present') {
-      const f = file.fp;
-      const moved = f.dev !== row.dev || f.ino !== row.ino || f.size !== row.size || f.mtimeNs !== row.mtime_ns || f.ctimeNs !== row.ctime_ns;
-      if (moved) contentEqual = f.size === obj.row.size ? sameContent(p, obj.path, obj.row.size) : false;
+      const moved = !sameFingerprint(file.fp, recordedFingerprint(row));
+      if (moved) contentEqual = file.fp.size === obj.row.size ? sameContent(p, obj.path, obj.row.size) : false;
     }
     links.push({ row, path: p, file, contentEqual });
   }
 
   const roots = ledger.roots().map((row) => ({ row, gone: fileState(row.path).kind === 'missing' }));
-  const seen = q.seen().map((s) => {
+  const seen = new GcQueries(ledger).seen().map((s) => {
     const p = ledger.filePath(s.dir_id, s.name);
     return { id: s.id, path: p, gone: fileState(p).kind === 'missing' };
   });
 
   // Files in the store the ledger doesn't know: objects written by a run that crashed before
   // recording them, and temp files of objects being written.
-  const known = new Set(objectRows.map((o) => `${o.root_id}/${o.hash}-${o.size}.${o.replica}`));
+  const known = new Set(objects.map((o) => o.path));
   const strays: ObservedStray[] = [];
   for (const root of storeRoots) {
     if (!root.reachable) continue;
@@ -130,8 +133,9 @@ export function observe(opts: ObserveOptions): Observation {
       const shardPath = path.join(objectsDir(root.row.path), shard);
       for (const name of listDir(shardPath)) {
         const parsed = parseObjectFileName(name);
-        if (!parsed || parsed.key.hash.slice(0, 2) !== shard) continue; // not ours: left alone
-        if (known.has(`${root.row.id}/${parsed.key.hash}-${parsed.key.size}.${parsed.replica}`)) continue;
+        if (!parsed) continue; // not ours: left alone
+        const address = objectPath(root.row.path, parsed.key, parsed.replica);
+        if (path.dirname(address) !== shardPath || known.has(address)) continue; // in the wrong shard (not ours either), or recorded
         const p = path.join(shardPath, name);
         const st = fileState(p);
         if (st.kind === 'present' && st.isFile) strays.push({ path: p, kind: 'unknown-object', file: st });

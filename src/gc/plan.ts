@@ -15,8 +15,8 @@
  * proved unused. Unused objects younger than the grace period stay, so a run
  * that just made them (or crashed before recording its links) can't lose them.
  */
-import { sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import type { LinkRow, ObjectRow, RootRow } from '../ledger/ledger.js';
+import { sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
+import { recordedFingerprint, type LinkRow, type ObjectRow, type RootRow } from '../ledger/ledger.js';
 
 /** What an lstat of a path said. */
 export type FileState =
@@ -121,10 +121,6 @@ export interface GcPlan {
   straysInGrace: number;
 }
 
-function recordedFingerprint(row: LinkRow): Fingerprint {
-  return { dev: row.dev, ino: row.ino, size: row.size, mtimeNs: row.mtime_ns, ctimeNs: row.ctime_ns };
-}
-
 type LinkVerdict =
   | { readonly live: true; readonly refresh?: Fingerprint }
   | { readonly live: false; readonly reason: DropReason }
@@ -142,13 +138,10 @@ export function judgeLink(link: ObservedLink, object: ObservedObject | undefined
   if (link.file.kind === 'error') return { unverified: `cannot stat it (${link.file.errno})` };
   if (!link.file.isFile) return { live: false, reason: 'replaced' };
   const fp = link.file.fp;
-  if (link.row.kind === 'hardlink') {
-    const o = object.file.fp;
-    return fp.dev === o.dev && fp.ino === o.ino ? { live: true } : { live: false, reason: 'replaced' };
-  }
+  if (link.row.kind === 'hardlink') return sameInode(fp, object.file.fp) ? { live: true } : { live: false, reason: 'replaced' };
   if (sameFingerprint(fp, recordedFingerprint(link.row))) return { live: true };
   if (link.contentEqual === true) return { live: true, refresh: fp };
-  if (link.contentEqual === false) return { live: false, reason: fp.ino === link.row.ino && fp.dev === link.row.dev ? 'changed' : 'replaced' };
+  if (link.contentEqual === false) return { live: false, reason: sameInode(fp, link.row) ? 'changed' : 'replaced' };
   return { unverified: 'its content could not be compared with its store object' };
 }
 
@@ -168,16 +161,16 @@ export function planGc(input: GcInput): GcPlan {
     straysInGrace: 0,
   };
   const objects = new Map(input.objects.map((o) => [o.row.id, o]));
-  const liveCount = new Map<number, number>();
+  const inUse = new Set<number>(); // ids of objects with a live (or uncheckable) link
 
   for (const link of input.links) {
     const object = objects.get(link.row.object_id);
     const v = judgeLink(link, object);
     if ('unverified' in v) {
       plan.unverifiedLinks.push({ path: link.path, why: v.unverified });
-      liveCount.set(link.row.object_id, (liveCount.get(link.row.object_id) ?? 0) + 1);
+      inUse.add(link.row.object_id);
     } else if (v.live) {
-      liveCount.set(link.row.object_id, (liveCount.get(link.row.object_id) ?? 0) + 1);
+      inUse.add(link.row.object_id);
       if (v.refresh) plan.refreshLinks.push({ linkId: link.row.id, fp: v.refresh });
     } else {
       plan.dropLinks.push({ row: link.row, path: link.path, reason: v.reason });
@@ -194,7 +187,7 @@ export function planGc(input: GcInput): GcPlan {
       plan.missing.push(o.row);
       continue;
     }
-    if ((liveCount.get(o.row.id) ?? 0) > 0) {
+    if (inUse.has(o.row.id)) {
       plan.live.push(o.row);
       continue;
     }

@@ -98,7 +98,7 @@ function emptyReport(storeDir: string, dryRun: boolean, graceMs: number): GcRepo
 }
 
 /** The kill switch, when the crash-test environment variable holds a positive whole number. */
-export function testKillAfter(env: NodeJS.ProcessEnv | undefined): number | undefined {
+function testKillAfter(env: NodeJS.ProcessEnv | undefined): number | undefined {
   const v = env?.[KILL_AFTER_ENV];
   if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1) return undefined;
   return Number(v);

@@ -79,6 +79,17 @@ export interface NewObject {
   readonly bodyHash?: string | undefined;
 }
 
+/** The (dev, ino, size, mtime_ns, ctime_ns) a row recorded: a link's right after the swap, an object's as last verified, a seen file's. */
+export function recordedFingerprint(row: {
+  readonly dev: string;
+  readonly ino: string;
+  readonly size: number;
+  readonly mtime_ns: string;
+  readonly ctime_ns: string;
+}): Fingerprint {
+  return { dev: row.dev, ino: row.ino, size: row.size, mtimeNs: row.mtime_ns, ctimeNs: row.ctime_ns };
+}
+
 function splitPath(p: string): { dir: string; name: string } {
   return { dir: path.dirname(p), name: path.basename(p) };
 }
@@ -103,6 +114,8 @@ export class Ledger {
         'SELECT * FROM objects WHERE hash = ? AND size = ? AND root_id = ? AND replica = ?',
       ),
       objById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
+      objAll: db.prepare<[], ObjectRow>('SELECT * FROM objects ORDER BY id'),
+      objDelete: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
       objAny: db.prepare<[string, number], { id: number }>('SELECT id FROM objects WHERE hash = ? AND size = ? LIMIT 1'),
       objByInode: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE dev = ? AND ino = ?'),
       objInsert: db.prepare(
@@ -122,6 +135,13 @@ export class Ledger {
            linked_at = excluded.linked_at`,
       ),
       linkDelete: db.prepare<[number, string]>('DELETE FROM links WHERE dir_id = ? AND name = ?'),
+      linkDeleteById: db.prepare<[number]>('DELETE FROM links WHERE id = ?'),
+      linkAll: db.prepare<[], LinkRow>('SELECT * FROM links ORDER BY id'),
+      // Every link in the subtree of a dirs row (the dirs_child index serves the recursion).
+      linksUnder: db.prepare<[number], LinkRow>(
+        `WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT d.id FROM dirs d JOIN sub ON d.parent = sub.id)
+         SELECT l.* FROM links l JOIN sub ON l.dir_id = sub.id ORDER BY l.id`,
+      ),
       seenGet: db.prepare<[number, string], SeenRow>('SELECT * FROM seen WHERE dir_id = ? AND name = ?'),
       seenUpsert: db.prepare(
         `INSERT INTO seen (dir_id, name, dev, ino, size, mtime_ns, ctime_ns, source_fp, outcome, seen_at)
@@ -136,6 +156,7 @@ export class Ledger {
       rootUpdatePrefix: db.prepare<[string | null, number]>('UPDATE roots SET pycache_prefix = ? WHERE id = ?'),
       rootScanned: db.prepare<[number, number]>('UPDATE roots SET scanned_at = ? WHERE id = ?'),
       roots: db.prepare<[], Omit<RootRow, 'path'>>('SELECT * FROM roots ORDER BY id'),
+      rootDelete: db.prepare<[number]>('DELETE FROM roots WHERE id = ?'),
       sourceGet: db.prepare<[number, number, string, string], { body_hash: string }>(
         'SELECT body_hash FROM sources WHERE magic = ? AND optimization = ? AND rel_name = ? AND source_hash = ?',
       ),
@@ -235,6 +256,16 @@ export class Ledger {
     return this.st.objById.get(id);
   }
 
+  /** Every object row (all store roots, all replicas). */
+  objects(): ObjectRow[] {
+    return this.st.objAll.all();
+  }
+
+  /** Delete an object row; its link rows must be gone already (foreign key). */
+  forgetObjectById(id: number): void {
+    this.st.objDelete.run(id);
+  }
+
   objectByInode(dev: string, ino: string): ObjectRow | undefined {
     return this.st.objByInode.get(dev, ino);
   }
@@ -300,6 +331,20 @@ export class Ledger {
     if (dirId !== undefined) this.st.linkDelete.run(dirId, name);
   }
 
+  forgetLinkById(id: number): void {
+    this.st.linkDeleteById.run(id);
+  }
+
+  links(): LinkRow[] {
+    return this.st.linkAll.all();
+  }
+
+  /** Links at or below the absolute directory `dir` (none when the ledger never saw it). */
+  linksUnder(dir: string): LinkRow[] {
+    const id = this.dirId(dir, false);
+    return id === undefined ? [] : this.st.linksUnder.all(id);
+  }
+
   seen(filePath: string): SeenRow | undefined {
     const { dir, name } = splitPath(filePath);
     const dirId = this.dirId(dir, false);
@@ -347,6 +392,10 @@ export class Ledger {
 
   roots(): RootRow[] {
     return this.st.roots.all().map((r) => ({ ...r, path: this.dirPath(r.dir_id) }));
+  }
+
+  forgetRoot(id: number): void {
+    this.st.rootDelete.run(id);
   }
 
   // --- compilations ----------------------------------------------------------------

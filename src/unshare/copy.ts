@@ -15,7 +15,7 @@
  */
 import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
-import type { Fingerprint } from '../fs/fingerprint.js';
+import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import type { LinkKind } from '../ledger/ledger.js';
 import { swapTempPath } from '../store/location.js';
 
@@ -32,12 +32,8 @@ export type CopyOutcome =
  */
 function unchanged(st: BigIntStats, expected: Fingerprint, kind: LinkKind): boolean {
   if (!st.isFile()) return false;
-  const same =
-    st.dev.toString() === expected.dev &&
-    st.ino.toString() === expected.ino &&
-    Number(st.size) === expected.size &&
-    st.mtimeNs.toString() === expected.mtimeNs;
-  return kind === 'hardlink' ? same : same && st.ctimeNs.toString() === expected.ctimeNs;
+  const fp = fingerprintOf(st);
+  return sameFingerprint(kind === 'hardlink' ? { ...fp, ctimeNs: expected.ctimeNs } : fp, expected);
 }
 
 export function makePrivateCopy(

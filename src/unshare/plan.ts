@@ -5,8 +5,8 @@
  * user replaced it: only the ledger row goes), is gone (only the row goes), or
  * can't be checked (left alone, reported).
  */
-import { sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import type { LinkRow, RootRow } from '../ledger/ledger.js';
+import { sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
+import { recordedFingerprint, type LinkRow, type RootRow } from '../ledger/ledger.js';
 import type { FileState } from '../gc/plan.js';
 
 export interface ObservedUnshareLink {
@@ -17,7 +17,7 @@ export interface ObservedUnshareLink {
   readonly objectInodes: readonly { readonly dev: string; readonly ino: string }[];
   /** Mode CPython would give this pyc if it wrote it: (source mode | 0o200) & 0o666. */
   readonly mode: number;
-  /** The file's owner (from the same lstat), which its private copy keeps. */
+  /** The owner its private copy gets (a hard link's: its folder's; a reflink's: its own); unknown when it couldn't be stat-ed. */
   readonly owner?: Owner | undefined;
 }
 
@@ -34,26 +34,22 @@ export interface UnsharePlan {
   readonly enclosingRoots: { readonly root: string; readonly path: string }[];
 }
 
-function recorded(row: LinkRow): Fingerprint {
-  return { dev: row.dev, ino: row.ino, size: row.size, mtimeNs: row.mtime_ns, ctimeNs: row.ctime_ns };
-}
-
 export interface Owner {
   readonly uid: number;
   readonly gid: number;
 }
 
-export function judgeUnshare(l: ObservedUnshareLink, owner: Owner | undefined): UnshareAction {
-  const { row, path } = l;
+function judgeUnshare(l: ObservedUnshareLink): UnshareAction {
+  const { row, path, owner } = l;
   if (l.file.kind === 'missing') return { action: 'drop', row, path, reason: 'gone' };
   if (l.file.kind === 'error') return { action: 'skip', row, path, detail: `cannot stat it (${l.file.errno})` };
   if (!l.file.isFile) return { action: 'drop', row, path, reason: 'private' };
   const fp = l.file.fp;
   const shares =
     row.kind === 'hardlink'
-      ? l.objectInodes.some((o) => o.dev === fp.dev && o.ino === fp.ino)
+      ? l.objectInodes.some((o) => sameInode(o, fp))
       : // A reflink is its own inode; while untouched since linking, it shares its object's extents.
-        sameFingerprint(fp, recorded(row));
+        sameFingerprint(fp, recordedFingerprint(row));
   if (!shares) return { action: 'drop', row, path, reason: 'private' };
   return { action: 'copy', row, path, fp, mode: l.mode, uid: owner?.uid ?? -1, gid: owner?.gid ?? -1 };
 }
@@ -72,7 +68,7 @@ export function planUnshare(input: {
 }): UnsharePlan {
   const actions = [...input.links]
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((l) => judgeUnshare(l, l.owner));
+    .map(judgeUnshare);
   const dropRoots: RootRow[] = [];
   const enclosingRoots: { root: string; path: string }[] = [];
   for (const r of input.roots) {

@@ -11,15 +11,14 @@ import path from 'node:path';
 import type { Output } from '../cli/output.js';
 import { usageError } from '../errors.js';
 import { allocatedBytes } from '../fs/fingerprint.js';
-import { fileState, storeRootStates } from '../gc/observe.js';
-import { GcQueries } from '../ledger/gc-queries.js';
+import { fileState, lstatFile, storeRootStates } from '../gc/observe.js';
 import type { Ledger, LinkRow, RootRow } from '../ledger/ledger.js';
 import { parseCacheName, sourceForPrefix, sourceForPycache } from '../pyc/names.js';
 import { ledgerPath, objectPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
 import { makePrivateCopy } from './copy.js';
-import { planUnshare, type ObservedUnshareLink, type UnsharePlan } from './plan.js';
+import { planUnshare, type ObservedUnshareLink, type Owner, type UnsharePlan } from './plan.js';
 
 export interface UnshareOptions {
   readonly storeDir: string;
@@ -96,10 +95,10 @@ function spellings(abs: string): Set<string> {
 }
 
 /** The ledger's links a target names: every link under a folder, or the one at a file's path. */
-function linksOf(t: Target, ledger: Ledger, q: GcQueries): LinkRow[] {
+function linksOf(t: Target, ledger: Ledger): LinkRow[] {
   const out: LinkRow[] = [];
   for (const p of spellings(t.abs)) {
-    if (t.kind !== 'file') out.push(...q.linksUnder(p));
+    if (t.kind !== 'file') out.push(...ledger.linksUnder(p));
     if (t.kind !== 'folder') {
       const one = ledger.link(p);
       if (one) out.push(one);
@@ -126,42 +125,57 @@ function pycMode(pycPath: string, rootPrefix: string | null | undefined, fallbac
   return (base | 0o200) & 0o666;
 }
 
+type Inode = { readonly dev: string; readonly ino: string };
+
 function observeLinks(rows: readonly LinkRow[], ledger: Ledger, storeDir: string, roots: readonly RootRow[]): ObservedUnshareLink[] {
   const storeRoots = new Map(storeRootStates(ledger, storeDir).map((r) => [r.row.id, r]));
   const prefixes = new Map(roots.map((r) => [r.id, r.pycache_prefix]));
+  // Many links share one object and many files one folder: each object and each folder is looked at once.
+  const inodesByObject = new Map<number, Inode[]>();
+  const objectInodesOf = (objectId: number): Inode[] => {
+    let inodes = inodesByObject.get(objectId);
+    if (inodes) return inodes;
+    inodes = [];
+    const object = ledger.objectById(objectId);
+    if (object) {
+      inodes.push({ dev: object.dev, ino: object.ino });
+      const root = storeRoots.get(object.root_id);
+      if (root?.reachable) {
+        const of = fileState(objectPath(root.row.path, object, object.replica));
+        if (of.kind === 'present') inodes.push({ dev: of.fp.dev, ino: of.fp.ino });
+      }
+    }
+    inodesByObject.set(objectId, inodes);
+    return inodes;
+  };
+  const folderOwners = new Map<string, Owner | undefined>();
+  const folderOwnerOf = (dir: string): Owner | undefined => {
+    if (!folderOwners.has(dir)) {
+      let owner: Owner | undefined;
+      try {
+        const st = lstatSync(dir);
+        owner = { uid: st.uid, gid: st.gid };
+      } catch {
+        // gone meanwhile: the copy step notices
+      }
+      folderOwners.set(dir, owner);
+    }
+    return folderOwners.get(dir);
+  };
+
   const seen = new Set<number>();
   const out: ObservedUnshareLink[] = [];
   for (const row of rows) {
     if (seen.has(row.id)) continue;
     seen.add(row.id);
     const p = ledger.filePath(row.dir_id, row.name);
-    const file = fileState(p);
-    const object = ledger.objectById(row.object_id);
-    const objectInodes: { dev: string; ino: string }[] = [];
-    if (object) {
-      objectInodes.push({ dev: object.dev, ino: object.ino });
-      const root = storeRoots.get(object.root_id);
-      if (root?.reachable) {
-        const of = fileState(objectPath(root.row.path, { hash: object.hash, size: object.size }, object.replica));
-        if (of.kind === 'present') objectInodes.push({ dev: of.fp.dev, ino: of.fp.ino });
-      }
-    }
-    let owner: { uid: number; gid: number } | undefined;
-    let currentMode = 0o644;
-    if (file.kind === 'present') {
-      try {
-        const st = lstatSync(p);
-        currentMode = st.mode;
-        // A hard link has the store's owner (root, for a system store); the private copy belongs to whoever
-        // owns the __pycache__ folder, as a pyc CPython writes there would. A reflink kept the file's own owner.
-        const ownerOf = row.kind === 'hardlink' ? lstatSync(path.dirname(p)) : st;
-        owner = { uid: ownerOf.uid, gid: ownerOf.gid };
-      } catch {
-        // gone meanwhile: the copy step notices
-      }
-    }
-    const mode = pycMode(p, row.root_id === null ? null : prefixes.get(row.root_id), currentMode);
-    out.push({ row, path: p, file, objectInodes, mode, owner });
+    const { file, stat } = lstatFile(p);
+    // A hard link has the store's owner (root, for a system store); the private copy belongs to whoever
+    // owns the __pycache__ folder, as a pyc CPython writes there would. A reflink kept the file's own owner.
+    let owner: Owner | undefined;
+    if (stat) owner = row.kind === 'hardlink' ? folderOwnerOf(path.dirname(p)) : { uid: Number(stat.uid), gid: Number(stat.gid) };
+    const mode = pycMode(p, row.root_id === null ? null : prefixes.get(row.root_id), stat ? Number(stat.mode) : 0o644);
+    out.push({ row, path: p, file, objectInodes: objectInodesOf(row.object_id), mode, owner });
   }
   return out;
 }
@@ -200,11 +214,10 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
   if (!store) return report;
   try {
     const ledger = store.ledger;
-    const q = new GcQueries(ledger);
     const rows: LinkRow[] = [];
-    if (opts.all) rows.push(...q.links());
+    if (opts.all) rows.push(...ledger.links());
     for (const t of targets) {
-      const found = linksOf(t, ledger, q);
+      const found = linksOf(t, ledger);
       if (found.length === 0) {
         if (t.kind === 'missing') throw usageError(`${t.given}: no such file or folder, and nothing linked there in the ledger`);
         opts.out.note(`${t.given}: no file there is linked to the store`);
@@ -236,7 +249,7 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
         roots: plan.dropRoots.map((r) => r.path),
       };
     } else {
-      applyUnshare(plan, ledger, q, report, opts.out);
+      applyUnshare(plan, ledger, report, opts.out);
       report.durationMs = Date.now() - started;
       const runId = ledger.startRun('unshare', started);
       ledger.finishRun(runId, report.failures.length > 0 ? 1 : 0, report, Date.now());
@@ -249,13 +262,13 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
   }
 }
 
-function applyUnshare(plan: UnsharePlan, ledger: Ledger, q: GcQueries, report: UnshareReport, out: Output): void {
+function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareReport, out: Output): void {
   let pending: number[] = [];
   const flush = (): void => {
     if (pending.length === 0) return;
     const ids = pending;
     pending = [];
-    ledger.batch(() => ids.forEach((id) => q.deleteLink(id)));
+    ledger.batch(() => ids.forEach((id) => ledger.forgetLinkById(id)));
   };
   let done = 0;
   for (const a of plan.actions) {
@@ -283,6 +296,6 @@ function applyUnshare(plan: UnsharePlan, ledger: Ledger, q: GcQueries, report: U
     if (pending.length >= 256) flush();
   }
   flush();
-  ledger.batch(() => plan.dropRoots.forEach((r) => q.deleteRoot(r.id)));
+  ledger.batch(() => plan.dropRoots.forEach((r) => ledger.forgetRoot(r.id)));
   report.rootsDropped = plan.dropRoots.length;
 }

@@ -14,8 +14,8 @@ import { readFileSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
 import { xxh64Hex } from '../hash/xxhash.js';
-import type { ObjectRow } from '../ledger/ledger.js';
-import { keyString, type ObjectKey } from '../store/key.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/ledger.js';
+import type { ObjectKey } from '../store/key.js';
 import { tryLstat } from '../store/objects.js';
 
 export type ObjectCheck =
@@ -33,13 +33,13 @@ export type ObjectCheck =
   | { readonly state: 'corrupt'; readonly stat: BigIntStats; readonly writable: boolean; readonly bytes: number; readonly found: ObjectKey };
 
 /** Any write bit set: the object lost its read-only mode (0444). */
-export function isWritable(st: BigIntStats): boolean {
+function isWritable(st: BigIntStats): boolean {
   return (Number(st.mode) & 0o222) !== 0;
 }
 
 /** Does this object need re-hashing: inode, size or times differ from the ledger's record? */
-export function movedSinceRecorded(row: ObjectRow, st: BigIntStats): boolean {
-  return !sameFingerprint(fingerprintOf(st), { dev: row.dev, ino: row.ino, size: row.size, mtimeNs: row.mtime_ns, ctimeNs: row.ctime_ns });
+function movedSinceRecorded(row: ObjectRow, st: BigIntStats): boolean {
+  return !sameFingerprint(fingerprintOf(st), recordedFingerprint(row));
 }
 
 /** Check the object file `file` of ledger row `row`. `initHash()` must have been awaited. */
@@ -74,15 +74,6 @@ export function checkObject(row: ObjectRow, file: string, full: boolean): Object
     return { state: 'ok', stat: after ?? st, writable, bytes: content.length, stable };
   }
   return { state: 'corrupt', stat: st, writable, bytes: content.length, found };
-}
-
-/** The address an object row names, as text. */
-export function rowKey(row: ObjectRow): ObjectKey {
-  return { hash: row.hash, size: row.size };
-}
-
-export function rowAddress(row: ObjectRow): string {
-  return keyString(rowKey(row));
 }
 
 /** Does a file's content hash to this address? (reads it; false when unreadable) */

@@ -29,10 +29,10 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint, sameInode } from '../fs/fingerprint.js';
 import type { AuditQueries } from '../ledger/audit-queries.js';
-import type { ObjectRow } from '../ledger/ledger.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/ledger.js';
 import { quarantinePath } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
-import { holdsAddress, rowKey } from './check.js';
+import { holdsAddress } from './check.js';
 
 export interface RepairResult {
   /** Venv paths removed (they held, or might hold, the corrupt content). */
@@ -54,7 +54,6 @@ export function repairCorrupt(
   corruptStat: BigIntStats,
 ): RepairResult {
   const ledger = queries.ledger;
-  const key = rowKey(row);
   const res: RepairResult = { removed: [], kept: [], quarantined: null, unrecordedNames: 0, errors: [] };
   const corrupt = fingerprintOf(corruptStat);
 
@@ -74,9 +73,9 @@ export function repairCorrupt(
     if (sameInode(fp, corrupt)) remove = true;
     else if (
       (link.kind === 'hardlink' && sameInode(fp, row)) ||
-      (link.kind === 'reflink' && sameFingerprint(fp, { dev: link.dev, ino: link.ino, size: link.size, mtimeNs: link.mtime_ns, ctimeNs: link.ctime_ns }))
+      (link.kind === 'reflink' && sameFingerprint(fp, recordedFingerprint(link)))
     ) {
-      remove = !holdsAddress(p, key);
+      remove = !holdsAddress(p, row);
     } else remove = false; // replaced since: not ours
     if (!remove) {
       res.kept.push(p);
@@ -97,7 +96,7 @@ export function repairCorrupt(
   if (res.errors.length > 0) return res;
   const now = tryLstat(objectFile);
   if (now && sameInode(fingerprintOf(now), corrupt)) {
-    const target = quarantinePath(storeRootPath, key, row.replica);
+    const target = quarantinePath(storeRootPath, row, row.replica);
     try {
       mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
       renameSync(objectFile, target);

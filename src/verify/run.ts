@@ -23,7 +23,7 @@ import { ledgerPath, objectPath } from '../store/location.js';
 import { OBJECT_MODE, tryLstat } from '../store/objects.js';
 import { currentStoreRoots, openStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
-import { checkObject, rowAddress, rowKey } from './check.js';
+import { checkObject } from './check.js';
 import { repairCorrupt } from './repair.js';
 
 export interface VerifyOptions {
@@ -107,7 +107,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const ledger = store.ledger;
     const queries = new AuditQueries(ledger);
     const roots = new Map(currentStoreRoots(store, (m) => out.warn(m)).map((r) => [r.id, r.path]));
-    const rows = queries.objects();
+    const rows = ledger.objects();
     report.objects = rows.length;
     let pending: (() => void)[] = [];
     const flush = (): void => {
@@ -122,7 +122,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       out.progress(`verifying: ${formatCount(done)}/${formatCount(rows.length)} objects, ${formatCount(report.checked)} re-hashed`);
       const rootPath = roots.get(row.root_id);
       if (rootPath === undefined) continue; // its store root is unreachable (warned above)
-      const file = objectPath(rootPath, rowKey(row), row.replica);
+      const file = objectPath(rootPath, row, row.replica);
       const c = checkObject(row, file, full);
       if (c.state === 'missing') {
         report.missing.push(file);
@@ -139,11 +139,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       }
       if (c.state === 'not-file' || c.state === 'corrupt') {
         const entry: CorruptObject = {
-          object: rowAddress(row),
+          object: keyString(row),
           replica: row.replica,
           path: file,
           found: c.state === 'corrupt' ? keyString(c.found) : null,
-          links: queries.linkCountOfObject(row.id),
+          links: queries.linksOfObject(row.id).length,
         };
         report.corrupt.push(entry);
         if (repair) {
@@ -195,7 +195,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     if (repair) {
       // Link rows whose file is gone (audit's missing-file): forget them.
       const gone: number[] = [];
-      for (const link of queries.allLinks()) {
+      for (const link of ledger.links()) {
         const p = ledger.filePath(link.dir_id, link.name);
         try {
           if (!tryLstat(p)) gone.push(link.id);
@@ -203,7 +203,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           // unreadable folder: leave its rows alone
         }
       }
-      ledger.batch(() => gone.forEach((id) => queries.forgetLinkRow(id)));
+      ledger.batch(() => gone.forEach((id) => ledger.forgetLinkById(id)));
       report.forgotten = gone.length;
     }
     report.durationMs = Date.now() - started;
