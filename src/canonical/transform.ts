@@ -4,8 +4,8 @@
  * under the header the policy picks. Pure over bytes; bodies that had to be
  * recompiled by a real interpreter are supplied through `fallbackBodies`.
  *
- * Every body is checked structurally against its original (canonicalizeChecked
- * / checkCanonical) when it is made, i.e. before any object is stored or linked.
+ * Every body is checked structurally against its original (canonicalizeChecked)
+ * when it is made, i.e. before any object is stored or linked.
  * Sourceless pycs never get here: the scanner only yields pycs with a source,
  * and only loads from source get co_filename fixed by CPython.
  */
@@ -13,20 +13,16 @@ import type { TransformInput, Transform } from '../dedup/transform.js';
 import { contentAddress } from '../dedup/transform.js';
 import type { HeaderChoice, Variant } from '../dedup/types.js';
 import { xxh64Hex } from '../hash/xxhash.js';
-import { canonicalizeChecked, checkCanonical } from '../marshal/index.js';
+import { canonicalizeChecked } from '../marshal/index.js';
+import { compileKey, sourceKeyOf, type CompiledBodies } from './fallback.js';
 import { buildHeader, HEADER_SIZE, sourceHash, type Invalidation } from '../pyc/header.js';
 import type { InvalidationPolicy } from '../dedup/policy.js';
 import { mtimeSeconds } from '../fs/fingerprint.js';
 
-/** Identifies one compilation: (magic, optimization level, relative path, source content). */
-export function compileKey(magic: number, optimization: number, relName: string, source: Uint8Array): string {
-  return `${magic}:${optimization}:${relName}:${xxh64Hex(source)}-${source.length}`;
-}
-
 export interface CanonicalTransformOptions {
   readonly policy: InvalidationPolicy;
-  /** Canonical bodies obtained by recompiling with a real interpreter, by compileKey. */
-  readonly fallbackBodies: Map<string, { body: Uint8Array; compiled: Uint8Array }>;
+  /** Checked canonical bodies obtained by compiling with a real interpreter, by compileKey. */
+  readonly fallbackBodies: CompiledBodies;
 }
 
 export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
@@ -42,11 +38,8 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
     if (input.prepared) return input.prepared;
     const rel = relNameOf(input);
     if (input.source) {
-      const fb = fallbackBodies.get(compileKey(input.header.version.magic, input.cand.name.optimization, rel, input.source));
-      if (fb) {
-        checkCanonical(fb.compiled, fb.body, input.header.version, rel);
-        return fb.body;
-      }
+      const fb = fallbackBodies.get(compileKey(input.header.version.magic, input.cand.name.optimization, rel, sourceKeyOf(input.source)));
+      if (fb) return fb;
     }
     const original = input.bytes.subarray(HEADER_SIZE);
     return canonicalizeChecked(original, input.header.version, rel);

@@ -2,7 +2,7 @@
 import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_GRACE_MS, runGc, type GcReport } from '../gc/run.js';
-import { formatBytes, formatCount, formatDuration, parseDuration } from '../util/format.js';
+import { formatBytes, formatCount, formatDuration, parseDuration, plural } from '../util/format.js';
 
 export const spec: CommandSpec = {
   name: 'gc',
@@ -55,10 +55,6 @@ export async function run(values: Values, _positionals: string[], ctx: Context):
   const report = await runGc({ storeDir: ctx.storeDir, graceMs, dryRun: Boolean(values['dry-run']), out: ctx.out, env: ctx.env });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 function graceText(ms: number): string {

@@ -1,7 +1,7 @@
 /** `pycstore unshare PATH... | --all`: give linked pycs their own private copy again. */
 import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { runUnshare, type UnshareReport } from '../unshare/run.js';
-import { formatBytes, formatCount, formatDuration } from '../util/format.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../util/format.js';
 
 export const spec: CommandSpec = {
   name: 'unshare',
@@ -41,10 +41,6 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
   });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 function human(r: UnshareReport): string[] {

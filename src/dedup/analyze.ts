@@ -5,7 +5,7 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
-import { xxh64Hex } from '../hash/xxhash.js';
+import { sourceKeyOf } from '../canonical/fallback.js';
 import { allocatedBytes, fingerprintOf, mtimeSeconds, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import { checkFresh, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
 import type { Candidate } from './scan.js';
@@ -89,48 +89,46 @@ export type Recover = (
 export async function analyzeCandidate(cand: Candidate, transform: Transform, recover?: Recover): Promise<Analysis> {
   const r = await readCandidate(cand, transform);
   if ('ok' in r) return r;
+  const sourceFp = sourceFingerprint(cand.sourceStat);
+  const refused = (reason: SkipReason, detail: string): Analysis => ({ ok: false, reason, detail, fp: r.fp, sourceFp, bytesRead });
+  const isRefusal = (err: unknown): err is PycstoreError => err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL');
   let input = r.input;
   let bytesRead = r.bytesRead;
   let recompiled = false;
   try {
-    let variants;
+    input = { ...input, prepared: transform.prepare(input) };
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    if (!recover) return refused('uncanonical', err.message);
+    // The transform refused the pyc's own bytes: compile its source again and take that.
+    const rec = await recover(input);
+    if (!rec.ok) return refused(rec.reason, rec.detail);
+    if (!input.source) bytesRead += rec.source.length;
+    input = { ...input, source: rec.source, sourceHash: sourceHash(input.header.version, rec.source) };
+    recompiled = true;
     try {
       input = { ...input, prepared: transform.prepare(input) };
-      variants = transform.variants(input);
-    } catch (err) {
-      if (!recover || !(err instanceof PycstoreError) || (err.code !== 'ECANON' && err.code !== 'EMARSHAL')) throw err;
-      const rec = await recover(input);
-      if (!rec.ok) {
-        return { ok: false, reason: rec.reason, detail: rec.detail, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead };
-      }
-      if (!input.source) bytesRead += rec.source.length;
-      input = { ...input, source: rec.source, sourceHash: sourceHash(input.header.version, rec.source) };
-      recompiled = true;
-      input = { ...input, prepared: transform.prepare(input) };
-      variants = transform.variants(input);
+    } catch (err2) {
+      if (!isRefusal(err2)) throw err2;
+      return refused('uncanonical', err2.message);
     }
-    return {
-      ok: true,
-      bytesRead,
-      prepared: input.prepared!,
-      facts: {
-        recompiled,
-        sourceKey: input.source ? `${xxh64Hex(input.source)}-${input.source.length}` : undefined,
-        sourceHash: input.source ? (input.sourceHash ?? sourceHash(input.header.version, input.source)) : undefined,
-        cand,
-        fp: r.fp,
-        nlink: r.nlink,
-        uid: r.uid,
-        allocated: r.allocated,
-        sourceFp: sourceFingerprint(cand.sourceStat),
-        header: input.header,
-        variants,
-      },
-    };
-  } catch (err) {
-    if (err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL')) {
-      return { ok: false, reason: 'uncanonical', detail: err.message, fp: r.fp, sourceFp: sourceFingerprint(cand.sourceStat), bytesRead };
-    }
-    throw err;
   }
+  return {
+    ok: true,
+    bytesRead,
+    prepared: input.prepared!,
+    facts: {
+      recompiled,
+      sourceKey: input.source ? sourceKeyOf(input.source) : undefined,
+      sourceHash: input.sourceHash,
+      cand,
+      fp: r.fp,
+      nlink: r.nlink,
+      uid: r.uid,
+      allocated: r.allocated,
+      sourceFp,
+      header: input.header,
+      variants: transform.variants(input),
+    },
+  };
 }

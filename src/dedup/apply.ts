@@ -1,9 +1,9 @@
 /**
  * Carrying out a dedup plan, in two passes:
  *   A. every object the plan needs is made to exist (written from the first
- *      planned file that still qualifies, or checked against its address if it
- *      is there), then made durable in one barrier;
- *   B. each planned file is replaced by a link to its object, after one more
+ *      planned file that still qualifies), then made durable in one barrier;
+ *   B. each object is read once and checked against its address, and each
+ *      planned file is replaced by a link to it, after one more
  *      check right before its swap: unchanged since it was read (fingerprint,
  *      source), and its content — rebuilt by the transform — equal byte for
  *      byte to the object's.
@@ -126,16 +126,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 
     async function ensureObject(obj: PlannedObject): Promise<Ready | undefined> {
       const links = [...obj.links];
-      const path0 = objectPath(obj.root.path, obj.key, 0);
       let row = ledger.object(obj.key, obj.root.id, 0);
-      const onDisk = tryLstat(path0);
+      const onDisk = tryLstat(objectPath(obj.root.path, obj.key, 0));
       if (onDisk) {
-        if (!sameKey(transform.address(readFileSync(path0)), obj.key)) {
-          // A corrupt object: never link to it. verify --repair deals with it.
-          for (const l of links) fail(l, 'collision', `store object ${path0} does not match its address; run: pycstore verify --repair`);
-          done += links.length;
-          return undefined;
-        }
+        // Its content is checked against its address in pass B, where it is read anyway.
         if (!row || row.ino !== onDisk.ino.toString() || row.dev !== onDisk.dev.toString()) row = record(obj, 0, onDisk, row);
         return { obj, row, links };
       }
@@ -159,7 +153,9 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
           if (put.created) {
             res.objectsCreated++;
             res.bytesSaved -= allocatedBytes(put.stat);
-            created.set(obj.root.path, [...(created.get(obj.root.path) ?? []), put.path]);
+            const list = created.get(obj.root.path);
+            if (list) list.push(put.path);
+            else created.set(obj.root.path, [put.path]);
           }
           return { obj, row: record(obj, 0, put.stat, row), links };
         } catch (err) {
@@ -205,7 +201,14 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 
     async function linkAll(r: Ready): Promise<void> {
       const { obj } = r;
-      const bytes = readFileSync(objectPath(obj.root.path, obj.key, 0));
+      const path0 = objectPath(obj.root.path, obj.key, 0);
+      const bytes = readFileSync(path0);
+      if (!sameKey(transform.address(bytes), obj.key)) {
+        // A corrupt object: never link to it. verify --repair deals with it.
+        for (const l of r.links) fail(l, 'collision', `store object ${path0} does not match its address; run: pycstore verify --repair`);
+        done += r.links.length;
+        return;
+      }
       let target = r.row;
       let freshReplica = false;
       for (const l of r.links) {

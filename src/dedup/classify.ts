@@ -7,7 +7,7 @@
  */
 import { lstatSync } from 'node:fs';
 import { fingerprintOf, sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
-import type { Ledger, ObjectRow } from '../ledger/ledger.js';
+import { recordedFingerprint, type Ledger, type ObjectRow } from '../ledger/ledger.js';
 import type { Candidate } from './scan.js';
 import { sourceFingerprint } from './types.js';
 
@@ -32,7 +32,7 @@ export function classify(cand: Candidate, ledger: Ledger | undefined): Classifie
       if (link.kind === 'hardlink' && sameInode(fp, object) && fp.size === object.size) {
         return { state: 'shared', cand, fp, object, adopt: false };
       }
-      if (link.kind === 'reflink' && sameFingerprint(fp, { dev: link.dev, ino: link.ino, size: link.size, mtimeNs: link.mtime_ns, ctimeNs: link.ctime_ns })) {
+      if (link.kind === 'reflink' && sameFingerprint(fp, recordedFingerprint(link))) {
         return { state: 'shared', cand, fp, object, adopt: false };
       }
     }
@@ -41,11 +41,7 @@ export function classify(cand: Candidate, ledger: Ledger | undefined): Classifie
   const byInode = ledger.objectByInode(fp.dev, fp.ino);
   if (byInode && byInode.size === fp.size) return { state: 'shared', cand, fp, object: byInode, adopt: true };
   const seen = ledger.seen(cand.path);
-  if (
-    seen &&
-    sameFingerprint(fp, { dev: seen.dev, ino: seen.ino, size: seen.size, mtimeNs: seen.mtime_ns, ctimeNs: seen.ctime_ns }) &&
-    seen.source_fp === sourceFingerprint(cand.sourceStat)
-  ) {
+  if (seen && sameFingerprint(fp, recordedFingerprint(seen)) && seen.source_fp === sourceFingerprint(cand.sourceStat)) {
     return { state: 'known-skip', cand, reason: seen.outcome };
   }
   return { state: 'read', cand };

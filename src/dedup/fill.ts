@@ -5,25 +5,23 @@
  * instant compile — else from compiling it once with the venv's interpreter.
  * The result joins the plan as a file to create (or a stale pyc to replace).
  */
-import { lstatSync, statSync, type BigIntStats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { compileCanonical, compileKey, sourceKeyOf, type CompiledBodies } from '../canonical/fallback.js';
 import { canonicalName } from '../canonical/relpath.js';
-import { compileKey } from '../canonical/transform.js';
-import { fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { fingerprintOf, mtimeSeconds, type Fingerprint } from '../fs/fingerprint.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { canonicalize } from '../marshal/index.js';
-import { buildHeader, HEADER_SIZE, sourceHash } from '../pyc/header.js';
-import { cacheName, parseCacheName } from '../pyc/names.js';
+import { HEADER_SIZE, sourceHash } from '../pyc/header.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
+import { cacheName, parseCacheName } from '../pyc/names.js';
 import type { InterpreterFinder } from '../python/interpreters.js';
 import type { CompilerPool } from '../python/pool.js';
 import { findVenvs, readDirOrNone } from '../python/venvs.js';
-import { mtimeSeconds } from '../fs/fingerprint.js';
 import { objectPath } from '../store/location.js';
-import { readFileSync } from 'node:fs';
-import type { Candidate, ScanRoot } from './scan.js';
+import { tryLstat } from '../store/objects.js';
+import { packageDirProbe, type Candidate, type ScanRoot } from './scan.js';
 import type { Transform } from './transform.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
@@ -48,19 +46,7 @@ export interface FillSummary {
 /** Sources under the venvs of `roots` that have no fresh pyc: no pyc at all, or one found stale. */
 export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<string>, stalePycs: ReadonlySet<string>, summary: FillSummary): FillTarget[] {
   const out: FillTarget[] = [];
-  const packages = new Map<string, boolean>();
-  const isPackageDir = (dir: string): boolean => {
-    let v = packages.get(dir);
-    if (v === undefined) {
-      try {
-        v = statSync(path.join(dir, '__init__.py')).isFile();
-      } catch {
-        v = false;
-      }
-      packages.set(dir, v);
-    }
-    return v;
-  };
+  const isPackageDir = packageDirProbe();
   roots.forEach((root, rootIndex) => {
     for (const venv of findVenvs(root.path)) {
       summary.venvs++;
@@ -83,39 +69,19 @@ export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<s
         continue;
       }
       if (!e.isFile() || !e.name.endsWith('.py')) continue;
-      const module = e.name.slice(0, -3);
-      const pyc = path.join(dir, '__pycache__', cacheName(module, version.cacheTag, 0));
+      const cacheDir = path.join(dir, '__pycache__');
+      const pyc = path.join(cacheDir, cacheName(e.name.slice(0, -3), version.cacheTag, 0));
       const name = parseCacheName(path.basename(pyc));
       if (!name?.version) continue; // not an importable module name
-      if (known.has(pyc) && !stalePycs.has(pyc)) continue;
-      let sourceStat: BigIntStats;
-      let existing: BigIntStats | undefined;
-      try {
-        sourceStat = statSync(p, { bigint: true });
-        existing = lstatSync(pyc, { bigint: true });
-      } catch {
-        existing = undefined;
-      }
-      sourceStat ??= statSync(p, { bigint: true });
-      if (existing && !stalePycs.has(pyc)) continue; // a pyc we didn't judge (e.g. unreadable): leave it
-      const cacheDirStat = (() => {
-        try {
-          return statSync(path.dirname(pyc), { bigint: true });
-        } catch {
-          return statSync(dir, { bigint: true });
-        }
-      })();
+      const stale = stalePycs.has(pyc);
+      if (known.has(pyc) && !stale) continue;
+      const existing = tryLstat(pyc);
+      if (existing && !stale) continue; // a pyc we didn't judge (e.g. unreadable): leave it
+      const sourceStat = statSync(p, { bigint: true });
       out.push({
-        cand: {
-          path: pyc,
-          source: p,
-          name: name as Candidate['name'],
-          rootIndex,
-          sourceStat,
-          relName: canonicalName(p, isPackageDir),
-        },
+        cand: { path: pyc, source: p, name: name as Candidate['name'], rootIndex, sourceStat, relName: canonicalName(p, isPackageDir) },
         stale: existing ? fingerprintOf(existing) : undefined,
-        dev: cacheDirStat.dev.toString(),
+        dev: (tryLstat(cacheDir) ?? statSync(dir, { bigint: true })).dev.toString(),
         uid: Number(sourceStat.uid),
       });
       summary.targets++;
@@ -124,12 +90,12 @@ export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<s
 }
 
 export type FillAnalysis =
-  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number }
+  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number; readonly prepared: Uint8Array }
   | { readonly ok: false; readonly reason: SkipReason; readonly detail: string; readonly bytesRead: number };
 
 /**
  * Find or make the canonical body of a fill target and describe it as the
- * plan's FileFacts. The body goes into `bodies` (the transform reads it there).
+ * plan's FileFacts; the body is returned as `prepared` (the apply step reuses it).
  */
 export async function analyzeFillTarget(
   t: FillTarget,
@@ -139,7 +105,7 @@ export async function analyzeFillTarget(
     readonly transform: Transform;
     readonly pool: CompilerPool;
     readonly finder: InterpreterFinder;
-    readonly bodies: Map<string, { body: Uint8Array; compiled: Uint8Array }>;
+    readonly bodies: CompiledBodies;
     readonly summary: FillSummary;
   },
 ): Promise<FillAnalysis> {
@@ -153,45 +119,27 @@ export async function analyzeFillTarget(
   }
   const bytesRead = source.length;
   if (source.length !== Number(cand.sourceStat.size)) return { ok: false, reason: 'changed', detail: 'source changed while reading', bytesRead };
-  const key = compileKey(version.magic, 0, cand.relName, source);
-  const sourceKey = key.slice(key.lastIndexOf(':') + 1);
+  const sourceKey = sourceKeyOf(source);
+  const key = compileKey(version.magic, 0, cand.relName, sourceKey);
   if (!ctx.bodies.has(key)) {
     const fromStore = ctx.ledger ? bodyFromStore(ctx.ledger, ctx.storeRoots, version.magic, cand.relName, sourceKey) : undefined;
     if (fromStore) {
-      ctx.bodies.set(key, { body: fromStore, compiled: fromStore });
+      ctx.bodies.set(key, fromStore);
       ctx.summary.fromStore++;
     } else {
-      const exe = await ctx.finder.find(cand.source, version);
-      if (!exe) return { ok: false, reason: 'no-interpreter', detail: `no Python ${version.version} for ${cand.source}`, bytesRead };
-      const ans = await ctx.pool.compile(exe, key, { source, filename: cand.relName, optimize: 0 });
-      if (!ans.ok) return { ok: false, reason: 'compile-error', detail: ans.error, bytesRead };
-      if (!ctx.bodies.has(key)) {
-        try {
-          ctx.bodies.set(key, { body: canonicalize(ans.body, version, cand.relName), compiled: ans.body });
-        } catch (err) {
-          return { ok: false, reason: 'uncanonical', detail: (err as Error).message, bytesRead };
-        }
-        ctx.summary.compiled++;
-      }
+      const made = await compileCanonical(ctx, { sourcePath: cand.source, source, version, optimization: 0, relName: cand.relName }, key);
+      if (!made.ok) return { ...made, bytesRead };
+      if (made.made) ctx.summary.compiled++;
     }
   }
-  const body = ctx.bodies.get(key)!.body;
-  const header = buildHeader(version, 'timestamp', { mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) });
-  const bytes = new Uint8Array(HEADER_SIZE + body.length);
-  bytes.set(header, 0);
-  bytes.set(body, HEADER_SIZE);
-  const input = {
-    bytes,
-    header: { version, invalidation: 'timestamp' as const, mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) },
-    cand,
-    source,
-    relName: cand.relName,
-    sourceHash: sourceHash(version, source),
-  };
-  const variants = ctx.transform.variants(input);
+  const prepared = ctx.bodies.get(key)!;
+  const header = { version, invalidation: 'timestamp' as const, mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) };
+  const hash = sourceHash(version, source);
+  const variants = ctx.transform.variants({ bytes: new Uint8Array(0), header, cand, source, relName: cand.relName, sourceHash: hash, prepared });
   return {
     ok: true,
     bytesRead,
+    prepared,
     facts: {
       cand,
       fp: t.stale ?? { dev: t.dev, ino: '0', size: 0, mtimeNs: '0', ctimeNs: '0' },
@@ -199,15 +147,14 @@ export async function analyzeFillTarget(
       uid: t.uid,
       allocated: 0,
       sourceFp: sourceFingerprint(cand.sourceStat),
-      header: input.header,
+      header,
       variants,
       sourceKey,
-      sourceHash: sourceHash(version, source),
+      sourceHash: hash,
       fill: { stale: t.stale !== undefined },
     },
   };
 }
-
 /** The canonical body the store already has for this compilation, verified, or undefined. */
 function bodyFromStore(ledger: Ledger, roots: ReadonlyMap<number, string>, magic: number, relName: string, sourceKey: string): Uint8Array | undefined {
   const bodyHash = ledger.bodyFor(magic, 0, relName, sourceKey);

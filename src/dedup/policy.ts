@@ -26,10 +26,22 @@ export interface BodyObject {
   readonly key: ObjectKey;
 }
 
+/** "That code": same magic number, same canonical marshal body. */
+export function codeKey(magic: number, bodyHash: string): string {
+  return `${magic}:${bodyHash}`;
+}
+
+const codeOf = (f: FileFacts): string => codeKey(f.header.version.magic, f.variants[0]!.bodyHash);
+
 function pick(f: FileFacts, choice: Invalidation | 'as-is'): Variant {
   const v = f.variants.find((x) => x.choice === choice);
   if (!v) throw new Error(`no ${choice} variant for ${f.cand.path}`);
   return v;
+}
+
+/** A stored object of the same code under another header than the timestamp object `tsKey`: the copies disagree. */
+function otherHeader(o: BodyObject, tsKey: ObjectKey): boolean {
+  return o.invalidation === 'checked-hash' || (o.invalidation === 'timestamp' && !sameKey(o.key, tsKey));
 }
 
 export function chooseVariants(
@@ -38,29 +50,44 @@ export function chooseVariants(
   storedWithBody: (magic: number, bodyHash: string) => readonly BodyObject[],
 ): Variant[] {
   if (policy !== 'auto') return facts.map((f) => pick(f, policy));
-  const groupOf = (f: FileFacts): string => `${f.header.version.magic}:${f.variants[0]!.bodyHash}`;
   // Per code: the stamps of its timestamp copies in this run, and one timestamp variant to compare the store with.
-  const stamps = new Map<string, { stamps: Set<string>; sample: Variant }>();
+  const stamps = new Map<string, { stamps: Set<string>; sample: Variant; magic: number }>();
   for (const f of facts) {
     if (f.header.invalidation !== 'timestamp') continue;
     const ts = pick(f, 'timestamp');
-    const g = stamps.get(groupOf(f)) ?? { stamps: new Set<string>(), sample: ts };
+    const g = stamps.get(codeOf(f)) ?? { stamps: new Set<string>(), sample: ts, magic: f.header.version.magic };
     g.stamps.add(ts.stamp ?? '');
-    stamps.set(groupOf(f), g);
+    stamps.set(codeOf(f), g);
   }
   const agree = new Map<string, boolean>();
   for (const [group, g] of stamps) {
-    let ok = g.stamps.size === 1;
-    if (ok) {
-      const [magic, bodyHash] = [Number(group.slice(0, group.indexOf(':'))), group.slice(group.indexOf(':') + 1)];
-      for (const o of storedWithBody(magic, bodyHash)) {
-        if (o.invalidation === 'checked-hash' || (o.invalidation === 'timestamp' && !sameKey(o.key, g.sample.key))) ok = false;
-      }
-    }
-    agree.set(group, ok);
+    const f = g.sample;
+    agree.set(group, g.stamps.size === 1 && !storedWithBody(g.magic, f.bodyHash).some((o) => otherHeader(o, f.key)));
   }
   return facts.map((f) => {
     if (f.header.invalidation !== 'timestamp') return pick(f, f.header.invalidation);
-    return agree.get(groupOf(f)) ? pick(f, 'timestamp') : pick(f, 'checked-hash');
+    return agree.get(codeOf(f)) ? pick(f, 'timestamp') : pick(f, 'checked-hash');
   });
+}
+
+/**
+ * The code going checked-hash in this run (`chosen`) whose copies the store already shares
+ * through timestamp objects: those copies must move to the checked-hash object too.
+ * Returns the ids of those timestamp objects, plus `conflicting` (timestamp objects whose code the
+ * store also holds under another header, from the ledger).
+ */
+export function timestampObjectsToLeave(
+  facts: readonly FileFacts[],
+  chosen: readonly Variant[],
+  storedWithBody: (magic: number, bodyHash: string) => readonly (BodyObject & { readonly id: number })[],
+  conflicting: readonly number[],
+): Set<number> {
+  const ids = new Set(conflicting);
+  const seen = new Set<string>();
+  facts.forEach((f, i) => {
+    if (f.header.invalidation !== 'timestamp' || chosen[i]!.invalidation !== 'checked-hash' || seen.has(codeOf(f))) return;
+    seen.add(codeOf(f));
+    for (const o of storedWithBody(f.header.version.magic, f.variants[0]!.bodyHash)) if (o.invalidation === 'timestamp') ids.add(o.id);
+  });
+  return ids;
 }

@@ -58,7 +58,7 @@ export type Rebuilt = { bytes: Uint8Array; fp: Fingerprint; bytesRead: number } 
 export async function rebuild(l: PlannedLink, transform: Transform, inodes: TouchedInodes, cache: ByteCache): Promise<Rebuilt> {
   const { facts, variant } = l;
   const cand = facts.cand;
-  if (facts.fill) return rebuildFill(l, transform);
+  if (facts.fill) return rebuildFill(l, transform, cache);
   let bytesRead = 0;
   try {
     const fp1 = fingerprintOf(lstatSync(cand.path, { bigint: true }));
@@ -101,7 +101,7 @@ export function fillMode(sourceStat: BigIntStats): number {
 }
 
 /** A --fill target: its source unchanged, its path still free (or still the same stale pyc), its bytes from the transform. */
-async function rebuildFill(l: PlannedLink, transform: Transform): Promise<Rebuilt> {
+async function rebuildFill(l: PlannedLink, transform: Transform, cache: ByteCache): Promise<Rebuilt> {
   const { facts, variant } = l;
   const cand = facts.cand;
   let bytesRead = 0;
@@ -115,10 +115,12 @@ async function rebuildFill(l: PlannedLink, transform: Transform): Promise<Rebuil
       const parent = statSync(path.dirname(cacheDir));
       if (process.platform !== 'win32' && process.geteuid?.() === 0) chownSync(cacheDir, parent.uid, parent.gid);
     }
-    const source = await readFile(cand.source);
-    bytesRead += source.length;
+    // The body made while planning, while its source is unchanged; else from the source again.
+    const prepared = cache.get(cand.path);
+    const source = prepared ? undefined : await readFile(cand.source);
+    bytesRead += source?.length ?? 0;
     const out = transform.materialize(
-      { bytes: new Uint8Array(0), header: facts.header, cand, source, sourceHash: facts.sourceHash, relName: cand.relName },
+      { bytes: new Uint8Array(0), header: facts.header, cand, source, sourceHash: facts.sourceHash, relName: cand.relName, prepared },
       variant.choice,
     );
     return { bytes: out, fp: facts.fp, bytesRead };

@@ -12,12 +12,13 @@ import { initHash } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { addStoreRoot, currentStoreRoots, openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatBytes, formatCount } from '../util/format.js';
-import { recompile } from '../canonical/fallback.js';
+import { recompile, type CompiledBodies } from '../canonical/fallback.js';
+import type { Fingerprint } from '../fs/fingerprint.js';
 import { canonicalTransform } from '../canonical/transform.js';
 import { InterpreterFinder } from '../python/interpreters.js';
 import { CompilerPool } from '../python/pool.js';
 import { analyzeCandidate, type Recover } from './analyze.js';
-import { chooseVariants, type InvalidationPolicy } from './policy.js';
+import { chooseVariants, timestampObjectsToLeave, type InvalidationPolicy } from './policy.js';
 import { analyzeFillTarget, findFillTargets, type FillSummary } from './fill.js';
 import { applyPlan, type Failure, type LinkMode } from './apply.js';
 import { ByteCache } from './rebuild.js';
@@ -110,12 +111,12 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
   const dryRun = opts.dryRun ?? false;
   const out = opts.out;
   const policy = opts.invalidation ?? 'auto';
-  const fallbackBodies = new Map<string, { body: Uint8Array; compiled: Uint8Array }>();
-  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform({ policy, fallbackBodies }));
+  const compiled: CompiledBodies = new Map();
+  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform({ policy, fallbackBodies: compiled }));
+  const canonical = transform.name === 'canonical';
   const pool = new CompilerPool(2);
   const finder = new InterpreterFinder(pool);
-  const recover: Recover | undefined =
-    transform.name === 'canonical' ? (input) => recompile(input, pool, finder, fallbackBodies) : undefined;
+  const recover: Recover | undefined = canonical ? (input) => recompile(input, { pool, finder, bodies: compiled }) : undefined;
   if (policy === 'unchecked-hash') {
     out.warn('--invalidation unchecked-hash: these pycs are never checked against their source; an edited source keeps running the old code until its pyc is deleted');
   }
@@ -182,12 +183,14 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     const sharedByObject = new Map<number, Candidate[]>();
     const staleSeen: string[] = [];
     const fillProblems: string[] = [];
-    const adopt: { path: string; objectId: number; fp: import('../fs/fingerprint.js').Fingerprint; rootIndex: number }[] = [];
+    const adopt: { path: string; objectId: number; fp: Fingerprint; rootIndex: number }[] = [];
     for (const cand of scan.candidates) {
       const c = classify(cand, ledger);
       if (c.state === 'shared') {
         report.shared++;
-        sharedByObject.set(c.object.id, [...(sharedByObject.get(c.object.id) ?? []), cand]);
+        const same = sharedByObject.get(c.object.id);
+        if (same) same.push(cand);
+        else sharedByObject.set(c.object.id, [cand]);
         if (c.adopt) adopt.push({ path: cand.path, objectId: c.object.id, fp: c.fp, rootIndex: cand.rootIndex });
       } else if (c.state === 'known-skip') skip(c.reason);
       else if (c.state === 'gone') skip('changed');
@@ -199,7 +202,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     const cache = new ByteCache(dryRun ? 0 : CACHE_BUDGET);
     let analyzed = 0;
     const facts: FileFacts[] = [];
-    const skipsToRecord: { path: string; fp: import('../fs/fingerprint.js').Fingerprint; sourceFp: string; reason: SkipReason }[] = [];
+    const skipsToRecord: { path: string; fp: Fingerprint; sourceFp: string; reason: SkipReason }[] = [];
     await Promise.all(
       toRead.map((cand) =>
         limit(async () => {
@@ -222,7 +225,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     );
     // 3b. --fill: sources with no fresh pyc.
     if (opts.fill) {
-      if (transform.name !== 'canonical') throw usageError('--fill needs canonical pycs (drop --byte-identical)');
+      if (!canonical) throw usageError('--fill needs canonical pycs (drop --byte-identical)');
       const known = new Set(scan.candidates.map((c) => c.path));
       const stale = new Set(staleSeen);
       const summary: FillSummary = { venvs: 0, targets: 0, fromStore: 0, compiled: 0, skipped: {}, unknownVersions: [] };
@@ -233,12 +236,14 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       await Promise.all(
         targets.map((t) =>
           limit(async () => {
-            const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform, pool, finder, bodies: fallbackBodies, summary });
+            const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform, pool, finder, bodies: compiled, summary });
             report.bytesRead += a.bytesRead;
             done++;
             out.progress(`filling: ${formatCount(done)}/${formatCount(targets.length)} sources without a pyc`);
-            if (a.ok) facts.push(a.facts);
-            else {
+            if (a.ok) {
+              facts.push(a.facts);
+              cache.put(t.cand.path, a.prepared);
+            } else {
               summary.skipped[a.reason] = (summary.skipped[a.reason] ?? 0) + 1;
               if (a.reason === 'compile-error' || a.reason === 'no-interpreter') fillProblems.push(`${t.cand.source}: ${a.detail}`);
             }
@@ -247,7 +252,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       );
       report.fill = { venvs: summary.venvs, sources: summary.targets, fromStore: summary.fromStore, compiled: summary.compiled, filled: 0, skipped: summary.skipped };
     }
-    facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
+    facts.sort(byPath);
 
     // 4. Plan. With the auto header policy, code whose copies no longer agree on their source's mtime and
     // size goes checked-hash for all copies: the pycs already shared through a timestamp object of that
@@ -255,38 +260,11 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     const storedWithBody = (magic: number, bodyHash: string) =>
       (ledger?.objectsWithBody(magic, bodyHash) ?? []).map((o) => ({ id: o.id, invalidation: o.invalidation, key: { hash: o.hash, size: o.size } }));
     const choose = (): Variant[] =>
-      opts.choose
-        ? opts.choose(facts, ledger)
-        : transform.name === 'canonical'
-          ? chooseVariants(facts, policy, storedWithBody)
-          : facts.map((f) => f.variants[0]!);
+      opts.choose ? opts.choose(facts, ledger) : canonical ? chooseVariants(facts, policy, storedWithBody) : facts.map((f) => f.variants[0]!);
     let chosen = choose();
-    if (!opts.choose && transform.name === 'canonical' && policy === 'auto' && ledger) {
-      // Code (magic, body) whose copies don't all agree: from this run's new copies going checked-hash,
-      // and from shared timestamp objects whose code the store also holds under another header.
-      const disagreeing = new Set<string>();
-      facts.forEach((f, i) => {
-        if (f.header.invalidation === 'timestamp' && chosen[i]!.invalidation === 'checked-hash') {
-          disagreeing.add(`${f.header.version.magic}:${f.variants[0]!.bodyHash}`);
-        }
-      });
-      for (const id of sharedByObject.keys()) {
-        const o = ledger.objectById(id);
-        if (!o || o.invalidation !== 'timestamp' || o.magic === null || o.body_hash === null) continue;
-        const group = `${o.magic}:${o.body_hash}`;
-        if (disagreeing.has(group)) continue;
-        const others = storedWithBody(o.magic, o.body_hash);
-        if (others.some((x) => x.invalidation === 'checked-hash' || (x.invalidation === 'timestamp' && (x.key.hash !== o.hash || x.key.size !== o.size)))) {
-          disagreeing.add(group);
-        }
-      }
-      const moving: Candidate[] = [];
-      for (const group of disagreeing) {
-        const magic = Number(group.slice(0, group.indexOf(':')));
-        for (const o of storedWithBody(magic, group.slice(group.indexOf(':') + 1))) {
-          if (o.invalidation === 'timestamp') moving.push(...(sharedByObject.get(o.id) ?? []));
-        }
-      }
+    if (!opts.choose && canonical && policy === 'auto' && ledger) {
+      const leaving = timestampObjectsToLeave(facts, chosen, storedWithBody, ledger.timestampObjectsInConflict());
+      const moving = [...leaving].flatMap((id) => sharedByObject.get(id) ?? []);
       if (moving.length > 0) {
         await Promise.all(
           moving.map((cand) =>
@@ -295,12 +273,13 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
               report.bytesRead += a.bytesRead;
               if (a.ok) {
                 facts.push(a.facts);
+                cache.put(cand.path, a.prepared);
                 report.shared--;
               }
             }),
           ),
         );
-        facts.sort((a, b) => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0));
+        facts.sort(byPath);
         chosen = choose();
       }
     }
@@ -317,8 +296,6 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
 
     if (dryRun) {
       for (const s of plan.skips) skip(s.reason);
-      report.linked = 0;
-      report.bytesSaved = 0;
       report.plan = planSummary(plan);
     } else {
       await opts.afterPlan?.(plan);
@@ -349,7 +326,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
         for (const s of skipsToRecord) l.recordSeen(s.path, s.fp, s.sourceFp, s.reason, when);
         for (const id of rootIds) l.markScanned(id, when);
         for (const f of facts) {
-          if (f.sourceKey && transform.name === 'canonical') {
+          if (f.sourceKey && canonical) {
             l.recordBody(f.header.version.magic, f.cand.name.optimization, f.cand.relName, f.sourceKey, f.variants[0]!.bodyHash);
           }
         }
@@ -359,7 +336,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       out.warn(`--fill could not compile ${fillProblems.length} sources (CPython can't either; they stay without pyc), e.g. ${fillProblems[0]}`);
     }
     report.recompiled = pool.compiled;
-    report.invalidation = transform.name === 'canonical' ? policy : 'as-is';
+    report.invalidation = canonical ? policy : 'as-is';
     report.durationMs = Date.now() - started;
     if (store && !dryRun) {
       const runId = store.ledger.startRun('dedup', started);
@@ -372,6 +349,8 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     await pool.close();
   }
 }
+
+const byPath = (a: FileFacts, b: FileFacts): number => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0);
 
 function devOfNearest(p: string): string {
   let cur = path.resolve(p);

@@ -38,19 +38,24 @@ export interface ScanResult {
   readonly leftovers: string[];
 }
 
+/** "Does this folder hold an __init__.py?", answered once per folder (for canonicalName). */
+export function packageDirProbe(): (dir: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (dir) => {
+    let v = known.get(dir);
+    if (v === undefined) {
+      v = existsSync(path.join(dir, '__init__.py'));
+      known.set(dir, v);
+    }
+    return v;
+  };
+}
+
 export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: number, dirs: number) => void): ScanResult {
   const out: ScanResult = { candidates: [], ignored: {}, errors: [], leftovers: [] };
   const seen = new Set<string>();
   let dirs = 0;
-  const packages = new Map<string, boolean>();
-  const isPackageDir = (dir: string): boolean => {
-    let known = packages.get(dir);
-    if (known === undefined) {
-      known = existsSync(path.join(dir, '__init__.py'));
-      packages.set(dir, known);
-    }
-    return known;
-  };
+  const isPackageDir = packageDirProbe();
   const ignore = (reason: IgnoreReason): void => {
     out.ignored[reason] = (out.ignored[reason] ?? 0) + 1;
   };

@@ -165,6 +165,11 @@ export class Ledger {
       ),
       objByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ? ORDER BY replica LIMIT 1'),
       objsByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ?'),
+      objsTimestampInConflict: db.prepare<[], { id: number }>(
+        `SELECT o.id FROM objects o WHERE o.invalidation = 'timestamp' AND EXISTS (
+           SELECT 1 FROM objects x WHERE x.magic = o.magic AND x.body_hash = o.body_hash
+             AND (x.invalidation = 'checked-hash' OR (x.invalidation = 'timestamp' AND (x.hash <> o.hash OR x.size <> o.size))))`,
+      ),
       runStart: db.prepare<[string, number]>('INSERT INTO runs (command, started_at) VALUES (?, ?)'),
       runFinish: db.prepare<[number, number, string, number]>('UPDATE runs SET finished_at = ?, exit_code = ?, figures = ? WHERE id = ?'),
     };
@@ -411,6 +416,11 @@ export class Ledger {
   /** Every object (any header, any store root, any replica) carrying this marshal body. */
   objectsWithBody(magic: number, bodyHash: string): ObjectRow[] {
     return this.st.objsByBody.all(magic, bodyHash);
+  }
+
+  /** Timestamp objects whose code (magic, body) the store also holds under another header. */
+  timestampObjectsInConflict(): number[] {
+    return this.st.objsTimestampInConflict.all().map((r) => r.id);
   }
 
   objectWithBody(magic: number, bodyHash: string): ObjectRow | undefined {

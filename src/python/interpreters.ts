@@ -49,28 +49,35 @@ function onPath(name: string): string | undefined {
 
 export class InterpreterFinder {
   private readonly venvCache = new Map<string, string | null>();
-  private readonly checked = new Map<string, Promise<boolean>>();
+  /** Per (venv, magic): the answer, found once. */
+  private readonly found = new Map<string, Promise<string | undefined>>();
 
   constructor(private readonly pool: CompilerPool) {}
 
   /** An interpreter whose magic is `version`'s, for a source file, or undefined. */
-  async find(sourcePath: string, version: PyVersionInfo): Promise<string | undefined> {
-    const candidates: string[] = [];
+  find(sourcePath: string, version: PyVersionInfo): Promise<string | undefined> {
     const venv = venvOf(sourcePath, this.venvCache);
+    const key = `${venv ?? ''}@${version.magic}`;
+    let answer = this.found.get(key);
+    if (!answer) {
+      answer = this.search(venv, version);
+      this.found.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async search(venv: string | undefined, version: PyVersionInfo): Promise<string | undefined> {
+    const candidates: string[] = [];
     if (venv && existsSync(venvPythonPath(venv))) candidates.push(venvPythonPath(venv));
     const fromPath = onPath(process.platform === 'win32' ? 'python.exe' : `python${version.version}`);
     if (fromPath) candidates.push(fromPath);
     const want = Buffer.from(magicBytes(version)).toString('hex');
     for (const exe of candidates) {
-      let ok = this.checked.get(`${exe}@${want}`);
-      if (!ok) {
-        ok = this.pool.identify(exe).then(
-          (id) => id.magic === want,
-          () => false,
-        );
-        this.checked.set(`${exe}@${want}`, ok);
-      }
-      if (await ok) return exe;
+      const ok = await this.pool.identify(exe).then(
+        (id) => id.magic === want,
+        () => false,
+      );
+      if (ok) return exe;
     }
     return undefined;
   }
