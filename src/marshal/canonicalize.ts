@@ -9,7 +9,7 @@ import { ContainerTable, LeafTable } from './merge.js';
 import { asNode, payloadNode } from './node.js';
 import { checkCanonicalGraph } from './check.js';
 import { guardStack, parseMarshal } from './reader.js';
-import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
+import { classifyUtf8, compareBytes, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass } from './strings.js';
 import {
   isLeaf,
   K_CODE,
@@ -19,6 +19,7 @@ import {
   K_STR,
   K_TUPLE,
   payload,
+  samePayload,
   TYPE_SHORT_ASCII,
   type MarshalGraph,
   type MNode,
@@ -45,8 +46,9 @@ export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilena
  */
 export function canonicalizeChecked(body: Uint8Array, version: PyVersionInfo, relFilename: string): Uint8Array {
   const graph = parseMarshal(body, version);
-  const canon = guardStack(() => canonicalizeGraph(graph, relFilename, body.length));
-  checkCanonicalGraph(graph, canon, version, relFilename);
+  const relName = encodeUtf8Surrogatepass(relFilename);
+  const canon = guardStack(() => encodeCanonical(graph, relName, body.length));
+  checkCanonicalGraph(graph, canon, version, relName);
   return canon;
 }
 
@@ -61,9 +63,8 @@ export function readCodeFilename(body: Uint8Array, version: PyVersionInfo): stri
   return decodeUtf8Surrogatepass(payload(fn));
 }
 
-/** A str node for `text`, not interned, outside the parsed id range (id = `id`). */
-export function makeStrNode(text: string, id: number): StrNode {
-  const src = encodeUtf8Surrogatepass(text);
+/** A str node for the UTF-8 (surrogatepass) bytes `src`, not interned, with id `id`. */
+function strNode(src: Uint8Array, id: number): StrNode {
   const n = payloadNode(K_STR, id, -1, -1, TYPE_SHORT_ASCII, false, src, 0, src.length);
   n.ascii = classifyUtf8(src) === 1;
   return asNode(n) as StrNode;
@@ -79,9 +80,14 @@ function notCode(root: MNode): PycstoreError {
  * GraphView), so the caller can check the result against it. Exported for tests.
  */
 export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, sizeHint = 1024): Uint8Array {
+  return encodeCanonical(graph, encodeUtf8Surrogatepass(relFilename), sizeHint);
+}
+
+/** canonicalizeGraph with the new co_filename already encoded (UTF-8, surrogatepass). */
+function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: number): Uint8Array {
   const root = graph.root;
   if (root.k !== K_CODE) throw notCode(root);
-  const relNode = makeStrNode(relFilename, graph.nodeCount);
+  const relNode = strNode(relName, graph.nodeCount);
   const { reps, interned, sets, finalUses } = prepare(graph, relNode);
   const setOrder = new Map<number, MNode[]>();
   const encoder = new Encoder(graph.nodeCount + 1, { reps, interned, filename: relNode, setOrder });
@@ -105,20 +111,22 @@ interface Prepared {
  */
 function prepare(graph: MarshalGraph, relNode: StrNode): Prepared {
   const n = graph.nodeCount;
-  const uses = new Int32Array(n);
   const finalUses = new Int32Array(n + 1);
-  /** The representative of each node, once known (also marks containers walked). */
+  /**
+   * The representative of each node, once known (also marks containers walked). A
+   * co_filename str that is never in another slot never gets one.
+   */
   const reps: (MNode | undefined)[] = new Array<MNode | undefined>(n + 1).fill(undefined);
-  const filenameUses = new Int32Array(n);
+  /** The distinct co_filename str objects, in order of first sight (marked in filenameSeen). */
   const filenameNodes: StrNode[] = [];
-  const leaves = new LeafTable(n >> 1, n + 1);
-  const containers = new ContainerTable(n >> 2);
+  const filenameSeen = new Uint8Array(n);
+  const leaves = new LeafTable(n, n + 1); // fewer leaves than nodes: it never grows
+  const containers = new ContainerTable(n >> 2, reps);
   const sets: SeqNode[] = [];
 
   const slot = (child: MNode): void => {
     const id = child.id;
     if (id < 0) return;
-    uses[id]!++;
     let rep = reps[id];
     if (rep === undefined) {
       if (isLeaf(child)) rep = leaves.intern(child);
@@ -138,7 +146,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): Prepared {
       if (k === K_SET) sets.push(node);
       return node;
     }
-    const rep = containers.intern(node, reps);
+    const rep = containers.intern(node);
     if (rep === node) {
       if (k === K_FROZENSET) sets.push(node);
     } else {
@@ -159,10 +167,10 @@ function prepare(graph: MarshalGraph, relNode: StrNode): Prepared {
           continue;
         }
         const fn = objs[i] as StrNode; // the reader checked the type
-        uses[fn.id]!++;
-        if (filenameUses[fn.id]!++ === 0) {
+        if (filenameSeen[fn.id] === 0) {
+          filenameSeen[fn.id] = 1;
           const first = filenameNodes[0];
-          if (first !== undefined && !sameStr(first, fn)) {
+          if (first !== undefined && !samePayload(first, fn)) {
             throw new PycstoreError('ECANON', 'code objects carry different co_filename values', {
               data: {
                 filenames: [decodeUtf8Surrogatepass(payload(first)), decodeUtf8Surrogatepass(payload(fn))],
@@ -187,7 +195,7 @@ function prepare(graph: MarshalGraph, relNode: StrNode): Prepared {
   reps[root.id] = root;
   walk(root);
   for (const fn of filenameNodes) {
-    if (uses[fn.id] !== filenameUses[fn.id]) {
+    if (reps[fn.id] !== undefined) {
       throw new PycstoreError('ECANON', 'the co_filename string is also used outside co_filename', {
         data: { filename: decodeUtf8Surrogatepass(payload(fn)), offset: fn.offset },
       });
@@ -203,8 +211,4 @@ function sortedElements(set: SeqNode, reps: (MNode | undefined)[], encoder: Enco
   const keyed = elems.map((node) => ({ node, key: encoder.encode(node) }));
   keyed.sort((a, b) => compareBytes(a.key, b.key));
   return keyed.map((x) => x.node);
-}
-
-function sameStr(a: StrNode, b: StrNode): boolean {
-  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
 }

@@ -15,8 +15,9 @@
  */
 import { PycstoreError } from '../errors.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
+import { toHex } from '../pyc/header.js';
 import { guardStack, parseMarshal } from './reader.js';
-import { bytesEqual, decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
+import { decodeUtf8Surrogatepass, encodeUtf8Surrogatepass, rangeEqual } from './strings.js';
 import {
   K_CODE,
   K_DICT,
@@ -27,6 +28,7 @@ import {
   K_SET,
   K_STR,
   payload,
+  samePayload,
   type CodeNode,
   type ContainerNode,
   type IntNode,
@@ -47,20 +49,21 @@ export function checkCanonical(
   version: PyVersionInfo,
   relFilename: string,
 ): void {
-  checkCanonicalGraph(parseMarshal(original, version), canonical, version, relFilename);
+  checkCanonicalGraph(parseMarshal(original, version), canonical, version, encodeUtf8Surrogatepass(relFilename));
 }
 
 /**
  * checkCanonical against an original already parsed (and not modified since: the
- * canonicalizer never modifies its graph). The canonical bytes are always parsed here.
+ * canonicalizer never modifies its graph), with `relName` already encoded (UTF-8,
+ * surrogatepass). The canonical bytes are always parsed here.
  */
-export function checkCanonicalGraph(a: MarshalGraph, canonical: Uint8Array, version: PyVersionInfo, relFilename: string): void {
+export function checkCanonicalGraph(a: MarshalGraph, canonical: Uint8Array, version: PyVersionInfo, relName: Uint8Array): void {
   const b = parseMarshal(canonical, version);
   if (a.root.k !== K_CODE) {
     throw new PycstoreError('ECANON', `the original root is a ${a.root.kind}, not a code object`, { data: { path: '' } });
   }
-  const origFilename = payload(a.root.items[a.root.layout.filenameIndex] as StrNode);
-  const checker = new Checker(origFilename, encodeUtf8Surrogatepass(relFilename), a.nodeCount, b.nodeCount + 1);
+  const origFilename = a.root.items[a.root.layout.filenameIndex] as StrNode;
+  const checker = new Checker(origFilename, relName, a.nodeCount, b.nodeCount + 1);
   try {
     guardStack(() => checker.same(a.root, b.root));
   } catch (err) {
@@ -91,8 +94,8 @@ class Checker {
   private depth = 0;
 
   constructor(
-    private readonly origFilename: Uint8Array,
-    private readonly relFilename: Uint8Array,
+    private readonly origFilename: StrNode,
+    private readonly relName: Uint8Array,
     origCount: number,
     private readonly idSpan: number,
   ) {
@@ -162,7 +165,7 @@ class Checker {
     }
   }
 
-  private sameSet(o: SeqNode, ci: MNode[]): void {
+  private sameSet(o: SeqNode, ci: readonly MNode[]): void {
     const oi = o.items;
     if (oi.length !== ci.length) throw new Mismatch(`${o.kind} of ${oi.length} became ${ci.length}`);
     const byKey = (x: { k: string }, y: { k: string }): number => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0);
@@ -191,19 +194,16 @@ class Checker {
       const d = this.depth++;
       this.pathNodes[d] = o;
       this.pathIdx[d] = i;
-      if (!bytesEqual(payload(of), this.origFilename)) {
+      if (!samePayload(of, this.origFilename)) {
         throw new Mismatch(`original co_filename ${strText(of)} differs from the root's`);
       }
-      if (cf.k !== K_STR || !bytesEqual(payload(cf), this.relFilename)) {
+      const rel = this.relName;
+      if (cf.k !== K_STR || cf.len !== rel.length || !rangeEqual(cf.src, cf.start, rel, 0, rel.length)) {
         throw new Mismatch('canonical co_filename is not the relative filename');
       }
       this.depth = d;
     }
   }
-}
-
-function samePayload(a: PayloadLeaf, b: PayloadLeaf): boolean {
-  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
 }
 
 function strText(n: StrNode): string {
@@ -214,10 +214,10 @@ function strText(n: StrNode): string {
  * A string that is equal for two nodes exactly when they hold the same value, ignoring
  * sharing, interned bits and type-code choice (used to pair up set elements).
  */
-export function valueKey(node: MNode): string {
+function valueKey(node: MNode): string {
   const parts: string[] = [];
   let size = 0;
-  const hex = (n: PayloadLeaf): string => Buffer.from(n.src.buffer, n.src.byteOffset + n.start, n.len).toString('hex');
+  const hex = (n: PayloadLeaf): string => toHex(payload(n));
   const add = (s: string): void => {
     size += s.length;
     if (size > MAX_KEY_CHARS) {

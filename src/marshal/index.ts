@@ -61,8 +61,8 @@
  *     original as read): about 20% faster than calling the two. Use this one.
  *
  *   readCodeFilename(body, version)
- *     The root code object's co_filename (the caller compares it with the path it
- *     expects before canonicalizing).
+ *     The root code object's co_filename, for tools and tests (canonicalize needs no
+ *     check beforehand: it refuses code objects with different co_filename values).
  *
  *   parseMarshal(body, version)
  *     The object graph (types.ts), for tests and tools.

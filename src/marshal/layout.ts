@@ -14,7 +14,9 @@
  * reader refuses anything else (CPython would refuse to load it too).
  */
 import type { CodeLayout } from '../pyc/magic.js';
-import type { CodeField, CodeLayoutInfo, FieldType } from './types.js';
+import { F_BYTES, F_INT, F_STR, F_STRTUPLE, F_TUPLE, type CodeField, type CodeLayoutInfo, type FieldType } from './types.js';
+
+const FIELD_KIND: Record<FieldType, number> = { int: F_INT, bytes: F_BYTES, str: F_STR, tuple: F_TUPLE, strtuple: F_STRTUPLE };
 
 function f(name: string, type: FieldType): CodeField {
   return { name, type };
@@ -24,8 +26,8 @@ function build(name: CodeLayout, fields: CodeField[]): CodeLayoutInfo {
   const intNames = fields.filter((x) => x.type === 'int').map((x) => x.name);
   const objNames = fields.filter((x) => x.type !== 'int').map((x) => x.name);
   const filenameIndex = objNames.indexOf('co_filename');
-  const isInt = Uint8Array.from(fields.map((x) => (x.type === 'int' ? 1 : 0)));
-  return Object.freeze({ name, fields: Object.freeze(fields), intNames, objNames, filenameIndex, isInt });
+  const fieldKinds = Uint8Array.from(fields.map((x) => FIELD_KIND[x.type]));
+  return Object.freeze({ name, fields: Object.freeze(fields), intNames, objNames, filenameIndex, fieldKinds });
 }
 
 const HEAD_38 = [

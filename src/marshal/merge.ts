@@ -8,15 +8,15 @@
  * same payload), bytes and str by content. Kinds never mix: 1, 1.0 and True stay apart.
  * A merged str is interned if any of its occurrences was.
  *
- * An open-addressing table (linear probing) sized from the node count: no Map, no
- * per-entry allocation.
+ * Both are open-addressing tables (linear probing, ProbeTable) sized from the node count:
+ * no per-entry allocation.
  */
-import { rangeEqual } from './strings.js';
 import {
   K_FROZENSET,
   K_INT,
   K_LONG,
   K_STR,
+  samePayload,
   type IntNode,
   type LeafNode,
   type MNode,
@@ -39,11 +39,64 @@ function hashPayload(seed: number, b: Uint8Array, start: number, len: number): n
   return h;
 }
 
-export class LeafTable {
+/**
+ * Entries and their hashes side by side, probed linearly; grows at half full. A subclass
+ * says when a stored entry stands for a candidate (`same`) and calls `find` then `put`.
+ */
+abstract class ProbeTable<T extends MNode> {
   private mask: number;
   private hashes: Int32Array;
-  private slots: (LeafNode | undefined)[];
+  protected slots: (T | undefined)[];
   private size = 0;
+
+  /** `expected`: about how many distinct entries to expect (the table grows anyway). */
+  constructor(expected: number) {
+    let cap = 64;
+    while (cap < expected * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.slots = new Array<T | undefined>(cap).fill(undefined);
+  }
+
+  protected abstract same(entry: T, candidate: T): boolean;
+
+  /** The slot of the entry that stands for `candidate` (hash `h`), else the free slot where it goes. */
+  protected find(h: number, candidate: T): number {
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const entry = this.slots[i];
+      if (entry === undefined || (this.hashes[i] === h && this.same(entry, candidate))) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Store `entry` (hash `h`) in the free slot `i` that `find` returned. */
+  protected put(i: number, h: number, entry: T): void {
+    this.slots[i] = entry;
+    this.hashes[i] = h;
+    if (++this.size * 2 > this.mask) this.grow();
+  }
+
+  private grow(): void {
+    const oldSlots = this.slots;
+    const oldHashes = this.hashes;
+    const cap = (this.mask + 1) * 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.slots = new Array<T | undefined>(cap).fill(undefined);
+    for (let j = 0; j < oldSlots.length; j++) {
+      const n = oldSlots[j];
+      if (n === undefined) continue;
+      let i = oldHashes[j]! & this.mask;
+      while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
+      this.slots[i] = n;
+      this.hashes[i] = oldHashes[j]!;
+    }
+  }
+}
+
+export class LeafTable extends ProbeTable<LeafNode> {
   /** Interned bit of each str representative, by node id (the nodes are not modified). */
   readonly interned: Uint8Array;
 
@@ -52,12 +105,8 @@ export class LeafTable {
    * `idCapacity`: node ids are below it.
    */
   constructor(expected: number, idCapacity: number) {
+    super(expected);
     this.interned = new Uint8Array(idCapacity);
-    let cap = 64;
-    while (cap < expected * 2) cap *= 2;
-    this.mask = cap - 1;
-    this.hashes = new Int32Array(cap);
-    this.slots = new Array<LeafNode | undefined>(cap).fill(undefined);
   }
 
   /** The representative for this leaf's value (the first one seen). */
@@ -69,125 +118,70 @@ export class LeafTable {
       const p = node as PayloadLeaf;
       h = hashPayload(k === K_LONG && (p as { negative: boolean }).negative ? 100 : k, p.src, p.start, p.len);
     }
-    const mask = this.mask;
-    let i = h & mask;
-    for (;;) {
-      const other = this.slots[i];
-      if (other === undefined) break;
-      if (this.hashes[i] === h && sameValue(other, node)) {
-        if (k === K_STR && (node as StrNode).interned) this.interned[other.id] = 1;
-        return other;
-      }
-      i = (i + 1) & mask;
+    const i = this.find(h, node);
+    let rep = this.slots[i];
+    if (rep === undefined) {
+      rep = node;
+      this.put(i, h, node);
     }
-    if (k === K_STR && (node as StrNode).interned) this.interned[node.id] = 1;
-    this.slots[i] = node;
-    this.hashes[i] = h;
-    if (++this.size * 2 > mask) this.grow();
-    return node;
+    if (k === K_STR && (node as StrNode).interned) this.interned[rep.id] = 1;
+    return rep;
   }
 
-  private grow(): void {
-    const oldSlots = this.slots;
-    const oldHashes = this.hashes;
-    const cap = (this.mask + 1) * 2;
-    this.mask = cap - 1;
-    this.hashes = new Int32Array(cap);
-    this.slots = new Array<LeafNode | undefined>(cap).fill(undefined);
-    for (let j = 0; j < oldSlots.length; j++) {
-      const n = oldSlots[j];
-      if (n === undefined) continue;
-      let i = oldHashes[j]! & this.mask;
-      while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
-      this.slots[i] = n;
-      this.hashes[i] = oldHashes[j]!;
-    }
+  protected same(a: LeafNode, b: LeafNode): boolean {
+    if (a.k !== b.k) return false;
+    if (a.k === K_INT) return a.value === (b as IntNode).value;
+    if (a.k === K_LONG && a.negative !== (b as typeof a).negative) return false;
+    return samePayload(a, b as PayloadLeaf);
   }
-}
-
-function sameValue(a: LeafNode, b: LeafNode): boolean {
-  if (a.k !== b.k) return false;
-  if (a.k === K_INT) return a.value === (b as IntNode).value;
-  const pb = b as PayloadLeaf;
-  if (a.len !== pb.len) return false;
-  if (a.k === K_LONG && a.negative !== (pb as typeof a).negative) return false;
-  return rangeEqual(a.src, a.start, pb.src, pb.start, a.len);
 }
 
 /** A number that identifies a node's representative within one graph (singletons by kind). */
-function repKey(n: MNode, reps: (MNode | undefined)[]): number {
+function repKey(n: MNode, reps: readonly (MNode | undefined)[]): number {
   return n.id >= 0 ? reps[n.id]!.id : -1 - n.k;
 }
 
 /**
  * Hash-consing of immutable containers: tuples, frozensets and slices whose children have
  * the same representatives are one node. Run bottom-up: every child's representative must
- * be known. A frozenset is keyed by its set of children, whatever their order.
+ * be known (in `reps`, by node id). A frozenset is keyed by its set of children, whatever
+ * their order.
  */
-export class ContainerTable {
-  private mask: number;
-  private hashes: Int32Array;
-  private slots: (MNode | undefined)[];
-  /** The sorted child keys of each slot's node, for frozensets. */
-  private keys: (number[] | undefined)[];
-  private size = 0;
+export class ContainerTable extends ProbeTable<SeqNode | SliceNode> {
+  /** The sorted child keys of each frozenset interned, by node id. */
+  private readonly setKeys = new Map<number, number[]>();
 
-  constructor(expected: number) {
-    let cap = 64;
-    while (cap < expected * 2) cap *= 2;
-    this.mask = cap - 1;
-    this.hashes = new Int32Array(cap);
-    this.slots = new Array<MNode | undefined>(cap).fill(undefined);
-    this.keys = new Array<number[] | undefined>(cap).fill(undefined);
+  constructor(
+    expected: number,
+    private readonly reps: readonly (MNode | undefined)[],
+  ) {
+    super(expected);
   }
 
   /** The representative of `node` (a tuple, frozenset or slice). */
-  intern(node: SeqNode | SliceNode, reps: (MNode | undefined)[]): MNode {
+  intern(node: SeqNode | SliceNode): MNode {
     const k = node.k;
     const items = node.items;
+    const reps = this.reps;
     let h = Math.imul(k + 1, 0x9e3779b1) ^ items.length;
-    let keys: number[] | undefined;
     if (k === K_FROZENSET) {
-      keys = items.map((x) => repKey(x, reps)).sort((x, y) => x - y);
+      const keys = items.map((x) => repKey(x, reps)).sort((x, y) => x - y);
       for (let i = 0; i < keys.length; i++) h = Math.imul(h ^ keys[i]!, 0x01000193);
+      this.setKeys.set(node.id, keys);
     } else {
       for (let i = 0; i < items.length; i++) h = Math.imul(h ^ repKey(items[i]!, reps), 0x01000193);
     }
-    const mask = this.mask;
-    let i = h & mask;
-    for (;;) {
-      const other = this.slots[i];
-      if (other === undefined) break;
-      if (this.hashes[i] === h && other.k === k) {
-        if (keys ? sameKeys(this.keys[i]!, keys) : sameReps((other as SeqNode | SliceNode).items, items, reps)) return other;
-      }
-      i = (i + 1) & mask;
-    }
-    this.slots[i] = node;
-    this.hashes[i] = h;
-    this.keys[i] = keys;
-    if (++this.size * 2 > mask) this.grow();
+    const i = this.find(h, node);
+    const rep = this.slots[i];
+    if (rep !== undefined) return rep;
+    this.put(i, h, node);
     return node;
   }
 
-  private grow(): void {
-    const oldSlots = this.slots;
-    const oldHashes = this.hashes;
-    const oldKeys = this.keys;
-    const cap = (this.mask + 1) * 2;
-    this.mask = cap - 1;
-    this.hashes = new Int32Array(cap);
-    this.slots = new Array<MNode | undefined>(cap).fill(undefined);
-    this.keys = new Array<number[] | undefined>(cap).fill(undefined);
-    for (let j = 0; j < oldSlots.length; j++) {
-      const n = oldSlots[j];
-      if (n === undefined) continue;
-      let i = oldHashes[j]! & this.mask;
-      while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
-      this.slots[i] = n;
-      this.hashes[i] = oldHashes[j]!;
-      this.keys[i] = oldKeys[j];
-    }
+  protected same(a: SeqNode | SliceNode, b: SeqNode | SliceNode): boolean {
+    if (a.k !== b.k) return false;
+    if (a.k === K_FROZENSET) return sameKeys(this.setKeys.get(a.id)!, this.setKeys.get(b.id)!);
+    return sameReps(a.items, b.items, this.reps);
   }
 }
 
@@ -197,7 +191,7 @@ function sameKeys(a: number[], b: number[]): boolean {
   return true;
 }
 
-function sameReps(a: MNode[], b: MNode[], reps: (MNode | undefined)[]): boolean {
+function sameReps(a: readonly MNode[], b: readonly MNode[], reps: readonly (MNode | undefined)[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (repKey(a[i]!, reps) !== repKey(b[i]!, reps)) return false;
   return true;

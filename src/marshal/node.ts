@@ -28,7 +28,7 @@ export class Node {
     readonly k: number,
     readonly id: number,
     readonly offset: number,
-    public end: number,
+    readonly end: number,
     readonly typeCode: number,
     flagged: boolean,
   ) {

@@ -25,11 +25,15 @@
  */
 import { PycstoreError } from '../errors.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
-import { codeLayout, LAYOUT_310, LAYOUT_311, LAYOUT_38 } from './layout.js';
+import { codeLayout } from './layout.js';
 import { asNode, Node, payloadNode } from './node.js';
 import { bigintToDigits, fitsInt32, parseFloatText, smallDigitsValue } from './numbers.js';
 import { classifyUtf8, isAscii, latin1ToUtf8 } from './strings.js';
 import {
+  F_BYTES,
+  F_INT,
+  F_STR,
+  F_TUPLE,
   FLAG_REF,
   K_BYTES,
   K_CODE,
@@ -83,21 +87,10 @@ import {
   type CodeLayoutInfo,
   type MarshalGraph,
   type MNode,
-  type SingletonNode,
 } from './types.js';
 
 /** CPython's MAX_MARSHAL_STACK_DEPTH on Linux. */
 export const MAX_DEPTH = 2000;
-
-function singleton(k: number, typeCode: number): SingletonNode {
-  return asNode(new Node(k, -1, -1, -1, typeCode, false)) as SingletonNode;
-}
-
-export const NONE = singleton(K_NONE, TYPE_NONE);
-export const TRUE = singleton(K_TRUE, TYPE_TRUE);
-export const FALSE = singleton(K_FALSE, TYPE_FALSE);
-export const ELLIPSIS = singleton(K_ELLIPSIS, TYPE_ELLIPSIS);
-export const STOPITER = singleton(K_STOPITER, TYPE_STOPITER);
 
 export interface ParseOptions {
   /** Accept bytes after the root object (marshal.loads ignores them). Default false. */
@@ -138,26 +131,21 @@ function parseUnguarded(body: Uint8Array, version: PyVersionInfo, opts: ParseOpt
   return { root: asNode(root), end: r.pos, nodeCount: r.nextId, refCount: r.refs.length };
 }
 
-export function marshalError(message: string, offset: number, extra: Record<string, unknown> = {}): PycstoreError {
-  return new PycstoreError('EMARSHAL', `marshal: ${message} (offset ${offset})`, { data: { offset, ...extra } });
+function marshalError(message: string, offset: number): PycstoreError {
+  return new PycstoreError('EMARSHAL', `marshal: ${message} (offset ${offset})`, { data: { offset } });
 }
 
-const F_INT = 0;
-const F_BYTES = 1;
-const F_STR = 2;
-const F_TUPLE = 3;
-const F_STRTUPLE = 4;
-const FIELD_CODE: Record<string, number> = { int: F_INT, bytes: F_BYTES, str: F_STR, tuple: F_TUPLE, strtuple: F_STRTUPLE };
-const FIELD_KINDS = new Map<CodeLayoutInfo, Uint8Array>(
-  [LAYOUT_38, LAYOUT_310, LAYOUT_311].map((l) => [l, Uint8Array.from(l.fields.map((x) => FIELD_CODE[x.type]!))]),
-);
-
+/** The one node of None, True, False, Ellipsis and StopIteration, by type code (id -1). */
 const SINGLETONS: (Node | undefined)[] = [];
-SINGLETONS[TYPE_NONE] = NONE as unknown as Node;
-SINGLETONS[TYPE_TRUE] = TRUE as unknown as Node;
-SINGLETONS[TYPE_FALSE] = FALSE as unknown as Node;
-SINGLETONS[TYPE_ELLIPSIS] = ELLIPSIS as unknown as Node;
-SINGLETONS[TYPE_STOPITER] = STOPITER as unknown as Node;
+for (const [k, type] of [
+  [K_NONE, TYPE_NONE],
+  [K_TRUE, TYPE_TRUE],
+  [K_FALSE, TYPE_FALSE],
+  [K_ELLIPSIS, TYPE_ELLIPSIS],
+  [K_STOPITER, TYPE_STOPITER],
+] as const) {
+  SINGLETONS[type] = new Node(k, -1, -1, -1, type, false);
+}
 
 class Reader {
   pos = 0;
@@ -166,7 +154,6 @@ class Reader {
   /** Ref table; undefined = reserved by an object still being read. */
   readonly refs: (Node | undefined)[] = [];
   private readonly len: number;
-  private readonly fieldKinds: Uint8Array;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -174,7 +161,6 @@ class Reader {
     private readonly layout: CodeLayoutInfo,
   ) {
     this.len = buf.length;
-    this.fieldKinds = FIELD_KINDS.get(layout)!;
   }
 
   readObject(): Node {
@@ -248,12 +234,8 @@ class Reader {
   /** Everything that takes a ref slot when flagged. */
   private readValue(type: number, offset: number, flagged: boolean): Node {
     switch (type) {
-      case TYPE_INT: {
-        const n = new Node(K_INT, this.nextId++, offset, 0, type, flagged);
-        n.value = this.i32();
-        n.end = this.pos;
-        return n;
-      }
+      case TYPE_INT:
+        return this.int(this.i32(), offset, type, flagged);
       case TYPE_SHORT_ASCII:
       case TYPE_SHORT_ASCII_INTERNED: {
         const n = this.u8();
@@ -356,12 +338,7 @@ class Reader {
 
   private seq(k: number, type: number, offset: number, flagged: boolean, count: number): Node {
     const items: MNode[] = [];
-    for (let i = 0; i < count; i++) {
-      const at = this.pos;
-      const x = this.read();
-      if (x === null) throw marshalError('NULL object where a value was expected', at);
-      items.push(asNode(x));
-    }
+    for (let i = 0; i < count; i++) items.push(asNode(this.readObject()));
     const n = new Node(k, this.nextId++, offset, this.pos, type, flagged);
     n.items = items;
     return n;
@@ -407,23 +384,23 @@ class Reader {
     if (size <= 3) {
       const mag = smallDigitsValue(b, start, size);
       const value = n < 0 ? -mag : mag;
-      if (fitsInt32(value)) {
-        const node = new Node(K_INT, this.nextId++, offset, this.pos, TYPE_LONG, flagged);
-        node.value = value | 0;
-        return node;
-      }
+      if (fitsInt32(value)) return this.int(value | 0, offset, TYPE_LONG, flagged);
     }
     const node = payloadNode(K_LONG, this.nextId++, offset, this.pos, TYPE_LONG, flagged, b, start, 2 * size);
     node.negative = n < 0;
     return node;
   }
 
+  /** An int that fits int32, read from `typeCode` (i, I or l), ending here. */
+  private int(value: number, offset: number, typeCode: number, flagged: boolean): Node {
+    const node = new Node(K_INT, this.nextId++, offset, this.pos, typeCode, flagged);
+    node.value = value;
+    return node;
+  }
+
   private intFromBig(v: bigint, offset: number, typeCode: number, flagged: boolean): Node {
-    if (v >= -2147483648n && v <= 2147483647n) {
-      const node = new Node(K_INT, this.nextId++, offset, this.pos, typeCode, flagged);
-      node.value = Number(v);
-      return node;
-    }
+    const value = Number(v); // exact whenever it fits int32
+    if (fitsInt32(value)) return this.int(value, offset, typeCode, flagged);
     const src = bigintToDigits(v < 0n ? -v : v);
     const node = payloadNode(K_LONG, this.nextId++, offset, this.pos, typeCode, flagged, src, 0, src.length);
     node.negative = v < 0n;
@@ -432,7 +409,7 @@ class Reader {
 
   private code(offset: number, flagged: boolean): Node {
     const layout = this.layout;
-    const kinds = this.fieldKinds;
+    const kinds = layout.fieldKinds;
     const ints: number[] = [];
     const objs: MNode[] = [];
     for (let f = 0; f < kinds.length; f++) {
@@ -462,7 +439,7 @@ class Reader {
   }
 }
 
-function allStr(items: MNode[]): boolean {
+function allStr(items: readonly MNode[]): boolean {
   for (let i = 0; i < items.length; i++) if (items[i]!.k !== K_STR) return false;
   return true;
 }

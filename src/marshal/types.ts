@@ -13,9 +13,11 @@
  * messages and tests; the canonical writer ignores them.
  *
  * Nodes are plain data (all of one class, see node.ts, so that walking a graph stays
- * monomorphic). Code that receives a graph from `parseMarshal` owns it; the
- * canonicalizer mutates its own private parse and nobody else's.
+ * monomorphic) and are never modified once read: the canonicalizer sees merged values,
+ * the new co_filename and set order through a GraphView (writer.ts), which is what lets
+ * canonicalizeChecked compare its output against the very graph it was made from.
  */
+import { rangeEqual } from './strings.js';
 
 export const FLAG_REF = 0x80;
 
@@ -40,7 +42,6 @@ export const TYPE_LIST = 0x5b; // '['
 export const TYPE_DICT = 0x7b; // '{'
 export const TYPE_CODE = 0x63; // 'c'
 export const TYPE_UNICODE = 0x75; // 'u'
-export const TYPE_UNKNOWN = 0x3f; // '?'
 export const TYPE_SET = 0x3c; // '<'
 export const TYPE_FROZENSET = 0x3e; // '>'
 export const TYPE_SLICE = 0x3a; // ':' (marshal version 5, CPython 3.14)
@@ -145,29 +146,28 @@ export interface StrNode extends PayloadNode {
   readonly kind: 'str';
   /** Every code point < 128 (CPython writes it as z/Z or a/A, else u/t). */
   readonly ascii: boolean;
-  /** Loaded as an interned string (t, A, Z). Mutable: leaf merging may set it. */
-  interned: boolean;
+  /** Loaded as an interned string (t, A, Z). */
+  readonly interned: boolean;
 }
 
 export interface SeqNode extends NodeBase {
   readonly k: typeof K_TUPLE | typeof K_LIST | typeof K_SET | typeof K_FROZENSET;
   readonly kind: 'tuple' | 'list' | 'set' | 'frozenset';
-  /** Mutable: the canonicalizer sorts set elements and replaces merged leaves in place. */
-  items: MNode[];
+  readonly items: readonly MNode[];
 }
 
 export interface DictNode extends NodeBase {
   readonly k: typeof K_DICT | typeof K_FROZENDICT;
   readonly kind: 'dict' | 'frozendict';
   /** Keys and values interleaved, in insertion order: k0, v0, k1, v1, … */
-  items: MNode[];
+  readonly items: readonly MNode[];
 }
 
 export interface SliceNode extends NodeBase {
   readonly k: typeof K_SLICE;
   readonly kind: 'slice';
   /** start, stop, step */
-  items: MNode[];
+  readonly items: readonly MNode[];
 }
 
 export interface CodeNode extends NodeBase {
@@ -175,9 +175,9 @@ export interface CodeNode extends NodeBase {
   readonly kind: 'code';
   readonly layout: CodeLayoutInfo;
   /** The int32 fields, in stream order (see layout.intNames). */
-  readonly ints: number[];
+  readonly ints: readonly number[];
   /** The object fields, in stream order (see layout.objNames). */
-  items: MNode[];
+  readonly items: readonly MNode[];
 }
 
 export type LeafNode = IntNode | LongNode | FloatNode | ComplexNode | BytesNode | StrNode;
@@ -187,6 +187,13 @@ export type MNode = SingletonNode | LeafNode | ContainerNode;
 
 /** What a code-object field must hold for CPython to build the code object. */
 export type FieldType = 'int' | 'bytes' | 'tuple' | 'str' | 'strtuple';
+
+/** FieldType as a number (`CodeLayoutInfo.fieldKinds`), for the reader's and writer's loops. */
+export const F_INT = 0;
+export const F_BYTES = 1;
+export const F_STR = 2;
+export const F_TUPLE = 3;
+export const F_STRTUPLE = 4;
 
 export interface CodeField {
   readonly name: string;
@@ -201,8 +208,8 @@ export interface CodeLayoutInfo {
   readonly objNames: readonly string[];
   /** Index of co_filename in the code node's `items`. */
   readonly filenameIndex: number;
-  /** Per field in stream order: 1 for an int32 field, 0 for an object field. */
-  readonly isInt: Uint8Array;
+  /** Per field in stream order: its type as F_INT, F_BYTES, F_STR, F_TUPLE or F_STRTUPLE. */
+  readonly fieldKinds: Uint8Array;
 }
 
 /** The result of parsing one marshal stream. */
@@ -219,6 +226,11 @@ export interface MarshalGraph {
 /** The byte-string value of a leaf, as a view (no copy). */
 export function payload(node: PayloadNode): Uint8Array {
   return node.src.subarray(node.start, node.start + node.len);
+}
+
+/** The two leaves hold the same byte string (nothing else is compared: kind, sign…). */
+export function samePayload(a: PayloadNode, b: PayloadNode): boolean {
+  return a.len === b.len && rangeEqual(a.src, a.start, b.src, b.start, a.len);
 }
 
 export function isLeaf(node: MNode): node is LeafNode {

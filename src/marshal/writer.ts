@@ -28,6 +28,7 @@
 import { PycstoreError } from '../errors.js';
 import { ByteSink } from './sink.js';
 import {
+  F_INT,
   FLAG_REF,
   TYPE_ASCII,
   TYPE_ASCII_INTERNED,
@@ -84,7 +85,7 @@ export interface GraphView {
   /** Written in place of every code object's co_filename. */
   readonly filename?: MNode;
   /** Element order (of representatives) of sets and frozensets, by node id. */
-  readonly setOrder?: Map<number, MNode[]>;
+  readonly setOrder?: Map<number, readonly MNode[]>;
 }
 
 export interface EncodeOptions {
@@ -117,7 +118,7 @@ export class Encoder {
   private readonly reps: (MNode | undefined)[] | null;
   private readonly interned: Uint8Array | null;
   private readonly filename: MNode | null;
-  private readonly setOrder: Map<number, MNode[]> | null;
+  private readonly setOrder: Map<number, readonly MNode[]> | null;
 
   constructor(capacity: number, view: GraphView = {}) {
     this.capacity = capacity;
@@ -200,7 +201,7 @@ export class Encoder {
     else this.emitContainer(node as ContainerNode, flag);
   }
 
-  private emitItems(items: MNode[]): void {
+  private emitItems(items: readonly MNode[]): void {
     for (let i = 0; i < items.length; i++) this.emit(this.rep(items[i]!));
   }
 
@@ -297,12 +298,12 @@ export class Encoder {
         s.byte(TYPE_CODE | flag);
         let ii = 0;
         let oi = 0;
-        const isInt = node.layout.isInt;
+        const kinds = node.layout.fieldKinds;
         const ints = node.ints;
         const objs = node.items;
         const fi = this.filename !== null ? node.layout.filenameIndex : -1;
-        for (let f = 0; f < isInt.length; f++) {
-          if (isInt[f] === 1) s.i32(ints[ii++]!);
+        for (let f = 0; f < kinds.length; f++) {
+          if (kinds[f] === F_INT) s.i32(ints[ii++]!);
           else {
             this.emit(oi === fi ? this.filename! : this.rep(objs[oi]!));
             oi++;

@@ -6,6 +6,7 @@ import { decodeUtf8Surrogatepass } from '../../src/marshal/strings.js';
 import { payload, type CodeNode, type MNode } from '../../src/marshal/types.js';
 import { writeFaithful } from './helpers/faithful.js';
 import * as m from './helpers/stream.js';
+import { thrown } from './helpers/thrown.js';
 
 const R = m.REF;
 
@@ -18,14 +19,7 @@ function hex(b: Uint8Array | number[]): string {
 }
 
 function canonErr(fn: () => unknown): PycstoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PycstoreError);
-    expect((err as PycstoreError).code).toBe('ECANON');
-    return err as PycstoreError;
-  }
-  throw new Error('expected ECANON');
+  return thrown(fn, 'ECANON');
 }
 
 function root(b: Uint8Array, minor = 11): CodeNode {
@@ -38,7 +32,7 @@ function field(c: CodeNode, name: string): MNode {
   return c.items[c.layout.objNames.indexOf(`co_${name}`)]!;
 }
 
-function items(n: MNode): MNode[] {
+function items(n: MNode): readonly MNode[] {
   if (n.kind !== 'tuple' && n.kind !== 'frozenset' && n.kind !== 'set') throw new Error(`no items in ${n.kind}`);
   return n.items;
 }
@@ -47,40 +41,28 @@ describe('canonical encoding', () => {
   it('flags exactly the objects used twice, numbers refs in emission order, and flags the root code object', () => {
     // The four empty bytes (co_code, localspluskinds, linetable, exceptiontable) are one
     // object, used 4 times; so are the empty tuples (consts, names, localsplusnames), and
-    // "<module>" (name, qualname) is used twice; nothing else repeats.
-    const expected = m.code(
-      11,
-      {
-        code: m.byt([], R), // ref 1
-        consts: m.tuple([], R), // ref 2
-        names: m.ref(2),
-        localsplusnames: m.ref(2),
-        localspluskinds: m.ref(1),
-        filename: m.z('pkg/m.py'),
-        name: m.z('<module>', R), // ref 3
-        qualname: m.ref(3),
-        linetable: m.ref(1),
-        exceptiontable: m.ref(1),
-      },
-      R, // ref 0
-    );
+    // "<module>" (name, qualname) is used twice; nothing else repeats. `consts` and `names`
+    // come before localsplusnames: the first of them that is the empty tuple holds ref 2.
+    const canonical = (consts: number[], names: number[]): number[] =>
+      m.code(
+        11,
+        {
+          code: m.byt([], R), // ref 1
+          consts,
+          names,
+          localsplusnames: m.ref(2),
+          localspluskinds: m.ref(1),
+          filename: m.z('pkg/m.py'),
+          name: m.z('<module>', R), // ref 3
+          qualname: m.ref(3),
+          linetable: m.ref(1),
+          exceptiontable: m.ref(1),
+        },
+        R, // ref 0
+      );
+    const expected = canonical(m.tuple([], R), m.ref(2));
     const input = m.code(11, { filename: m.z('/abs/m.py', R), consts: m.tuple([m.int(5, R)], R) }, R);
-    const expectedWithConst = m.code(
-      11,
-      {
-        code: m.byt([], R), // ref 1
-        consts: m.tuple([m.int(5)]),
-        names: m.tuple([], R), // ref 2
-        localsplusnames: m.ref(2),
-        localspluskinds: m.ref(1),
-        filename: m.z('pkg/m.py'),
-        name: m.z('<module>', R), // ref 3
-        qualname: m.ref(3),
-        linetable: m.ref(1),
-        exceptiontable: m.ref(1),
-      },
-      R,
-    );
+    const expectedWithConst = canonical(m.tuple([m.int(5)]), m.tuple([], R));
     expect(hex(canon(m.code(11)))).toBe(hex(expected));
     expect(hex(canon(input))).toBe(hex(expectedWithConst));
   });

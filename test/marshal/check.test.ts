@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { PycstoreError } from '../../src/errors.js';
 import { canonicalize, checkCanonical } from '../../src/marshal/index.js';
 import * as m from './helpers/stream.js';
+import { thrown } from './helpers/thrown.js';
 
 const V = m.v(11);
 const R = m.REF;
 
 function diff(original: number[], canonical: number[], rel = 'm.py', minor = 11): { path: string; reason: string } {
-  try {
-    checkCanonical(m.bytes(original), m.bytes(canonical), m.v(minor), rel);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PycstoreError);
-    expect((err as PycstoreError).code).toBe('ECANON');
-    return (err as PycstoreError).data as { path: string; reason: string };
-  }
-  throw new Error('expected ECANON');
+  const err = thrown(() => checkCanonical(m.bytes(original), m.bytes(canonical), m.v(minor), rel), 'ECANON');
+  return err.data as { path: string; reason: string };
 }
 
 const inner = (consts: number[][], filename = m.z('/abs/m.py')): number[] =>

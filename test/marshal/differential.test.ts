@@ -21,6 +21,7 @@ import { canonicalize, canonicalizeChecked, parseMarshal, readCodeFilename } fro
 import { decodeUtf8Surrogatepass } from '../../src/marshal/strings.js';
 import { payload, type StrNode } from '../../src/marshal/types.js';
 import { parseHeader } from '../../src/pyc/header.js';
+import { sameBytes } from '../../src/store/objects.js';
 import { findInterpreters, missingVersions, REPO_ROOT } from '../helpers/interpreters.js';
 import { writeFaithful } from './helpers/faithful.js';
 import { LoadsChecker } from './helpers/python.js';
@@ -45,10 +46,6 @@ interface Counts {
   seconds: number;
 }
 const results: Counts[] = [];
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
-}
 
 describe('differential: canonical pycs load equal on the real interpreters', () => {
   for (const interp of found) {
@@ -77,7 +74,7 @@ describe('differential: canonical pycs load equal on the real interpreters', () 
           let canon: Uint8Array;
           try {
             const graph = parseMarshal(body, v);
-            if (!equalBytes(writeFaithful(body, graph), body)) failures.push(`${pyc}: faithful re-serialization differs`);
+            if (!sameBytes(writeFaithful(body, graph), body)) failures.push(`${pyc}: faithful re-serialization differs`);
             if (graph.root.kind === 'code') {
               const fn = decodeUtf8Surrogatepass(payload(graph.root.items[graph.root.layout.filenameIndex] as StrNode));
               if (fn !== path.join(std.libDir, rel)) otherCoFilename++;
@@ -92,7 +89,7 @@ describe('differential: canonical pycs load equal on the real interpreters', () 
             continue;
           }
           try {
-            if (!equalBytes(canonicalize(canon, v, rel), canon)) failures.push(`${pyc}: canonicalize is not idempotent`);
+            if (!sameBytes(canonicalize(canon, v, rel), canon)) failures.push(`${pyc}: canonicalize is not idempotent`);
           } catch (err) {
             failures.push(`${pyc}: ${String(err)}`);
           }

@@ -5,6 +5,7 @@ import { digitsToBigint } from '../../src/marshal/numbers.js';
 import { decodeUtf8Surrogatepass } from '../../src/marshal/strings.js';
 import { payload, type MNode } from '../../src/marshal/types.js';
 import * as m from './helpers/stream.js';
+import { thrown } from './helpers/thrown.js';
 
 const V311 = m.v(11);
 
@@ -13,14 +14,7 @@ function parse(parts: number[], version = V311): MNode {
 }
 
 function marshalErr(fn: () => unknown): PycstoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PycstoreError);
-    expect((err as PycstoreError).code).toBe('EMARSHAL');
-    return err as PycstoreError;
-  }
-  throw new Error('expected EMARSHAL');
+  return thrown(fn, 'EMARSHAL');
 }
 
 function floatOf(n: MNode): number {
