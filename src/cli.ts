@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { commandHelp, findCommand, mainHelp, parseCommandArgs } from './cli/args.js';
 import type { CommandModule, Context } from './cli/command.js';
-import { makeOutput } from './cli/output.js';
+import { makeOutput } from './util/output.js';
 import { PycstoreError, usageError } from './errors.js';
 import { defaultStoreDir } from './store/location.js';
 

@@ -11,10 +11,10 @@ import { usageError } from '../errors.js';
 import { fingerprintOf, sameInode } from '../fs/fingerprint.js';
 import { AuditQueries } from '../ledger/audit-queries.js';
 import type { LinkKind } from '../ledger/ledger.js';
-import { keyString } from '../store/key.js';
+import { keyString } from '../hash/key.js';
 import { objectPath } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
-import { openStoreReadOnly } from '../store/open.js';
+import { openStoreReadOnly } from '../session/open.js';
 import { linkState, stillLinked } from './link-state.js';
 
 export interface SharedPath {

@@ -17,19 +17,19 @@
  */
 import { existsSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { errnoCode, usageError } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
 import { AuditQueries } from '../ledger/audit-queries.js';
 import type { Ledger, ObjectRow } from '../ledger/ledger.js';
 import { prefixMirror } from '../pyc/names.js';
-import { scanRoots, type ScanRoot } from '../dedup/scan.js';
+import { scanRoots, type ScanRoot } from '../python/scan.js';
 import { objectPath, quarantineDir } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
-import { openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { openStoreReadOnly, type OpenStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
-import { checkObject } from '../verify/check.js';
+import { checkObject } from '../store/check.js';
 import { groupAnomalies, type Anomaly, type AnomalyKind } from './anomalies.js';
 import { computeFigures, type Figures, type PycRecord, type RootFigures } from './figures.js';
 import { linkState, stillLinked } from './link-state.js';

@@ -9,12 +9,12 @@
  * Sourceless pycs never get here: the scanner only yields pycs with a source,
  * and only loads from source get co_filename fixed by CPython.
  */
-import type { TransformInput, Transform } from '../dedup/transform.js';
-import { contentAddress } from '../dedup/transform.js';
+import type { TransformInput, Transform } from './types.js';
+import { contentAddress } from './types.js';
 import type { HeaderChoice, Variant } from '../dedup/types.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { canonicalizeChecked } from '../marshal/index.js';
-import { compileKey, sourceKeyOf, type CompiledBodies } from './fallback.js';
+import { compileKey, sourceKeyOf, type CompiledBodies } from '../python/compile.js';
 import { buildHeader, HEADER_SIZE, sourceHash, type Invalidation } from '../pyc/header.js';
 import type { InvalidationPolicy } from '../dedup/policy.js';
 import { mtimeSeconds } from '../fs/fingerprint.js';

@@ -1,6 +1,6 @@
 /** `pycstore status`: what the store holds and what it saves, from the ledger. */
 import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { openStoreReadOnly } from '../store/open.js';
+import { openStoreReadOnly } from '../session/open.js';
 import { formatBytes, formatCount } from '../util/format.js';
 
 export const spec: CommandSpec = {

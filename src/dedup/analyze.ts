@@ -5,11 +5,11 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
-import { sourceKeyOf } from '../canonical/fallback.js';
+import { sourceKeyOf } from '../python/compile.js';
 import { allocatedBytes, fingerprintOf, mtimeSeconds, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import { checkFresh, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
-import type { Candidate } from './scan.js';
-import type { Transform, TransformInput } from './transform.js';
+import type { Candidate } from '../python/scan.js';
+import type { Transform, TransformInput } from '../canonical/types.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
 export type Analysis =

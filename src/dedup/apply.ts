@@ -15,12 +15,12 @@ import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { createLink, replaceWithLink, type LinkOutcome } from '../fs/link.js';
 import type { Ledger, LinkKind, ObjectRow } from '../ledger/ledger.js';
 import { makeDurable } from '../store/durable.js';
-import { keyString, sameKey } from '../store/key.js';
+import { keyString, sameKey } from '../hash/key.js';
 import { objectPath } from '../store/location.js';
 import { putObject, sameBytes, tryLstat } from '../store/objects.js';
 import type { Plan, PlannedLink, PlannedObject, PlannedSkip, StoreRootInfo } from './plan.js';
 import { ByteCache, fillMode, rebuild, TouchedInodes } from './rebuild.js';
-import type { Transform } from './transform.js';
+import type { Transform } from '../canonical/types.js';
 import type { SkipReason } from './types.js';
 
 export type LinkMode = 'auto' | 'reflink' | 'hardlink';

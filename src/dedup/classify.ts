@@ -8,7 +8,7 @@
 import { lstatSync } from 'node:fs';
 import { fingerprintOf, sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
 import { recordedFingerprint, type Ledger, type ObjectRow } from '../ledger/ledger.js';
-import type { Candidate } from './scan.js';
+import type { Candidate } from '../python/scan.js';
 import { sourceFingerprint } from './types.js';
 
 export type Classified =

@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compileCanonical, compileKey, sourceKeyOf, type CompiledBodies } from '../canonical/fallback.js';
+import { compileCanonical, compileKey, sourceKeyOf, type CompiledBodies } from '../python/compile.js';
 import { canonicalName } from '../canonical/relpath.js';
 import { fingerprintOf, mtimeSeconds, type Fingerprint } from '../fs/fingerprint.js';
 import { xxh64Hex } from '../hash/xxhash.js';
@@ -21,8 +21,8 @@ import type { CompilerPool } from '../python/pool.js';
 import { findVenvs, readDirOrNone } from '../python/venvs.js';
 import { objectPath } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
-import { packageDirProbe, type Candidate, type ScanRoot } from './scan.js';
-import type { Transform } from './transform.js';
+import { packageDirProbe, type Candidate, type ScanRoot } from '../python/scan.js';
+import type { Transform } from '../canonical/types.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
 export interface FillTarget {

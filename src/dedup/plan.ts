@@ -3,7 +3,7 @@
  * which objects must be written, what is skipped and why, and what it will
  * save. `--dry-run` prints this and stops; `apply` carries it out.
  */
-import { keyString, type ObjectKey } from '../store/key.js';
+import { keyString, type ObjectKey } from '../hash/key.js';
 import type { FileFacts, SkipReason, Variant } from './types.js';
 
 export interface StoreRootInfo {

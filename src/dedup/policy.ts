@@ -15,7 +15,7 @@
  * "That code" = same magic number and same canonical marshal body.
  */
 import type { Invalidation } from '../pyc/header.js';
-import { sameKey, type ObjectKey } from '../store/key.js';
+import { sameKey, type ObjectKey } from '../hash/key.js';
 import type { FileFacts, Variant } from './types.js';
 
 export type InvalidationPolicy = 'auto' | Invalidation;

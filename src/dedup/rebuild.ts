@@ -13,7 +13,7 @@ import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerpr
 import { parseHeader } from '../pyc/header.js';
 import { tryLstat } from '../store/objects.js';
 import type { PlannedLink } from './plan.js';
-import type { Transform } from './transform.js';
+import type { Transform } from '../canonical/types.js';
 import { sourceFingerprint, type SkipReason } from './types.js';
 
 /** What the transform prepared from each file during the plan, kept for the apply step up to a budget. */

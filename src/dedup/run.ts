@@ -5,14 +5,14 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { PycstoreError, usageError } from '../errors.js';
 import { mountPointOf } from '../fs/mounts.js';
 import { initHash } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { addStoreRoot, currentStoreRoots, openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { addStoreRoot, currentStoreRoots, openStore, openStoreReadOnly, type OpenStore } from '../session/open.js';
 import { formatBytes, formatCount } from '../util/format.js';
-import { recompile, type CompiledBodies } from '../canonical/fallback.js';
+import { recompile, type CompiledBodies } from '../python/compile.js';
 import type { Fingerprint } from '../fs/fingerprint.js';
 import { canonicalTransform } from '../canonical/transform.js';
 import { InterpreterFinder } from '../python/interpreters.js';
@@ -24,8 +24,8 @@ import { applyPlan, type Failure, type LinkMode } from './apply.js';
 import { ByteCache } from './rebuild.js';
 import { classify } from './classify.js';
 import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
-import { scanRoots, type Candidate, type ScanRoot } from './scan.js';
-import { rawTransform, type Transform } from './transform.js';
+import { scanRoots, type Candidate, type ScanRoot } from '../python/scan.js';
+import { rawTransform, type Transform } from '../canonical/types.js';
 import type { FileFacts, SkipReason, Variant } from './types.js';
 
 /** What the transform made of each pyc while planning (the checked canonical body), kept for the apply step (else redone). */

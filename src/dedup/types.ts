@@ -3,8 +3,8 @@
  */
 import type { Fingerprint } from '../fs/fingerprint.js';
 import type { Invalidation, PycHeader } from '../pyc/header.js';
-import type { ObjectKey } from '../store/key.js';
-import type { Candidate } from './scan.js';
+import type { ObjectKey } from '../hash/key.js';
+import type { Candidate } from '../python/scan.js';
 
 /** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
 export type HeaderChoice = 'as-is' | Invalidation;

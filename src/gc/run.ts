@@ -6,9 +6,9 @@
  * from what the disk and ledger say once no dedup can be running.
  */
 import { existsSync } from 'node:fs';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { ledgerPath } from '../store/location.js';
-import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { openStore, openStoreReadOnly, type OpenStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
 import { applyGc, type GcApplied, type GcFailure } from './apply.js';
 import { objectName, observe } from './observe.js';

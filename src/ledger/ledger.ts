@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Fingerprint } from '../fs/fingerprint.js';
-import type { ObjectKey } from '../store/key.js';
+import type { ObjectKey } from '../hash/key.js';
 import type { Db } from './open.js';
 
 export type LinkKind = 'hardlink' | 'reflink';

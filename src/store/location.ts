@@ -16,7 +16,7 @@
 import envPaths from 'env-paths';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { objectFileName, type ObjectKey } from './key.js';
+import { objectFileName, type ObjectKey } from '../hash/key.js';
 
 /** --store, else $PYCSTORE_HOME, else the user cache dir without the "-nodejs" suffix. */
 export function defaultStoreDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {

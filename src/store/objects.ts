@@ -10,7 +10,7 @@
  */
 import { closeSync, fdatasyncSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { PycstoreError, errnoCode } from '../errors.js';
-import { type ObjectKey, keyString } from './key.js';
+import { type ObjectKey, keyString } from '../hash/key.js';
 import { objectPath, objectTempPath, shardDir, tmpDir } from './location.js';
 
 export const OBJECT_MODE = 0o444;

@@ -8,14 +8,14 @@
  */
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { usageError } from '../errors.js';
 import { allocatedBytes } from '../fs/fingerprint.js';
 import { fileState, lstatFile, storeRootStates } from '../gc/observe.js';
 import type { Ledger, LinkRow, RootRow } from '../ledger/ledger.js';
 import { parseCacheName, sourceForPrefix, sourceForPycache } from '../pyc/names.js';
 import { ledgerPath, objectPath } from '../store/location.js';
-import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { openStore, openStoreReadOnly, type OpenStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
 import { makePrivateCopy } from './copy.js';
 import { planUnshare, type ObservedUnshareLink, type Owner, type UnsharePlan } from './plan.js';

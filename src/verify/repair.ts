@@ -32,7 +32,7 @@ import type { AuditQueries } from '../ledger/audit-queries.js';
 import { recordedFingerprint, type ObjectRow } from '../ledger/ledger.js';
 import { quarantinePath } from '../store/location.js';
 import { tryLstat } from '../store/objects.js';
-import { holdsAddress } from './check.js';
+import { holdsAddress } from '../store/check.js';
 
 export interface RepairResult {
   /** Venv paths removed (they held, or might hold, the corrupt content). */

@@ -13,17 +13,17 @@
  * recorded times into the ledger and takes the shared lock, like dedup.
  */
 import { chmodSync, existsSync } from 'node:fs';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { errnoCode } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
 import { AuditQueries } from '../ledger/audit-queries.js';
-import { keyString } from '../store/key.js';
+import { keyString } from '../hash/key.js';
 import { ledgerPath, objectPath } from '../store/location.js';
 import { OBJECT_MODE, tryLstat } from '../store/objects.js';
-import { currentStoreRoots, openStore } from '../store/open.js';
+import { currentStoreRoots, openStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
-import { checkObject } from './check.js';
+import { checkObject } from '../store/check.js';
 import { repairCorrupt } from './repair.js';
 
 export interface VerifyOptions {

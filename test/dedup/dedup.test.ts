@@ -8,9 +8,9 @@ import { appendFileSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryOutput } from '../../src/cli/output.js';
+import { memoryOutput } from '../../src/util/output.js';
 import { runDedup } from '../../src/dedup/run.js';
-import { rawTransform, type Transform } from '../../src/dedup/transform.js';
+import { rawTransform, type Transform } from '../../src/canonical/types.js';
 import { replaceWithLink } from '../../src/fs/link.js';
 import { fingerprintOf } from '../../src/fs/fingerprint.js';
 import { ledgerPath } from '../../src/store/location.js';

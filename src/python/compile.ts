@@ -8,13 +8,13 @@
  * code once, when it is made.
  */
 import { readFile } from 'node:fs/promises';
-import type { TransformInput } from '../dedup/transform.js';
+import type { TransformInput } from '../canonical/types.js';
 import type { SkipReason } from '../dedup/types.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { canonicalizeChecked } from '../marshal/index.js';
 import { magicBytes, type PyVersionInfo } from '../pyc/magic.js';
-import type { InterpreterFinder } from '../python/interpreters.js';
-import type { CompilerPool } from '../python/pool.js';
+import type { InterpreterFinder } from './interpreters.js';
+import type { CompilerPool } from './pool.js';
 
 /** Checked canonical bodies of compilations, by compileKey. */
 export type CompiledBodies = Map<string, Uint8Array>;

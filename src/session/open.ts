@@ -7,9 +7,9 @@ import path from 'node:path';
 import { PycstoreError } from '../errors.js';
 import { Ledger, type StoreRootRow } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open.js';
-import { ledgerPath } from './location.js';
-import { acquireLock, type LockMode, type StoreLock } from './lock.js';
-import { checkPrivateDir, ensurePrivateDir } from './permissions.js';
+import { ledgerPath } from '../store/location.js';
+import { acquireLock, type LockMode, type StoreLock } from '../store/lock.js';
+import { checkPrivateDir, ensurePrivateDir } from '../store/permissions.js';
 
 export interface OpenStore {
   readonly dir: string;

@@ -15,8 +15,8 @@ import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { recordedFingerprint, type ObjectRow } from '../ledger/ledger.js';
-import type { ObjectKey } from '../store/key.js';
-import { tryLstat } from '../store/objects.js';
+import type { ObjectKey } from '../hash/key.js';
+import { tryLstat } from './objects.js';
 
 export type ObjectCheck =
   /** No file at the object's address. */

@@ -5,9 +5,9 @@
  */
 import { xxh64Hex } from '../hash/xxhash.js';
 import { HEADER_SIZE, type PycHeader } from '../pyc/header.js';
-import type { ObjectKey } from '../store/key.js';
-import type { Candidate } from './scan.js';
-import type { HeaderChoice, Variant } from './types.js';
+import type { ObjectKey } from '../hash/key.js';
+import type { Candidate } from '../python/scan.js';
+import type { HeaderChoice, Variant } from '../dedup/types.js';
 
 export interface TransformInput {
   readonly bytes: Uint8Array;
