@@ -1,18 +1,43 @@
 /**
- * The step between a fresh pyc and the object it is stored as. The foundation
- * stores pycs byte for byte (`rawTransform`); canonical bytecode plugs in here
- * as another Transform. Pure over bytes: no file access.
+ * The step between a fresh pyc and the object it is stored as, as types: a
+ * Transform turns a pyc's bytes into the objects it can become (its variants,
+ * one per header it may carry). Two transforms exist: `rawTransform` (objects
+ * are the pycs byte for byte, `--byte-identical`) and the canonical one
+ * (canonical/transform.ts). Pure over bytes: no file access.
  */
-import { xxh64Hex } from '../hash/xxhash.js';
-import { HEADER_SIZE, type PycHeader } from '../pyc/header.js';
 import type { ObjectKey } from '../hash/key.js';
-import type { Candidate } from '../python/scan.js';
-import type { HeaderChoice, Variant } from '../dedup/types.js';
+import type { Invalidation, PycHeader } from '../pyc/header.js';
+
+/** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
+export type HeaderChoice = 'as-is' | Invalidation;
+
+/** The header policy (`--invalidation`): a fixed kind, or auto (see dedup/policy.ts). */
+export type InvalidationPolicy = 'auto' | Invalidation;
+
+/** One object a pyc can be stored as (its bytes are rebuilt on demand, never kept). */
+export interface Variant {
+  readonly choice: HeaderChoice;
+  readonly key: ObjectKey;
+  readonly invalidation: Invalidation;
+  /** xxh64 of the marshal body the object carries (canonical or raw). */
+  readonly bodyHash: string;
+  /** Timestamp objects: the source (mtime s, size) the header names. */
+  readonly stamp?: string | undefined;
+}
+
+/** What a transform needs to know of the pyc file besides its bytes (python/scan.ts's Candidate is one). */
+export interface TransformSubject {
+  /** The pyc's path, for messages. */
+  readonly path: string;
+  readonly name: { readonly optimization: number };
+  /** stat of its source: a timestamp header names its mtime (whole seconds) and size. */
+  readonly sourceStat: { readonly mtimeNs: bigint; readonly size: bigint };
+}
 
 export interface TransformInput {
   readonly bytes: Uint8Array;
   readonly header: PycHeader;
-  readonly cand: Candidate;
+  readonly cand: TransformSubject;
   /** Source bytes, when `needsSource` asked for them (always given for hash pycs). */
   readonly source?: Uint8Array | undefined;
   /** The canonical co_filename: the source path relative to its import root. */
@@ -43,31 +68,3 @@ export interface Transform {
   /** Rebuild the bytes of the chosen variant. */
   materialize(input: TransformInput, choice: HeaderChoice): Uint8Array;
 }
-
-/** Objects are the pyc files themselves, byte for byte. */
-export function contentAddress(bytes: Uint8Array): ObjectKey {
-  return { hash: xxh64Hex(bytes), size: bytes.length };
-}
-
-export const rawTransform: Transform = {
-  name: 'raw',
-  address: contentAddress,
-  needsSource: () => false,
-  prepare({ bytes }) {
-    return bytes;
-  },
-  variants({ bytes, prepared, header }) {
-    const b = prepared ?? bytes;
-    return [
-      {
-        choice: 'as-is',
-        key: this.address(b),
-        invalidation: header.invalidation,
-        bodyHash: xxh64Hex(b.subarray(HEADER_SIZE)),
-      },
-    ];
-  },
-  materialize({ bytes, prepared }) {
-    return prepared ?? bytes;
-  },
-};

@@ -4,7 +4,8 @@
  * save. `--dry-run` prints this and stops; `apply` carries it out.
  */
 import { keyString, type ObjectKey } from '../hash/key.js';
-import type { FileFacts, SkipReason, Variant } from './types.js';
+import type { Variant } from '../canonical/types.js';
+import type { FileFacts, SkipReason } from './types.js';
 
 export interface StoreRootInfo {
   readonly id: number;

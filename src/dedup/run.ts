@@ -12,21 +12,20 @@ import { initHash } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { addStoreRoot, currentStoreRoots, openStore, openStoreReadOnly, type OpenStore } from '../session/open.js';
 import { formatBytes, formatCount } from '../util/format.js';
-import { recompile, type CompiledBodies } from '../python/compile.js';
+import { CanonicalCompiler } from '../python/compile.js';
 import type { Fingerprint } from '../fs/fingerprint.js';
 import { canonicalTransform } from '../canonical/transform.js';
-import { InterpreterFinder } from '../python/interpreters.js';
-import { CompilerPool } from '../python/pool.js';
-import { analyzeCandidate, type Recover } from './analyze.js';
-import { chooseVariants, timestampObjectsToLeave, type InvalidationPolicy } from './policy.js';
+import { analyzeCandidate, recompileWith, type Recover } from './analyze.js';
+import { chooseVariants, timestampObjectsToLeave } from './policy.js';
 import { analyzeFillTarget, findFillTargets, type FillSummary } from './fill.js';
 import { applyPlan, type Failure, type LinkMode } from './apply.js';
 import { ByteCache } from './rebuild.js';
 import { classify } from './classify.js';
 import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
 import { scanRoots, type Candidate, type ScanRoot } from '../python/scan.js';
-import { rawTransform, type Transform } from '../canonical/types.js';
-import type { FileFacts, SkipReason, Variant } from './types.js';
+import { rawTransform } from '../canonical/raw.js';
+import type { InvalidationPolicy, Transform, Variant } from '../canonical/types.js';
+import type { FileFacts, SkipReason } from './types.js';
 
 /** What the transform made of each pyc while planning (the checked canonical body), kept for the apply step (else redone). */
 const CACHE_BUDGET = Math.min(512 * 1024 * 1024, Math.floor(os.totalmem() / 16));
@@ -111,12 +110,10 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
   const dryRun = opts.dryRun ?? false;
   const out = opts.out;
   const policy = opts.invalidation ?? 'auto';
-  const compiled: CompiledBodies = new Map();
-  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform({ policy, fallbackBodies: compiled }));
+  const compiler = new CanonicalCompiler();
+  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform({ policy, fallbackBody: (k) => compiler.body(k) }));
   const canonical = transform.name === 'canonical';
-  const pool = new CompilerPool(2);
-  const finder = new InterpreterFinder(pool);
-  const recover: Recover | undefined = canonical ? (input) => recompile(input, { pool, finder, bodies: compiled }) : undefined;
+  const recover: Recover | undefined = canonical ? recompileWith(compiler) : undefined;
   if (policy === 'unchecked-hash') {
     out.warn('--invalidation unchecked-hash: these pycs are never checked against their source; an edited source keeps running the old code until its pyc is deleted');
   }
@@ -236,7 +233,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
       await Promise.all(
         targets.map((t) =>
           limit(async () => {
-            const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform, pool, finder, bodies: compiled, summary });
+            const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform, compiler, summary });
             report.bytesRead += a.bytesRead;
             done++;
             out.progress(`filling: ${formatCount(done)}/${formatCount(targets.length)} sources without a pyc`);
@@ -335,7 +332,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
     if (fillProblems.length) {
       out.warn(`--fill could not compile ${fillProblems.length} sources (CPython can't either; they stay without pyc), e.g. ${fillProblems[0]}`);
     }
-    report.recompiled = pool.compiled;
+    report.recompiled = compiler.compiled;
     report.invalidation = canonical ? policy : 'as-is';
     report.durationMs = Date.now() - started;
     if (store && !dryRun) {
@@ -346,7 +343,7 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
   } finally {
     out.done();
     store?.close();
-    await pool.close();
+    await compiler.close();
   }
 }
 

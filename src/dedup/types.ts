@@ -2,23 +2,10 @@
  * The shapes dedup passes between its phases: scan → analyze → plan → apply.
  */
 import type { Fingerprint } from '../fs/fingerprint.js';
-import type { Invalidation, PycHeader } from '../pyc/header.js';
-import type { ObjectKey } from '../hash/key.js';
+import type { Variant } from '../canonical/types.js';
+import type { PycHeader } from '../pyc/header.js';
 import type { Candidate } from '../python/scan.js';
 
-/** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
-export type HeaderChoice = 'as-is' | Invalidation;
-
-/** One object a pyc can be stored as (its bytes are rebuilt on demand, never kept). */
-export interface Variant {
-  readonly choice: HeaderChoice;
-  readonly key: ObjectKey;
-  readonly invalidation: Invalidation;
-  /** xxh64 of the marshal body the object carries (canonical or raw). */
-  readonly bodyHash: string;
-  /** Timestamp objects: the source (mtime s, size) the header names. */
-  readonly stamp?: string | undefined;
-}
 
 /** What reading one pyc established. */
 export interface FileFacts {

@@ -11,7 +11,7 @@ import { errnoCode } from '../errors.js';
 import { allocatedBytes, fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
 import { GcQueries } from '../ledger/gc-queries.js';
 import { recordedFingerprint, type Ledger, type ObjectRow, type StoreRootRow } from '../ledger/ledger.js';
-import { objectFileName, parseObjectFileName } from '../hash/key.js';
+import { objectFileName, parseObjectFileName } from '../store/location.js';
 import { objectPath, objectsDir, tmpDir } from '../store/location.js';
 import { sameBytes } from '../store/objects.js';
 import type { FileState, GcInput, ObservedLink, ObservedObject, ObservedStray } from './plan.js';

@@ -1,8 +1,9 @@
 /**
- * An object's address: xxh64 of its whole content plus its size. A replica
- * number > 0 names an extra copy made when the first hit the filesystem's
- * hard-link limit (EMLINK). Pure.
+ * An object's address: xxh64 of its whole content plus its size. Pure (the file
+ * names built from it are store/location.ts's).
  */
+import { xxh64Hex } from './xxhash.js';
+
 export interface ObjectKey {
   readonly hash: string; // 16 hex digits
   readonly size: number;
@@ -12,18 +13,11 @@ export function keyString(key: ObjectKey): string {
   return `${key.hash}-${key.size}`;
 }
 
-/** File name of an object inside its shard directory. */
-export function objectFileName(key: ObjectKey, replica: number): string {
-  return replica === 0 ? keyString(key) : `${keyString(key)}.r${replica}`;
-}
-
-/** Inverse of objectFileName, or undefined for anything that isn't an object name. */
-export function parseObjectFileName(name: string): { key: ObjectKey; replica: number } | undefined {
-  const m = /^([0-9a-f]{16})-(\d+)(?:\.r(\d+))?$/.exec(name);
-  if (!m) return undefined;
-  return { key: { hash: m[1]!, size: Number(m[2]) }, replica: m[3] === undefined ? 0 : Number(m[3]) };
-}
-
 export function sameKey(a: ObjectKey, b: ObjectKey): boolean {
   return a.hash === b.hash && a.size === b.size;
+}
+
+/** The address of an object's bytes. `initHash()` must have been awaited. */
+export function contentAddress(bytes: Uint8Array): ObjectKey {
+  return { hash: xxh64Hex(bytes), size: bytes.length };
 }

@@ -3,73 +3,87 @@
  * can't be canonicalized from its own bytes (a construct the marshal reader
  * doesn't know, or a co_filename string shared with another slot), and for
  * `dedup --fill`. The interpreter must have the pyc's magic number (the venv's
- * own, checked); each (magic, optimization level, relative path, source) is
- * compiled at most once per run, and its body checked against the compiled
- * code once, when it is made.
+ * own, checked). This is the run's one compile cache: each (magic, optimization
+ * level, relative path, source) is compiled at most once per run, also when
+ * several files ask at once, and its body is checked against the compiled code
+ * once, when it is made.
  */
-import { readFile } from 'node:fs/promises';
-import type { TransformInput } from '../canonical/types.js';
-import type { SkipReason } from '../dedup/types.js';
-import { xxh64Hex } from '../hash/xxhash.js';
+import { compileKey, sourceKeyOf } from '../canonical/compile-key.js';
 import { canonicalizeChecked } from '../marshal/index.js';
 import { magicBytes, type PyVersionInfo } from '../pyc/magic.js';
-import type { InterpreterFinder } from './interpreters.js';
-import type { CompilerPool } from './pool.js';
+import { InterpreterFinder } from './interpreters.js';
+import { CompilerPool } from './pool.js';
 
-/** Checked canonical bodies of compilations, by compileKey. */
-export type CompiledBodies = Map<string, Uint8Array>;
+export type CompileFailure = 'no-interpreter' | 'compile-error' | 'uncanonical';
 
-/** A source's identity for compilations: xxh64 of its bytes, "-", its length. */
-export function sourceKeyOf(source: Uint8Array): string {
-  return `${xxh64Hex(source)}-${source.length}`;
+/** `made`: this call compiled it (false: it was in the cache already). */
+export type CompileOutcome =
+  | { readonly ok: true; readonly body: Uint8Array; readonly made: boolean }
+  | { readonly ok: false; readonly reason: CompileFailure; readonly detail: string };
+
+export interface CompileWhat {
+  readonly sourcePath: string;
+  readonly source: Uint8Array;
+  readonly version: PyVersionInfo;
+  readonly optimization: number;
+  readonly relName: string;
 }
 
-/** Identifies one compilation: (magic, optimization level, relative path, source content). */
-export function compileKey(magic: number, optimization: number, relName: string, sourceKey: string): string {
-  return `${magic}:${optimization}:${relName}:${sourceKey}`;
-}
+export class CanonicalCompiler {
+  private readonly bodies = new Map<string, Uint8Array>();
+  private readonly inFlight = new Map<string, Promise<CompileOutcome>>();
+  private readonly pool: CompilerPool;
+  private readonly finder: InterpreterFinder;
 
-/** `made`: this call compiled it (false: it was already in `bodies`). */
-export type CompileOutcome = { readonly ok: true; readonly body: Uint8Array; readonly made: boolean } | { readonly ok: false; readonly reason: SkipReason; readonly detail: string };
-
-/** The checked canonical body of `source` compiled as `relName`, from `bodies` or compiled now (and kept there). */
-export async function compileCanonical(
-  c: { readonly pool: CompilerPool; readonly finder: InterpreterFinder; readonly bodies: CompiledBodies },
-  what: { readonly sourcePath: string; readonly source: Uint8Array; readonly version: PyVersionInfo; readonly optimization: number; readonly relName: string },
-  key = compileKey(what.version.magic, what.optimization, what.relName, sourceKeyOf(what.source)),
-): Promise<CompileOutcome> {
-  const known = c.bodies.get(key);
-  if (known) return { ok: true, body: known, made: false };
-  const exe = await c.finder.find(what.sourcePath, what.version);
-  if (!exe) {
-    const magic = Buffer.from(magicBytes(what.version)).toString('hex');
-    return { ok: false, reason: 'no-interpreter', detail: `no Python ${what.version.version} interpreter (magic ${magic}) found for ${what.sourcePath}` };
+  constructor(workersPerInterpreter = 2) {
+    this.pool = new CompilerPool(workersPerInterpreter);
+    this.finder = new InterpreterFinder(this.pool);
   }
-  const ans = await c.pool.compile(exe, key, { source: what.source, filename: what.relName, optimize: what.optimization });
-  if (!ans.ok) return { ok: false, reason: 'compile-error', detail: ans.error };
-  const again = c.bodies.get(key); // another file with the same compilation got there first
-  if (again) return { ok: true, body: again, made: false };
-  try {
-    const body = canonicalizeChecked(ans.body, what.version, what.relName);
-    c.bodies.set(key, body);
-    return { ok: true, body, made: true };
-  } catch (err) {
-    return { ok: false, reason: 'uncanonical', detail: (err as Error).message };
-  }
-}
 
-/** The recompile fallback for a pyc the transform refused: its source, with the body now in `bodies`. */
-export async function recompile(
-  input: TransformInput,
-  c: { readonly pool: CompilerPool; readonly finder: InterpreterFinder; readonly bodies: CompiledBodies },
-): Promise<{ ok: true; source: Uint8Array } | { ok: false; reason: SkipReason; detail: string }> {
-  const source = input.source ?? (await readFile(input.cand.source));
-  const r = await compileCanonical(c, {
-    sourcePath: input.cand.source,
-    source,
-    version: input.header.version,
-    optimization: input.cand.name.optimization,
-    relName: input.relName!,
-  });
-  return r.ok ? { ok: true, source } : r;
+  /** Sources compiled by an interpreter in this run. */
+  get compiled(): number {
+    return this.pool.compiled;
+  }
+
+  /** The checked canonical body known for this compileKey (compiled this run, or remembered). */
+  body(key: string): Uint8Array | undefined {
+    return this.bodies.get(key);
+  }
+
+  /** Remember a checked body found elsewhere (the store already holds this compilation). */
+  remember(key: string, body: Uint8Array): void {
+    this.bodies.set(key, body);
+  }
+
+  /** The checked canonical body of `what.source` compiled as `what.relName`: from the cache, or compiled now. */
+  compile(what: CompileWhat, key = compileKey(what.version.magic, what.optimization, what.relName, sourceKeyOf(what.source))): Promise<CompileOutcome> {
+    const known = this.bodies.get(key);
+    if (known) return Promise.resolve({ ok: true, body: known, made: false });
+    const pending = this.inFlight.get(key);
+    if (pending) return pending.then((o) => (o.ok ? { ...o, made: false } : o));
+    const p = this.make(what, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async make(what: CompileWhat, key: string): Promise<CompileOutcome> {
+    const exe = await this.finder.find(what.sourcePath, what.version);
+    if (!exe) {
+      const magic = Buffer.from(magicBytes(what.version)).toString('hex');
+      return { ok: false, reason: 'no-interpreter', detail: `no Python ${what.version.version} interpreter (magic ${magic}) found for ${what.sourcePath}` };
+    }
+    const ans = await this.pool.compile(exe, { source: what.source, filename: what.relName, optimize: what.optimization });
+    if (!ans.ok) return { ok: false, reason: 'compile-error', detail: ans.error };
+    try {
+      const body = canonicalizeChecked(ans.body, what.version, what.relName);
+      this.bodies.set(key, body);
+      return { ok: true, body, made: true };
+    } catch (err) {
+      return { ok: false, reason: 'uncanonical', detail: (err as Error).message };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
 }

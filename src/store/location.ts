@@ -16,7 +16,7 @@
 import envPaths from 'env-paths';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { objectFileName, type ObjectKey } from '../hash/key.js';
+import { keyString, type ObjectKey } from '../hash/key.js';
 
 /** --store, else $PYCSTORE_HOME, else the user cache dir without the "-nodejs" suffix. */
 export function defaultStoreDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -42,6 +42,19 @@ export function lockPath(storeDir: string): string {
 
 export function objectsDir(rootDir: string): string {
   return path.join(rootDir, OBJECTS_DIR);
+}
+
+/** File name of an object inside its shard directory; replica N > 0 is an extra copy made when the
+ *  previous one hit the filesystem's hard-link limit (EMLINK). */
+export function objectFileName(key: ObjectKey, replica: number): string {
+  return replica === 0 ? keyString(key) : `${keyString(key)}.r${replica}`;
+}
+
+/** Inverse of objectFileName, or undefined for anything that isn't an object name. */
+export function parseObjectFileName(name: string): { key: ObjectKey; replica: number } | undefined {
+  const m = /^([0-9a-f]{16})-(\d+)(?:\.r(\d+))?$/.exec(name);
+  if (!m) return undefined;
+  return { key: { hash: m[1]!, size: Number(m[2]) }, replica: m[3] === undefined ? 0 : Number(m[3]) };
 }
 
 export function shardDir(rootDir: string, key: ObjectKey): string {
