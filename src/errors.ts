@@ -49,3 +49,8 @@ export function errnoCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The exit code an error thrown by a command ends the process with: refusals 2, anything unexpected 1. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof PycstoreError && err.code !== 'EINTERNAL' ? 2 : 1;
+}

@@ -15,19 +15,21 @@
  * with no PATH (every registered root), all objects in the ledger; with PATHs,
  * the objects linked from those trees.
  */
-import { existsSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { existsSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Output } from '../util/output.js';
 import { errnoCode, usageError } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
-import { AuditQueries } from '../ledger/audit-queries.js';
-import type { Ledger, ObjectRow } from '../ledger/ledger.js';
+import { listDir } from '../fs/list.js';
+import { tryLstat } from '../fs/stat.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
 import { prefixMirror } from '../pyc/names.js';
 import { scanRoots, type ScanRoot } from '../python/scan.js';
 import { objectPath, quarantineDir } from '../store/location.js';
-import { tryLstat } from '../store/objects.js';
 import { openStoreReadOnly, type OpenStore } from '../session/open.js';
+import { usableStoreRoots } from '../session/roots.js';
 import { formatCount } from '../util/format.js';
 import { checkObject } from '../store/check.js';
 import { groupAnomalies, type Anomaly, type AnomalyKind } from './anomalies.js';
@@ -94,18 +96,12 @@ function lstatOr(p: string, onError: (p: string, err: unknown) => void): BigIntS
 }
 
 /** Inodes of the objects verify --repair moved to quarantine, in every store root. */
-function quarantinedInodes(rootPaths: readonly string[]): Set<string> {
+function quarantinedInodes(rootPaths: readonly string[], warn: (m: string) => void): Set<string> {
   const out = new Set<string>();
   for (const r of rootPaths) {
     const dir = quarantineDir(r);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const st = tryLstat(path.join(dir, n));
+    for (const e of listDir(dir, (err) => warn(`${err.path}: cannot list it (${err.code}); quarantined inodes there are not recognised`))) {
+      const st = tryLstat(path.join(dir, e.name));
       if (st?.isFile()) out.add(`${st.dev}:${st.ino}`);
     }
   }
@@ -121,13 +117,9 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   try {
     const ledger = store?.ledger;
     const roots = resolveRoots(opts.paths, ledger);
-    const storeRoots = (ledger?.storeRoots() ?? []).filter((r) => {
-      if (existsSync(r.path)) return true;
-      out.warn(`store root ${r.path} is not reachable; its objects are not checked`);
-      return false;
-    });
+    const storeRoots = ledger ? usableStoreRoots(ledger, opts.storeDir, (root, why) => out.warn(`store root ${root}: ${why}; its objects are not checked`)) : [];
     const storeRootPath = new Map(storeRoots.map((r) => [r.id, r.path]));
-    const quarantined = quarantinedInodes(storeRoots.map((r) => r.path));
+    const quarantined = quarantinedInodes(storeRoots.map((r) => r.path), (m) => out.warn(m));
     const found: Found[] = [];
     const unreadable = (p: string, err: unknown): void => out.warn(`${p}: cannot stat (${errnoCode(err) ?? String(err)}); left out`);
 
@@ -167,14 +159,13 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 
     // 2. Reflinks: k = the live ledger links of their object.
     if (ledger) {
-      const queries = new AuditQueries(ledger);
       const live = new Map<number, number>();
       for (const e of entries.values()) {
         if (e.record.linked !== 'reflink' || !e.object) continue;
         let k = live.get(e.object.id);
         if (k === undefined) {
           k = 0;
-          for (const l of queries.linksOfObject(e.object.id)) {
+          for (const l of ledger.linksOfObject(e.object.id)) {
             const p = ledger.filePath(l.dir_id, l.name);
             const known = entries.get(p);
             if (known) {
@@ -228,7 +219,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         objects.checked++;
         out.progress(`checking objects: ${formatCount(objects.checked)}/${formatCount(rows.length)}`);
         const file = objectPath(rootPath, row, row.replica);
-        const c = checkObject(row, file, full);
+        const c = checkObject(row, recordedFingerprint(row), file, full);
         if (c.state === 'ok' || c.state === 'corrupt') {
           objects.rehashed++;
           objects.bytesHashed += c.bytes;

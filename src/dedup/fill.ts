@@ -12,14 +12,15 @@ import { compileKey, sourceKeyOf } from '../canonical/compile-key.js';
 import type { CanonicalCompiler } from '../python/compile.js';
 import { canonicalName } from '../canonical/relpath.js';
 import { fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { listDir, type OnListError } from '../fs/list.js';
+import { tryLstat } from '../fs/stat.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { HEADER_SIZE, mtimeSeconds, sourceHash } from '../pyc/header.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import { cacheName, parseCacheName } from '../pyc/names.js';
-import { findVenvs, readDirOrNone } from '../python/venvs.js';
+import { findVenvs } from '../python/venvs.js';
 import { objectPath } from '../store/location.js';
-import { tryLstat } from '../store/objects.js';
 import { packageDirProbe, type Candidate, type ScanRoot } from '../python/scan.js';
 import type { Transform } from '../canonical/types.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
@@ -43,11 +44,17 @@ export interface FillSummary {
 }
 
 /** Sources under the venvs of `roots` that have no fresh pyc: no pyc at all, or one found stale. */
-export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<string>, stalePycs: ReadonlySet<string>, summary: FillSummary): FillTarget[] {
+export function findFillTargets(
+  roots: readonly ScanRoot[],
+  known: ReadonlySet<string>,
+  stalePycs: ReadonlySet<string>,
+  summary: FillSummary,
+  onListError: OnListError,
+): FillTarget[] {
   const out: FillTarget[] = [];
   const isPackageDir = packageDirProbe();
   roots.forEach((root, rootIndex) => {
-    for (const venv of findVenvs(root.path)) {
+    for (const venv of findVenvs(root.path, onListError)) {
       summary.venvs++;
       const version = venv.version;
       if (!version) {
@@ -60,7 +67,7 @@ export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<s
   return out;
 
   function walk(dir: string, version: PyVersionInfo, rootIndex: number): void {
-    for (const e of readDirOrNone(dir)) {
+    for (const e of listDir(dir, onListError)) {
       const p = path.join(dir, e.name);
       if (e.isSymbolicLink()) continue;
       if (e.isDirectory()) {

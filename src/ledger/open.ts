@@ -1,17 +1,24 @@
 /**
  * The one place the ledger is opened: WAL, busy timeout, foreign keys, then
- * migrations. A ledger written by a newer pycstore is refused.
+ * migrations. A ledger written by a newer pycstore is refused. Several
+ * processes may open a new or older ledger at once: each migration runs in an
+ * IMMEDIATE transaction that re-reads `user_version` once it holds the write
+ * lock, so exactly one of them migrates and the others wait (saying so) and
+ * find it done.
  */
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { PycstoreError } from '../errors.js';
 import { ledgerPath } from '../store/location.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { BUSY_TIMEOUT_MS, immediate, type Db } from './db.js';
 
-export type Db = Database.Database;
+export type { Db } from './db.js';
 
 export interface OpenOptions {
   readonly readonly?: boolean;
+  /** Told once if migrating has to wait for another process. */
+  readonly onWait?: (message: string) => void;
 }
 
 export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
@@ -39,7 +46,7 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
       cause: err,
     });
   }
-  db.pragma('busy_timeout = 30000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!opts.readonly) {
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {
@@ -50,7 +57,7 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
   }
   db.pragma('foreign_keys = ON');
   // An in-memory copy of an older ledger is migrated in memory: reading needs no upgrade on disk.
-  migrate(db, file, (opts.readonly ?? false) && !inMemory);
+  migrate(db, file, (opts.readonly ?? false) && !inMemory, opts.onWait);
   return db;
 }
 
@@ -58,16 +65,9 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db, file: string, readonly: boolean): void {
+function migrate(db: Db, file: string, readonly: boolean, onWait: ((message: string) => void) | undefined): void {
   const current = schemaVersion(db);
-  if (current > SCHEMA_VERSION) {
-    db.close();
-    throw new PycstoreError(
-      'ESTOREFORMAT',
-      `the ledger ${file} has schema version ${current}, written by a newer pycstore (this one knows up to ${SCHEMA_VERSION})`,
-      { hint: 'upgrade pycstore (npm install -g pycstore@latest), or use another store with --store DIR', data: { found: current, known: SCHEMA_VERSION } },
-    );
-  }
+  refuseNewer(db, file, current);
   if (current === SCHEMA_VERSION) return;
   if (readonly) {
     db.close();
@@ -75,11 +75,31 @@ function migrate(db: Db, file: string, readonly: boolean): void {
       hint: 'run any writing command once, e.g. pycstore dedup',
     });
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    const step = MIGRATIONS[v]!;
-    db.transaction(() => {
-      step(db);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  let said = false;
+  const wait = (): void => {
+    if (!said) onWait?.(`waiting for another pycstore to finish upgrading the ledger ${file}…`);
+    said = true;
+  };
+  // One step per transaction; each re-reads user_version under the write lock (another process may have done it).
+  for (;;) {
+    const v = immediate(db, () => {
+      const found = schemaVersion(db);
+      if (found >= SCHEMA_VERSION) return found;
+      MIGRATIONS[found]!(db);
+      db.pragma(`user_version = ${found + 1}`);
+      return found;
+    }, { onWait: wait });
+    refuseNewer(db, file, v);
+    if (v >= SCHEMA_VERSION) return;
   }
+}
+
+function refuseNewer(db: Db, file: string, current: number): void {
+  if (current <= SCHEMA_VERSION) return;
+  db.close();
+  throw new PycstoreError(
+    'ESTOREFORMAT',
+    `the ledger ${file} has schema version ${current}, written by a newer pycstore (this one knows up to ${SCHEMA_VERSION})`,
+    { hint: 'upgrade pycstore (npm install -g pycstore@latest), or use another store with --store DIR', data: { found: current, known: SCHEMA_VERSION } },
+  );
 }

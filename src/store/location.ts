@@ -86,12 +86,3 @@ export function quarantinePath(storeDir: string, key: ObjectKey, replica: number
 export function scheduleLogPath(storeDir: string): string {
   return path.join(storeDir, 'schedule.log');
 }
-
-/**
- * The temp name used to swap a venv file: same directory (so rename is atomic),
- * unique, and recognisable so a crash's leftovers can be found and removed.
- */
-export const SWAP_PREFIX = '.pycstore-';
-export function swapTempPath(filePath: string): string {
-  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-}
