@@ -4,21 +4,25 @@
  * `code` is stable (tests and scripts match on it, never on the wording);
  * `hint` says what the user can do about it; `cause` keeps the original error.
  */
-export type ErrorCode =
-  | 'EUSAGE' // bad command line
-  | 'ESTOREPERM' // store owned by someone else, or group/other-writable
-  | 'ESTOREFORMAT' // store or ledger written by a newer pycstore
-  | 'ELOCKED' // could not get the store lock
-  | 'EBADPYC' // a pyc we cannot parse (truncated, bad magic, ...)
-  | 'EMARSHAL' // marshal stream we cannot read or write
-  | 'ECANON' // canonical form failed its structural check
-  | 'EINTEGRITY' // an object's content does not match its address
-  | 'ECHANGED' // a file changed between hashing and swapping
-  | 'EXDEV' // file and store on different filesystems
-  | 'ENOREFLINK' // reflink asked for, filesystem can't
-  | 'EPYTHON' // interpreter worker failed
-  | 'ESCHEDULE' // scheduler setup failed
-  | 'EINTERNAL';
+/** Every `code` a PycstoreError can carry (stable: scripts match on them). */
+export const ERROR_CODES = [
+  'EUSAGE', // bad command line
+  'ESTOREPERM', // store owned by someone else, or group/other-writable
+  'ESTOREFORMAT', // store or ledger written by a newer pycstore
+  'ELOCKED', // could not get the store lock
+  'EBADPYC', // a pyc we cannot parse (truncated, bad magic, ...)
+  'EMARSHAL', // marshal stream we cannot read or write
+  'ECANON', // canonical form failed its structural check
+  'EINTEGRITY', // an object's content does not match its address
+  'ECHANGED', // a file changed between hashing and swapping
+  'EXDEV', // file and store on different filesystems
+  'ENOREFLINK', // reflink asked for, filesystem can't
+  'EPYTHON', // interpreter worker failed
+  'ESCHEDULE', // scheduler setup failed
+  'EINTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class PycstoreError extends Error {
   readonly code: ErrorCode;

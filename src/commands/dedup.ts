@@ -1,8 +1,9 @@
 /** `pycstore dedup [PATH...]`: share the pycs of the given trees through the store. */
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { usageError } from '../errors.js';
-import type { InvalidationPolicy } from '../dedup/policy.js';
-import { runDedup, type DedupReport } from '../dedup/run.js';
+import { dedup, type DedupReport } from '../api/dedup.js';
+import type { InvalidationPolicy } from '../canonical/types.js';
+import type { LinkMode } from '../fs/link.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -67,29 +68,20 @@ export const spec: CommandSpec = {
 };
 
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
-  const linkMode = (values['link-mode'] as string | undefined) ?? 'auto';
-  if (linkMode !== 'auto' && linkMode !== 'reflink' && linkMode !== 'hardlink') {
-    throw usageError(`--link-mode must be auto, reflink or hardlink (got "${linkMode}")`, 'symlinks are never used: py_compile refuses to write through them');
-  }
   const jobsText = (values['jobs'] as string | undefined) ?? '8';
-  const jobs = Number(jobsText);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
-  const invalidation = (values['invalidation'] as string | undefined) ?? 'auto';
-  if (!['auto', 'checked-hash', 'timestamp', 'unchecked-hash'].includes(invalidation)) {
-    throw usageError(`--invalidation must be auto, checked-hash, timestamp or unchecked-hash (got "${invalidation}")`);
-  }
-  const report = await runDedup({
-    invalidation: invalidation as InvalidationPolicy,
-    byteIdentical: Boolean(values['byte-identical']),
-    fill: Boolean(values['fill']),
-    storeDir: ctx.storeDir,
+  if (!/^\d+$/.test(jobsText)) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
+  const report = await dedup({
+    store: ctx.storeDir,
     paths: positionals,
     dryRun: Boolean(values['dry-run']),
-    linkMode,
-    jobs,
-    pycachePrefix: values['pycache-prefix'] as string | undefined,
-    storeRoots: (values['store-root'] as string[] | undefined) ?? [],
-    out: ctx.out,
+    linkMode: ((values['link-mode'] as string | undefined) ?? 'auto') as LinkMode,
+    jobs: Number(jobsText),
+    invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
+    fill: Boolean(values['fill']),
+    byteIdentical: Boolean(values['byte-identical']),
+    ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
+    storeRoot: (values['store-root'] as string[] | undefined) ?? [],
+    output: ctx.out,
   });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   for (const o of report.otherFilesystems) {

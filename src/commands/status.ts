@@ -1,6 +1,6 @@
 /** `pycstore status`: what the store holds and what it saves, from the ledger. */
 import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { storeStatus } from '../status/status.js';
+import { status } from '../api/status.js';
 import { formatBytes, formatCount } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -18,7 +18,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(_values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
-  const s = storeStatus(ctx.storeDir);
+  const s = await status({ store: ctx.storeDir });
   const human = s.exists
     ? [
         `Store ${s.store}`,

@@ -1,6 +1,6 @@
 /** `pycstore verify [--full] [--repair] [--json]`: re-hash store objects; quarantine the corrupt ones. */
 import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { runVerify, type VerifyReport } from '../verify/run.js';
+import { verify, type VerifyReport } from '../api/verify.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -40,7 +40,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
-  const report = await runVerify({ storeDir: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), out: ctx.out });
+  const report = await verify({ store: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), output: ctx.out });
   for (const e of report.errors) ctx.out.warn(`${e.path}: ${e.reason}`);
   return { exitCode: report.corrupt.length > 0 || report.errors.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
