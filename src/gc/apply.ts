@@ -75,8 +75,22 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
   res.rootsDropped = plan.dropRoots.length;
   res.seenDropped = plan.dropSeen.length;
 
-  // 2. Garbage objects: file, then row (rows in batches).
   const touchedShards = new Set<string>();
+  deleteGarbage(plan, opts, res, touchedShards);
+  deleteStrays(plan, res, touchedShards);
+  for (const dir of touchedShards) {
+    try {
+      rmdirSync(dir); // only when empty; the next object in that shard creates it again
+    } catch {
+      // not empty, or gone
+    }
+  }
+  return res;
+}
+
+/** 2. Garbage objects: file, then row (rows in batches). */
+function deleteGarbage(plan: GcPlan, opts: ApplyGcOptions, res: GcApplied, touchedShards: Set<string>): void {
+  const { writer } = opts;
   const forget = (id: number): void => writer.add((w) => w.forgetObjectById(id));
   for (const g of plan.garbage) {
     opts.onProgress?.(`gc: deleting objects ${res.objectsDeleted + 1}/${plan.garbage.length}`);
@@ -103,8 +117,10 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
     if (opts.killAfter !== undefined && res.objectsDeleted >= opts.killAfter) process.kill(process.pid, 'SIGKILL');
   }
   writer.flush();
+}
 
-  // 3. Files the ledger never knew, then shard folders left empty.
+/** 3. Files the ledger never knew (the caller then removes shard folders left empty). */
+function deleteStrays(plan: GcPlan, res: GcApplied, touchedShards: Set<string>): void {
   for (const s of plan.strays) {
     const now = fileState(s.path);
     if (now.kind === 'missing') continue;
@@ -125,12 +141,4 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
       touchedShards.add(path.dirname(s.path));
     }
   }
-  for (const dir of touchedShards) {
-    try {
-      rmdirSync(dir); // only when empty; the next object in that shard creates it again
-    } catch {
-      // not empty, or gone
-    }
-  }
-  return res;
 }
