@@ -145,7 +145,6 @@ async function run(opts: DiscoverOptions, plan: RunPlan): Promise<DiscoveryResul
   const filter = makeDirFilter(ctx, { excludes: opts.excludes ?? [], skipDirs: candidates.filter((c) => c.pattern.length > 0).map((c) => c.dir) });
   const hits: Hit[] = [];
   for (const l of await expandCandidates(probe, P, candidates, concurrency)) {
-    if (plan.within !== undefined && !isUnder(P, plan.within, l.path)) continue;
     const c = candidates[l.candidate]!;
     hits.push({ path: l.path, rec: l.rec, kind: locatedKind(c, l.rec, l.path, P), via: c.via });
   }
@@ -162,7 +161,11 @@ async function run(opts: DiscoverOptions, plan: RunPlan): Promise<DiscoveryResul
     await walkWorkspace(root, walk, (f) => walked.push({ path: f.rec.path, rec: f.rec, kind: walkedKind(f), via: f.via, ...(f.alias ? { alias: f.alias } : {}) }));
     hits.push(...walked.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
   }
-  const environments = await merge(hits, probe, filter);
+  const merged = await merge(hits, probe, filter);
+  // PATH-scan mode: what the locators know outside the PATH only names the kind of
+  // an env the walk reached through a pointer under it.
+  const within = plan.within;
+  const environments = within === undefined ? merged : merged.filter((e) => [e.path, ...e.aliases].some((p) => isUnder(P, within, p)));
   return { environments, counts: countKinds(environments), warnings: [...warnings, ...probe.warnings] };
 }
 

@@ -45,7 +45,7 @@ export { discoverEnvironments, environmentsUnder, DEFAULT_MAX_DEPTH, type Discov
 export { loadConfig, parseConfig, configPath, CONFIG_KEYS, type PycstoreConfig } from './config.js';
 export { makeDirFilter, compileExcludes, SKIP_NAMES, homeSkips, type DirFilter } from './filter.js';
 export { nodeProbe, type FsProbe, type DirEntry, type EntryType } from './probe.js';
-export type { DiscoveredEnv, EnvKind, EnvLayout, Platform, PathContext, Candidate, Locator } from './types.js';
+export type { DiscoveredEnv, EnvKind, EnvLayout, Platform, PathContext, Candidate, Locator, ConfigFiles } from './types.js';
 export { LOCATORS } from './locators/index.js';
 
 /** Is `dir` itself an environment (venv, conda prefix, interpreter install)? */

@@ -95,7 +95,10 @@ async function followPointer(o: WalkOptions, dir: string, entry: DirEntry): Prom
 /** Every environment under `root` (the root itself included). */
 export async function walkWorkspace(root: string, o: WalkOptions, report: (f: Found) => void): Promise<void> {
   const via = `workspace ${root}`;
-  await drain<Item>([{ dir: root, depth: 0, hint: undefined }], o.concurrency, async (item, push) => {
+  const parent = o.P.dirname(root);
+  const around = parent === root ? [] : ((await o.probe.readdir(parent)) ?? []);
+  const hint = childHint(o.P, parent, o.P.basename(root), new Set(around.map((e) => e.name)));
+  await drain<Item>([{ dir: root, depth: 0, hint }], o.concurrency, async (item, push) => {
     const entries = await o.probe.readdir(item.dir);
     if (!entries) return;
     const rec = await recogniseEntries(o.probe, o.P, item.dir, entries);
