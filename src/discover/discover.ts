@@ -152,6 +152,7 @@ async function run(opts: DiscoverOptions, plan: RunPlan): Promise<DiscoveryResul
   const pointerHomes = [...(workon ? [resolveIn(ctx, workon)] : []), pipenvHome(ctx)];
   const warnings: string[] = [];
   for (const root of [...new Set(plan.roots)]) {
+    if (!filter.accept(root)) continue;
     if ((await probe.lstat(root)) === undefined) {
       warnings.push(`workspace ${root} does not exist`);
       continue;

@@ -92,6 +92,9 @@ beforeAll(() => {
   venv(h('src', 'noxproj', '.nox', 'tests'));
   venv(h('.rye', 'tools', 'ruff'));
   install(h('.rye', 'py', 'cpython@3.11.7', 'install'));
+  venv(h('.cache', 'uv', 'environments-v2', 'central-proj-9f8e7d'), 'python3', 'uv = 0.5.11\n');
+  mkdirSync(h('src', 'central'), { recursive: true });
+  symlinkSync(h('.cache', 'uv', 'environments-v2', 'central-proj-9f8e7d'), h('src', 'central', '.venv'));
   venv(path.join(outside, 'envs', 'pointed'));
   mkdirSync(h('src', 'ptrproj'), { recursive: true });
   writeFileSync(h('src', 'ptrproj', '.venv'), `${path.join(outside, 'envs', 'pointed')}\n`);
@@ -134,6 +137,7 @@ describe('discovery at the tools\' default places', () => {
       'rye-python 3.11 .rye/py/cpython@3.11.7/install',
       'tox 3.11 src/toxproj/.tox/py311',
       'uv 3.11 src/uvproj/.venv',
+      'uv-cache 3.11 .cache/uv/environments-v2/central-proj-9f8e7d',
       'uv-cache 3.11 .cache/uv/environments-v2/script-0a1b2c3d4e5f',
       'uv-python 3.11 .local/share/uv/python/cpython-3.11.7-linux-x86_64-gnu',
       'uv-tool 3.11 .local/share/uv/tools/ruff',
@@ -146,6 +150,7 @@ describe('discovery at the tools\' default places', () => {
     const m = byPath(r);
     expect(m.get(h('.pyenv', 'versions', '3.11.7', 'envs', 'foo'))!.aliases).toEqual([h('.pyenv', 'versions', 'foo')]);
     expect(m.get(h('.local', 'share', 'uv', 'python', 'cpython-3.11.7-linux-x86_64-gnu'))!.aliases).toEqual([h('.local', 'share', 'uv', 'python', 'cpython-3.11-linux-x86_64-gnu')]);
+    expect(m.get(h('.cache', 'uv', 'environments-v2', 'central-proj-9f8e7d'))!.aliases).toEqual([h('src', 'central', '.venv')]);
     const pointed = m.get(path.join(outside, 'envs', 'pointed'))!;
     expect(pointed.aliases).toEqual([h('src', 'ptrproj', '.venv')]);
     expect(pointed.foundBy).toBe(`.venv file in ${h('src', 'ptrproj')}`);
@@ -173,6 +178,7 @@ describe('discovery at the tools\' default places', () => {
       'pixi src/pixiproj/.pixi/envs/default',
       'tox src/toxproj/.tox/py311',
       'uv src/uvproj/.venv',
+      'uv-cache .cache/uv/environments-v2/central-proj-9f8e7d',
       `venv ${path.relative(home, path.join(outside, 'envs', 'pointed'))}`,
     ]);
   });
