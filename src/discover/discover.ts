@@ -6,17 +6,16 @@
  * so the same disk gives the same answer.
  */
 import os from 'node:os';
-import { LOCATORS } from './locators/index.js';
-import { makeDirFilter, type DirFilter } from './filter.js';
 import { expandCandidates } from './expand.js';
-import { pathOf } from './platform-dirs.js';
+import { makeDirFilter, type DirFilter } from './filter.js';
+import { LOCATORS } from './locators/index.js';
+import { pipenvHome } from './locators/pipenv.js';
+import { envVar, pathOf, resolveIn } from './platform-dirs.js';
 import { nodeProbe, quiet, type FsProbe, type QuietProbe } from './probe.js';
 import type { Recognised } from './recognise.js';
 import { readConfigFiles } from './tool-config.js';
 import type { Candidate, DiscoveredEnv, EnvKind, EnvLayout, Locator, PathContext, Platform } from './types.js';
 import { walkWorkspace, type Found } from './walk.js';
-import { pipenvHome } from './locators/pipenv.js';
-import { envVar, resolveIn } from './platform-dirs.js';
 
 export const DEFAULT_MAX_DEPTH = 6;
 export const DEFAULT_CONCURRENCY = 32;

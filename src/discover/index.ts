@@ -11,7 +11,8 @@
  *   isEnvironment(dir, opts?): Promise<{ layout, python } | undefined>
  *   loadConfig(opts?): Promise<PycstoreConfig>        (config.ts: format, ECONFIG)
  *   makeDirFilter(ctx, { excludes, skipDirs }): DirFilter   (filter.ts)
- *     descend(dir) / accept(dir), for the dedup scanner's PATH scans.
+ *     descend(dir) / accept(dir), for the dedup scanner's PATH scans;
+ *     ctx = contextOf({ env, platform, home }).
  *
  *   DiscoverOptions = { env?, platform?, home?, workspaces?, excludes?,
  *                       maxDepth?, fs?, concurrency?, locators? }
@@ -41,7 +42,7 @@ import { pathOf } from './platform-dirs.js';
 import { recogniseDir } from './recognise.js';
 import type { EnvLayout, Platform } from './types.js';
 
-export { discoverEnvironments, environmentsUnder, DEFAULT_MAX_DEPTH, type DiscoverOptions, type DiscoveryResult } from './discover.js';
+export { discoverEnvironments, environmentsUnder, contextOf, DEFAULT_MAX_DEPTH, type DiscoverOptions, type DiscoveryResult } from './discover.js';
 export { loadConfig, parseConfig, configPath, CONFIG_KEYS, type PycstoreConfig } from './config.js';
 export { makeDirFilter, compileExcludes, SKIP_NAMES, homeSkips, type DirFilter } from './filter.js';
 export { nodeProbe, type FsProbe, type DirEntry, type EntryType } from './probe.js';
