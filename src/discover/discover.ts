@@ -91,6 +91,7 @@ interface Entry {
   path: string;
   layout: EnvLayout;
   python: string | undefined;
+  base: string | undefined;
   foundBy: string;
   aliases: Set<string>;
 }
@@ -104,7 +105,7 @@ async function merge(hits: readonly Hit[], probe: QuietProbe, filter: DirFilter)
     if (!filter.accept(real) || !filter.accept(h.path)) return;
     let e = byReal.get(real);
     if (!e) {
-      e = { kind: h.kind, path: real, layout: h.rec.layout, python: h.rec.python, foundBy: h.via, aliases: new Set() };
+      e = { kind: h.kind, path: real, layout: h.rec.layout, python: h.rec.python, base: h.rec.base, foundBy: h.via, aliases: new Set() };
       byReal.set(real, e);
     } else if (e.kind === GENERIC[e.layout] && h.kind !== GENERIC[h.rec.layout]) {
       e.kind = h.kind;

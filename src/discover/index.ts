@@ -30,6 +30,7 @@
  *     path:    real path (symlinks resolved; each environment once),
  *     layout:  'venv' (pyvenv.cfg) | 'conda' (conda-meta/) | 'python' (an install),
  *     python:  '3.11' or undefined,
+ *     base:    a venv's base interpreter folder (pyvenv.cfg `home =`), else undefined,
  *     foundBy: how: 'POETRY_VIRTUALENVS_PATH', 'virtualenvs.path in <file>',
  *              'default on linux: …', 'workspace /home/u', '.venv file in /p', …,
  *     aliases: other paths leading to it (pyenv's versions/NAME, .venv pointers),

@@ -17,6 +17,8 @@ export interface Recognised {
   readonly path: string;
   readonly layout: EnvLayout;
   readonly python: string | undefined;
+  /** pyvenv.cfg's `home =`: the folder of the base interpreter. */
+  readonly base?: string;
   /** pyvenv.cfg has a `uv =` line. */
   readonly uv?: boolean;
   /** rye-venv.json beside pyvenv.cfg. */
@@ -37,7 +39,8 @@ async function venvOf(probe: QuietProbe, P: PlatformPath, dir: string, names: Ma
   const text = (await probe.readFile(P.join(dir, 'pyvenv.cfg'))) ?? '';
   const cfg = parsePyvenvCfg(text);
   const python = minorOf(cfg['version_info'] ?? cfg['version'] ?? cfg['python-version']);
-  return { path: dir, layout: 'venv', python, uv: 'uv' in cfg, rye: names.has('rye-venv.json') };
+  const base = cfg['home'] || undefined;
+  return { path: dir, layout: 'venv', python, base, uv: 'uv' in cfg, rye: names.has('rye-venv.json') };
 }
 
 async function condaOf(probe: QuietProbe, P: PlatformPath, dir: string, names: Map<string, string>): Promise<Recognised> {

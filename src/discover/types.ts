@@ -84,6 +84,8 @@ export interface DiscoveredEnv {
   readonly layout: EnvLayout;
   /** "3.11" when known (pyvenv.cfg, conda-meta/python-*.json, lib/python3.X). */
   readonly python: string | undefined;
+  /** A venv's base interpreter folder (pyvenv.cfg `home =`); undefined for the other layouts. */
+  readonly base: string | undefined;
   /** How it was found: the locator's derivation or the workspace walk. */
   readonly foundBy: string;
   /** Other paths that lead to it (symlinks, `.venv` files), sorted. */

@@ -146,8 +146,11 @@ describe('discovery at the tools\' default places', () => {
     ]);
   });
 
-  it('symlinks and pointers are aliases of the one real env', () => {
+  it('symlinks and pointers are aliases of the one real env; a venv knows its base interpreter', () => {
     const m = byPath(r);
+    const base = path.dirname(execFileSync('python3', ['-c', 'import sys; print(sys.executable)']).toString().trim());
+    expect(m.get(h('src', 'uvproj', '.venv'))!.base).toBe(base);
+    expect(m.get(h('miniconda3'))!.base).toBeUndefined();
     expect(m.get(h('.pyenv', 'versions', '3.11.7', 'envs', 'foo'))!.aliases).toEqual([h('.pyenv', 'versions', 'foo')]);
     expect(m.get(h('.local', 'share', 'uv', 'python', 'cpython-3.11.7-linux-x86_64-gnu'))!.aliases).toEqual([h('.local', 'share', 'uv', 'python', 'cpython-3.11-linux-x86_64-gnu')]);
     expect(m.get(h('.cache', 'uv', 'environments-v2', 'central-proj-9f8e7d'))!.aliases).toEqual([h('src', 'central', '.venv')]);
