@@ -7,6 +7,7 @@
 /** Every `code` a PycstoreError can carry (stable: scripts match on them). */
 export const ERROR_CODES = [
   'EUSAGE', // bad command line
+  'ECONFIG', // pycstore's config file: unreadable, bad TOML, unknown key or wrong type
   'ESTOREPERM', // store owned by someone else, or group/other-writable
   'ESTOREFORMAT', // store or ledger written by a newer pycstore
   'ELOCKED', // could not get the store lock
