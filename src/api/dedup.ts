@@ -1,4 +1,5 @@
 /** `dedup` for library callers: the CLI's flags as options, the `dedup --json` object as the result. */
+import { availableParallelism } from 'node:os';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import { runDedup, type DedupReport } from '../dedup/run.js';
 import { usageError } from '../errors.js';
@@ -14,7 +15,7 @@ export interface DedupOptions extends CommonOptions {
   readonly dryRun?: boolean;
   /** `--link-mode` (default auto: reflink where the filesystem can, else hard link). */
   readonly linkMode?: LinkMode;
-  /** `--jobs`: files read at once, 1–256 (default 8). */
+  /** `--jobs`: worker threads reading and analysing pycs, 1–256 (default: the machine's cores). */
   readonly jobs?: number;
   /** `--invalidation`: the header of stored pycs (default auto). */
   readonly invalidation?: InvalidationPolicy;
@@ -26,6 +27,11 @@ export interface DedupOptions extends CommonOptions {
   readonly pycachePrefix?: string;
   /** `--store-root` (repeatable): store roots on other filesystems, registered for good. */
   readonly storeRoot?: string | readonly string[];
+  /**
+   * Stop early when it aborts (the CLI aborts it on SIGINT/SIGTERM): no new work starts, swaps under
+   * way finish, every link made is recorded; the result has `stopped: { reason: 'interrupted' }`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 const LINK_MODES: readonly string[] = ['auto', 'reflink', 'hardlink'];
@@ -37,7 +43,7 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
   if (!LINK_MODES.includes(linkMode)) {
     throw usageError(`--link-mode must be auto, reflink or hardlink (got "${linkMode}")`, 'symlinks are never used: py_compile refuses to write through them');
   }
-  const jobs = opts.jobs ?? 8;
+  const jobs = opts.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobs}")`);
   const invalidation = opts.invalidation ?? 'auto';
   if (!POLICIES.includes(invalidation)) {
@@ -56,5 +62,6 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
     pycachePrefix: opts.pycachePrefix,
     storeRoots: storeRoot,
     out: outputOf(opts),
+    signal: opts.signal,
   });
 }

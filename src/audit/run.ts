@@ -26,7 +26,7 @@ import { tryLstat } from '../fs/stat.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
 import { prefixMirror } from '../pyc/names.js';
-import { scanRoots, type ScanRoot } from '../python/scan.js';
+import { scanRoots, type FoundPyc, type ScanRoot } from '../python/scan.js';
 import { objectPath, quarantineDir } from '../store/location.js';
 import { openStoreReadOnly, type OpenStore } from '../session/open.js';
 import { usableStoreRoots } from '../session/roots.js';
@@ -171,24 +171,29 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 /** 1. The pycs, as dedup's scanner finds them: each one's record, and the anomalies a pyc alone shows. */
 function recordPycs(a: Audit, roots: readonly ScanRoot[], quarantined: ReadonlySet<string>): void {
   for (const r of roots) if (!existsSync(r.path)) a.out.warn(`root ${r.path} no longer exists`);
-  const scan = scanRoots(roots, (files, dirs) => a.out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`));
+  const scan = scanRoots(
+    roots,
+    (d) => d.pycs.forEach((cand) => recordPyc(a, cand, quarantined)),
+    (files, dirs) => a.out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`),
+  );
   for (const e of scan.errors) a.out.warn(`${e.path}: ${e.reason}`);
-  for (const cand of scan.candidates) {
-    const st = lstatOr(cand.path, a.unreadable);
-    if (!st || !st.isFile()) continue; // gone since the scan, or unreadable
-    const fp = fingerprintOf(st);
-    const nlink = Number(st.nlink);
-    const s = linkState(cand.path, fp, a.ledger);
-    const record: Entry['record'] = { rootIndex: cand.rootIndex, size: fp.size, allocated: allocatedBytes(st), nlink, linked: s.linked ? s.kind : null };
-    a.entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
-    if (s.linked) {
-      a.linkedObjects.set(s.object.id, s.object);
-      continue;
-    }
-    if (quarantined.has(`${fp.dev}:${fp.ino}`)) a.found.push({ kind: 'quarantined-inode', path: cand.path });
-    else if (nlink > 1) a.found.push({ kind: 'foreign-inode', path: cand.path });
-    if (s.link) a.found.push({ kind: 'replaced', path: cand.path });
+}
+
+function recordPyc(a: Audit, cand: FoundPyc, quarantined: ReadonlySet<string>): void {
+  const st = lstatOr(cand.path, a.unreadable);
+  if (!st || !st.isFile()) return; // gone since the scan, or unreadable
+  const fp = fingerprintOf(st);
+  const nlink = Number(st.nlink);
+  const s = linkState(cand.path, fp, a.ledger);
+  const record: Entry['record'] = { rootIndex: cand.rootIndex, size: fp.size, allocated: allocatedBytes(st), nlink, linked: s.linked ? s.kind : null };
+  a.entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
+  if (s.linked) {
+    a.linkedObjects.set(s.object.id, s.object);
+    return;
   }
+  if (quarantined.has(`${fp.dev}:${fp.ino}`)) a.found.push({ kind: 'quarantined-inode', path: cand.path });
+  else if (nlink > 1) a.found.push({ kind: 'foreign-inode', path: cand.path });
+  if (s.link) a.found.push({ kind: 'replaced', path: cand.path });
 }
 
 /** 2. Reflinks: k = the live ledger links of their object. */

@@ -1,28 +1,20 @@
 /** The transform of `--byte-identical`: objects are the pyc files themselves, byte for byte. Pure. */
+import { PycstoreError } from '../errors.js';
 import { contentAddress } from '../hash/key.js';
-import { xxh64Hex } from '../hash/xxhash.js';
 import { HEADER_SIZE } from '../pyc/header.js';
 import type { Transform } from './types.js';
 
 export const rawTransform: Transform = {
   name: 'raw',
   address: contentAddress,
-  needsSource: () => false,
-  prepare({ bytes }) {
-    return bytes;
+  body(pyc) {
+    return pyc.subarray(HEADER_SIZE);
   },
-  variants({ bytes, prepared, header }) {
-    const b = prepared ?? bytes;
-    return [
-      {
-        choice: 'as-is',
-        key: this.address(b),
-        invalidation: header.invalidation,
-        bodyHash: xxh64Hex(b.subarray(HEADER_SIZE)),
-      },
-    ];
+  choices() {
+    return ['as-is'];
   },
-  materialize({ bytes, prepared }) {
-    return prepared ?? bytes;
+  header({ own }) {
+    if (!own) throw new PycstoreError('EINTERNAL', 'a byte-identical object keeps its own header, and there is none');
+    return own;
   },
 };

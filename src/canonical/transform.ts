@@ -1,90 +1,40 @@
 /**
  * The canonical transform: a fresh pyc becomes an object whose marshal body is
  * canonical (co_filename relative to the import root, deterministic encoding)
- * under the header the policy picks. Pure over bytes; bodies that had to be
- * recompiled by a real interpreter are looked up through `fallbackBody`.
+ * under the header the policy picks. Pure over bytes.
  *
  * Every body is checked structurally against its original (canonicalizeChecked)
- * when it is made, i.e. before any object is stored or linked.
- * Sourceless pycs never get here: the scanner only yields pycs with a source,
- * and only loads from source get co_filename fixed by CPython.
+ * when it is made, i.e. before any object is stored or linked. Bodies that had
+ * to be recompiled by a real interpreter are checked the same way when they are
+ * made (python/compile.ts). Sourceless pycs never get here: the scanner only
+ * yields pycs with a source, and only loads from source get co_filename fixed
+ * by CPython.
  */
+import { PycstoreError } from '../errors.js';
 import { contentAddress } from '../hash/key.js';
-import { xxh64Hex } from '../hash/xxhash.js';
 import { canonicalizeChecked } from '../marshal/index.js';
-import { buildHeader, HEADER_SIZE, mtimeSeconds, sourceHash, type Invalidation } from '../pyc/header.js';
-import { compileKey, sourceKeyOf } from './compile-key.js';
-import type { HeaderChoice, InvalidationPolicy, Transform, TransformInput, Variant } from './types.js';
+import { buildHeader, HEADER_SIZE, type Invalidation } from '../pyc/header.js';
+import type { HeaderChoice, InvalidationPolicy, Transform } from './types.js';
 
-export interface CanonicalTransformOptions {
-  readonly policy: InvalidationPolicy;
-  /** The checked canonical body a real interpreter compiled for this compileKey, if any (the compile cache). */
-  readonly fallbackBody: (key: string) => Uint8Array | undefined;
-}
-
-export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
-  const { policy, fallbackBody } = opts;
-
-  const relNameOf = (input: TransformInput): string => {
-    if (!input.relName) throw new Error(`no canonical name for ${input.cand.path}`);
-    return input.relName;
-  };
-
-  /** The canonical body, checked: from `prepared`, from the recompiled fallback, or from the pyc's own bytes. */
-  const body = (input: TransformInput): Uint8Array => {
-    if (input.prepared) return input.prepared;
-    const rel = relNameOf(input);
-    if (input.source) {
-      const fb = fallbackBody(compileKey(input.header.version.magic, input.cand.name.optimization, rel, sourceKeyOf(input.source)));
-      if (fb) return fb;
-    }
-    const original = input.bytes.subarray(HEADER_SIZE);
-    return canonicalizeChecked(original, input.header.version, rel);
-  };
-
-  const header = (input: TransformInput, inv: Invalidation): Uint8Array => {
-    const v = input.header.version;
-    if (inv === 'timestamp') {
-      return buildHeader(v, 'timestamp', { mtime: mtimeSeconds(input.cand.sourceStat), sourceSize: Number(input.cand.sourceStat.size) });
-    }
-    const h = input.sourceHash ?? (input.header.invalidation !== 'timestamp' ? input.header.sourceHash : undefined);
-    return buildHeader(v, inv, { sourceHash: h ?? sourceHash(v, input.source!) });
-  };
-
-  const choices = (input: TransformInput): Invalidation[] => {
-    if (policy !== 'auto') return [policy];
-    if (input.header.invalidation !== 'timestamp') return [input.header.invalidation];
-    return ['timestamp', 'checked-hash'];
-  };
-
-  const t: Transform = {
+export function canonicalTransform(policy: InvalidationPolicy): Transform {
+  return {
     name: 'canonical',
     address: contentAddress,
-    needsSource: (h) => policy !== 'timestamp' || h.invalidation !== 'timestamp',
-    prepare: body,
-    variants(input) {
-      const b = body(input);
-      const bodyHash = xxh64Hex(b);
-      return choices(input).map((inv): Variant => {
-        const hdr = header(input, inv);
-        return {
-          choice: inv,
-          key: { hash: xxh64Hex(hdr, b), size: hdr.length + b.length },
-          invalidation: inv,
-          bodyHash,
-          stamp: inv === 'timestamp' ? `${mtimeSeconds(input.cand.sourceStat)}:${input.cand.sourceStat.size}` : undefined,
-        };
-      });
+    body(pyc, header, relName) {
+      return canonicalizeChecked(pyc.subarray(HEADER_SIZE), header.version, relName);
     },
-    materialize(input, choice: HeaderChoice) {
-      const inv: Invalidation = choice === 'as-is' ? input.header.invalidation : choice;
-      const b = body(input);
-      const hdr = header(input, inv);
-      const out = new Uint8Array(hdr.length + b.length);
-      out.set(hdr, 0);
-      out.set(b, hdr.length);
-      return out;
+    choices(header): Invalidation[] {
+      if (policy !== 'auto') return [policy];
+      if (header.invalidation !== 'timestamp') return [header.invalidation];
+      return ['timestamp', 'checked-hash'];
+    },
+    header({ header, stamp, sourceHash }, choice: HeaderChoice) {
+      const v = header.version;
+      const inv: Invalidation = choice === 'as-is' ? header.invalidation : choice;
+      if (inv === 'timestamp') return buildHeader(v, 'timestamp', { mtime: stamp.mtime, sourceSize: stamp.size });
+      const h = sourceHash ?? (header.invalidation !== 'timestamp' ? header.sourceHash : undefined);
+      if (h === undefined) throw new PycstoreError('EINTERNAL', 'a hash header needs the source hash');
+      return buildHeader(v, inv, { sourceHash: h });
     },
   };
-  return t;
 }

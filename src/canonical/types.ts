@@ -1,9 +1,9 @@
 /**
  * The step between a fresh pyc and the object it is stored as, as types: a
- * Transform turns a pyc's bytes into the objects it can become (its variants,
- * one per header it may carry). Two transforms exist: `rawTransform` (objects
- * are the pycs byte for byte, `--byte-identical`) and the canonical one
- * (canonical/transform.ts). Pure over bytes: no file access.
+ * Transform turns a pyc's bytes into a checked body, and a body plus a header
+ * into an object (its bytes and its address). Two transforms exist:
+ * `rawTransform` (objects are the pycs byte for byte, `--byte-identical`) and
+ * the canonical one (canonical/transform.ts). Pure over bytes: no file access.
  */
 import type { ObjectKey } from '../hash/key.js';
 import type { Invalidation, PycHeader } from '../pyc/header.js';
@@ -14,7 +14,7 @@ export type HeaderChoice = 'as-is' | Invalidation;
 /** The header policy (`--invalidation`): a fixed kind, or auto (see dedup/policy.ts). */
 export type InvalidationPolicy = 'auto' | Invalidation;
 
-/** One object a pyc can be stored as (its bytes are rebuilt on demand, never kept). */
+/** One object a pyc can be stored as. */
 export interface Variant {
   readonly choice: HeaderChoice;
   readonly key: ObjectKey;
@@ -25,46 +25,43 @@ export interface Variant {
   readonly stamp?: string | undefined;
 }
 
-/** What a transform needs to know of the pyc file besides its bytes (python/scan.ts's Candidate is one). */
-export interface TransformSubject {
-  /** The pyc's path, for messages. */
-  readonly path: string;
-  readonly name: { readonly optimization: number };
-  /** stat of its source: a timestamp header names its mtime (whole seconds) and size. */
-  readonly sourceStat: { readonly mtimeNs: bigint; readonly size: bigint };
+/** What a timestamp header names of a source: its mtime in whole seconds (as importlib's int(st_mtime)) and its size. */
+export interface SourceStamp {
+  readonly mtime: number;
+  readonly size: number;
 }
 
-export interface TransformInput {
-  readonly bytes: Uint8Array;
+/** What an object's header is made from. */
+export interface HeaderInput {
+  /** The pyc's own header, parsed. */
   readonly header: PycHeader;
-  readonly cand: TransformSubject;
-  /** Source bytes, when `needsSource` asked for them (always given for hash pycs). */
-  readonly source?: Uint8Array | undefined;
-  /** The canonical co_filename: the source path relative to its import root. */
-  readonly relName?: string | undefined;
-  /** `_imp.source_hash` of the source for this version (16 hex digits), when already computed. */
+  /** The pyc's own 16 header bytes (kept by 'as-is'). */
+  readonly own: Uint8Array | undefined;
+  /** The source's stamp (a timestamp header names it). */
+  readonly stamp: SourceStamp;
+  /** `_imp.source_hash` of the source (16 hex digits), when it was computed. */
   readonly sourceHash?: string | undefined;
-  /**
-   * What `prepare` returned for these very bytes (e.g. the checked canonical body): when given,
-   * `variants` and `materialize` use it and need neither `bytes` nor any parsing.
-   */
-  readonly prepared?: Uint8Array | undefined;
 }
 
 export interface Transform {
   readonly name: string;
   /** The store address of an object's bytes (xxh64 + size; a test seam can force collisions). */
   address(bytes: Uint8Array): ObjectKey;
-  /** Does this transform need the source bytes of a pyc with this header? */
-  needsSource(header: PycHeader): boolean;
   /**
-   * The transform's work on these bytes, checked (for canonical: the canonical body, validated against
-   * the original). Throws PycstoreError (ECANON/EMARSHAL) to refuse the pyc. dedup keeps it between
-   * planning and linking, for files that stay unchanged.
+   * The checked body of a pyc (canonical: the canonical marshal body, validated against the
+   * original; raw: the bytes after the header). Throws PycstoreError (ECANON/EMARSHAL) to refuse it.
    */
-  prepare(input: TransformInput): Uint8Array;
-  /** The objects this pyc can become (given `prepared`, or preparing it). */
-  variants(input: TransformInput): Variant[];
-  /** Rebuild the bytes of the chosen variant. */
-  materialize(input: TransformInput, choice: HeaderChoice): Uint8Array;
+  body(pyc: Uint8Array, header: PycHeader, relName: string): Uint8Array;
+  /** The headers an object of a pyc with this header may carry (the policy picks among them). */
+  choices(header: PycHeader): readonly HeaderChoice[];
+  /** The object's 16 header bytes for a choice. */
+  header(input: HeaderInput, choice: HeaderChoice): Uint8Array;
+}
+
+/** An object's bytes: its header, then its body. */
+export function objectBytes(header: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header, 0);
+  out.set(body, header.length);
+  return out;
 }

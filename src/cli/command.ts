@@ -42,8 +42,8 @@ export interface Context {
 }
 
 export interface CommandResult {
-  /** 0 success, 1 some items failed (each reported). Usage errors are thrown (exit 2). */
-  readonly exitCode: 0 | 1;
+  /** 0 success, 1 some items failed (each reported), 130/143 interrupted by SIGINT/SIGTERM. Usage errors are thrown (exit 2). */
+  readonly exitCode: 0 | 1 | 130 | 143;
   /** The --json object. */
   readonly json: Record<string, unknown>;
   /** Human summary lines for stdout. */

@@ -25,7 +25,7 @@ export const spec: CommandSpec = {
       help: 'auto: reflink where the filesystem can, else hard link; reflink; hardlink. Never symlinks.',
       default: 'auto',
     },
-    jobs: { type: 'string', short: 'j', arg: 'N', help: 'Files read at once.', default: '8' },
+    jobs: { type: 'string', short: 'j', arg: 'N', help: 'Worker threads reading and analysing pycs (default: the number of CPU cores).' },
     invalidation: {
       type: 'string',
       arg: 'MODE',
@@ -67,22 +67,47 @@ export const spec: CommandSpec = {
   positionals: 'any',
 };
 
+/** SIGINT/SIGTERM stop the run early (swaps under way finish, every link made is recorded); a second one ends the process. */
+function interruptible(): { readonly signal: AbortSignal; readonly received: () => NodeJS.Signals | undefined; readonly release: () => void } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const release = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  function onSignal(sig: NodeJS.Signals): void {
+    received ??= sig;
+    release(); // a second signal takes the default way out
+    controller.abort();
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { signal: controller.signal, received: () => received, release };
+}
+
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
-  const jobsText = (values['jobs'] as string | undefined) ?? '8';
-  if (!/^\d+$/.test(jobsText)) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
-  const report = await dedup({
-    store: ctx.storeDir,
-    paths: positionals,
-    dryRun: Boolean(values['dry-run']),
-    linkMode: ((values['link-mode'] as string | undefined) ?? 'auto') as LinkMode,
-    jobs: Number(jobsText),
-    invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
-    fill: Boolean(values['fill']),
-    byteIdentical: Boolean(values['byte-identical']),
-    ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
-    storeRoot: (values['store-root'] as string[] | undefined) ?? [],
-    output: ctx.out,
-  });
+  const jobsText = values['jobs'] as string | undefined;
+  if (jobsText !== undefined && !/^\d+$/.test(jobsText)) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
+  const stop = interruptible();
+  let report: DedupReport;
+  try {
+    report = await dedup({
+      store: ctx.storeDir,
+      paths: positionals,
+      dryRun: Boolean(values['dry-run']),
+      linkMode: ((values['link-mode'] as string | undefined) ?? 'auto') as LinkMode,
+      ...(jobsText !== undefined ? { jobs: Number(jobsText) } : {}),
+      invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
+      fill: Boolean(values['fill']),
+      byteIdentical: Boolean(values['byte-identical']),
+      ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
+      storeRoot: (values['store-root'] as string[] | undefined) ?? [],
+      output: ctx.out,
+      signal: stop.signal,
+    });
+  } finally {
+    stop.release();
+  }
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   for (const o of report.otherFilesystems) {
     ctx.out.warn(
@@ -90,48 +115,65 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
         `To share them, give a store root there: pycstore dedup --store-root ${o.mount === '/' ? '' : o.mount}/.pycstore-objects …`,
     );
   }
-  return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+  const bare = report.withoutPycs ?? [];
+  if (bare.length > 0) {
+    const more = bare.length > 1 ? ` (and ${formatCount(bare.length - 1)} more)` : '';
+    ctx.out.note(`${bare[0]!.path}${more}: Python sources and no pycs (uv installs none by default); pycstore dedup --fill gives them pycs, from the store where it has them`);
+  }
+  if (report.stopped) ctx.out.note(report.stopped.message);
+  return { exitCode: exitCodeOf(report, stop.received()), json: report as unknown as Record<string, unknown>, human: human(report) };
+}
+
+function exitCodeOf(r: DedupReport, signal: NodeJS.Signals | undefined): CommandResult['exitCode'] {
+  if (r.stopped?.reason === 'interrupted') return signal === 'SIGTERM' ? 143 : 130;
+  return r.failures.length > 0 || r.stopped ? 1 : 0;
 }
 
 function human(r: DedupReport): string[] {
+  return r.dryRun && r.plan ? dryRunLines(r, r.plan) : runLines(r);
+}
+
+function dryRunLines(r: DedupReport, plan: NonNullable<DedupReport['plan']>): string[] {
+  const lines = ['Dry run: nothing was changed.'];
+  const pycs = plan.toLink - plan.toFill;
+  lines.push(
+    `Would link ${formatCount(pycs)} of ${formatCount(r.files)} pycs` +
+      (r.fill ? ` and fill ${formatCount(plan.toFill)} missing pycs (of ${formatCount(r.fill.sources)} sources without one)` : '') +
+      ` to ${formatCount(plan.objects.length)} store objects (${formatCount(plan.newObjects)} new), ` +
+      (plan.projectedBytesSaved >= 0 ? `saving about ${formatBytes(plan.projectedBytesSaved)}.` : `storing about ${formatBytes(-plan.projectedBytesSaved)} more.`),
+  );
+  if (r.shared) lines.push(`Already shared: ${formatCount(r.shared)}.`);
+  const shown = plan.objects.filter((o) => o.files.length > 1).slice(0, 10);
+  for (const o of shown) lines.push(`  ${o.new ? 'new ' : 'have'} ${o.object}  ← ${o.files.length} files, e.g. ${o.files[0]}`);
+  if (plan.objects.length > shown.length) lines.push(`  … (--json lists every object and file)`);
+  return lines;
+}
+
+function runLines(r: DedupReport): string[] {
   const lines: string[] = [];
   const skipped = Object.entries(r.skipped)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${formatCount(v)}`)
     .join(', ');
-  if (r.dryRun && r.plan) {
-    lines.push(`Dry run: nothing was changed.`);
+  if (r.files > 0 || !r.fill) {
+    lines.push(`${formatCount(r.files)} pycs: ${formatCount(r.linked)} linked, ${formatCount(r.shared)} already shared` + (skipped ? `, skipped: ${skipped}` : '') + '.');
+  }
+  const tail = `read ${formatBytes(r.bytesRead)}; ${formatCount(r.objectsCreated)} new store objects; ${formatDuration(r.durationMs)}.`;
+  if (r.fill) {
+    const f = r.fill;
+    const avoided = Math.max(0, f.filled - f.compiled);
     lines.push(
-      `Would link ${formatCount(r.plan.toLink)} of ${formatCount(r.files)} pycs to ${formatCount(r.plan.objects.length)} store objects ` +
-        `(${formatCount(r.plan.newObjects)} new), saving about ${formatBytes(Math.max(0, r.plan.projectedBytesSaved))}.`,
-    );
-    if (r.shared) lines.push(`Already shared: ${formatCount(r.shared)}.`);
-    const shown = r.plan.objects.filter((o) => o.files.length > 1).slice(0, 10);
-    for (const o of shown) {
-      lines.push(`  ${o.new ? 'new ' : 'have'} ${o.object}  ← ${o.files.length} files, e.g. ${o.files[0]}`);
-    }
-    if (r.plan.objects.length > shown.length) lines.push(`  … (--json lists every object and file)`);
-  } else {
-    lines.push(
-      `${formatCount(r.files)} pycs: ${formatCount(r.linked)} linked, ${formatCount(r.shared)} already shared` +
-        (skipped ? `, skipped: ${skipped}` : '') +
+      `Filled ${formatCount(f.filled)} missing pycs in ${formatCount(f.venvs)} venvs: ${formatCount(f.fromStore)} bodies from the store, ` +
+        `${formatCount(f.compiled)} compiled — ${formatCount(avoided)} compiles avoided` +
+        (Object.keys(f.skipped).length ? `; not filled: ${Object.entries(f.skipped).map(([k, v]) => `${k} ${v}`).join(', ')}` : '') +
         '.',
     );
-    lines.push(
-      `Saved ${formatBytes(Math.max(0, r.bytesSaved))}${r.bytesSaved < 0 ? ` (this run stored ${formatBytes(-r.bytesSaved)} more than it freed)` : ''}; ` +
-        `read ${formatBytes(r.bytesRead)}; ${formatCount(r.objectsCreated)} new store objects; ${formatDuration(r.durationMs)}.`,
-    );
-    if (r.fill) {
-      lines.push(
-        `Filled ${formatCount(r.fill.filled)} missing pycs in ${formatCount(r.fill.venvs)} venvs ` +
-          `(${formatCount(r.fill.fromStore)} taken from the store, ${formatCount(r.fill.compiled)} compiled)` +
-          (Object.keys(r.fill.skipped).length ? `; not filled: ${Object.entries(r.fill.skipped).map(([k, v]) => `${k} ${v}`).join(', ')}` : '') +
-          '.',
-      );
-    }
-    const kinds = Object.entries(r.linkKinds);
-    if (kinds.length) lines.push(`Link kind: ${kinds.map(([root, k]) => `${k} (${root})`).join(', ')}.`);
-    if (r.failures.length) lines.push(`${formatCount(r.failures.length)} files failed (listed above).`);
+    lines.push(r.bytesSaved >= 0 ? `Saved ${formatBytes(r.bytesSaved)}; ${tail}` : `The new pycs take ${formatBytes(-r.bytesSaved)} of store (shared by every venv that gets them); ${tail}`);
+  } else {
+    lines.push(`Saved ${formatBytes(Math.max(0, r.bytesSaved))}${r.bytesSaved < 0 ? ` (this run stored ${formatBytes(-r.bytesSaved)} more than it freed)` : ''}; ${tail}`);
   }
+  const kinds = Object.entries(r.linkKinds);
+  if (kinds.length) lines.push(`Link kind: ${kinds.map(([root, k]) => `${k} (${root})`).join(', ')}.`);
+  if (r.failures.length) lines.push(`${formatCount(r.failures.length)} files failed (listed above).`);
   return lines;
 }

@@ -1,145 +1,128 @@
 /**
- * Reading one candidate pyc: is it a fresh, well-formed pyc of the version its
- * name says, and which objects can it become? Touches the file and its source
- * (read only); everything it decides comes from pure code.
+ * Step 3, analyze, the per-file decision, pure: given a pyc's bytes (and its
+ * source's, when needed), is it a fresh, well-formed pyc of the version its
+ * name says, and what is its checked body? No file access: read.ts feeds it,
+ * in a worker thread (pool.ts) or in this one.
  */
-import { lstat, readFile } from 'node:fs/promises';
-import { PycstoreError } from '../errors.js';
 import { sourceKeyOf } from '../canonical/compile-key.js';
-import { allocatedBytes, fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import { checkFresh, mtimeSeconds, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
-import type { CanonicalCompiler } from '../python/compile.js';
-import type { Candidate } from '../python/scan.js';
-import type { Transform, TransformInput } from '../canonical/types.js';
-import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
+import type { SourceStamp, Transform } from '../canonical/types.js';
+import { PycstoreError } from '../errors.js';
+import { xxh64Hex } from '../hash/xxhash.js';
+import { HEADER_SIZE, sourceHash, type HeaderProblem, type PycHeader } from '../pyc/header.js';
+import type { PyVersionInfo } from '../pyc/magic.js';
+import type { SkipReason } from './types.js';
 
-export type Analysis =
-  | { readonly ok: true; readonly facts: FileFacts; readonly bytesRead: number; readonly prepared: Uint8Array }
+/** One pyc to judge, as it crosses to a worker: plain strings and numbers. */
+export interface PycTask {
+  /** The file's row in the run's table. */
+  readonly id: number;
+  readonly path: string;
+  readonly source: string;
+  /** The cache tag its name says (the magic must agree). */
+  readonly cacheTag: string;
+  readonly relName: string;
+  /** The source's stamp when its group started: what a fresh timestamp header names. */
+  readonly stamp: SourceStamp;
+  /** Read and hash the source even for a timestamp pyc: a hash header may be chosen for it. */
+  readonly hashSource: boolean;
+  /** Only read and hash the source (the pyc was judged already; a hash header was chosen for it). */
+  readonly sourceOnly?: boolean;
+}
+
+export type Verdict =
+  | {
+      readonly ok: true;
+      readonly header: PycHeader;
+      /** The pyc's own 16 header bytes. */
+      readonly own: Uint8Array;
+      /** The checked body (canonical, or the raw bytes after the header). */
+      readonly body: Uint8Array;
+      readonly bodyHash: string;
+      /** `_imp.source_hash` of the source, when it was read. */
+      readonly sourceHash?: string | undefined;
+      /** xxh64-size of the source bytes, when they were read (the ledger's compilations table). */
+      readonly sourceKey?: string | undefined;
+    }
   | {
       readonly ok: false;
       readonly reason: SkipReason;
       readonly detail?: string | undefined;
-      readonly fp?: Fingerprint | undefined;
-      readonly sourceFp: string;
-      readonly bytesRead: number;
+      /** The transform refused the pyc's own bytes: recompiling its source may give a body (the caller decides). */
+      readonly refused?: { readonly header: PycHeader; readonly sourceHash?: string | undefined } | undefined;
     };
 
-/** Read a pyc (and its source when needed) and check it is what it claims. */
-export async function readCandidate(
-  cand: Candidate,
-  transform: Transform,
-): Promise<{ input: TransformInput; fp: Fingerprint; nlink: number; uid: number; allocated: number; bytesRead: number } | Extract<Analysis, { ok: false }>> {
-  const sourceFp = sourceFingerprint(cand.sourceStat);
-  let bytesRead = 0;
-  const skip = (reason: SkipReason, fp?: Fingerprint, detail?: string): Extract<Analysis, { ok: false }> => ({
-    ok: false,
-    reason,
-    detail,
-    fp,
-    sourceFp,
-    bytesRead,
-  });
-  let bytes: Uint8Array;
-  let st1;
-  try {
-    st1 = await lstat(cand.path, { bigint: true });
-    if (!st1.isFile()) return skip('unreadable', undefined, 'not a regular file');
-    bytes = await readFile(cand.path);
-    bytesRead += bytes.length;
-  } catch (err) {
-    return skip('unreadable', undefined, (err as Error).message);
-  }
-  const fp = fingerprintOf(st1);
-  const st2 = await lstat(cand.path, { bigint: true }).catch(() => undefined);
-  if (!st2 || !sameFingerprint(fp, fingerprintOf(st2)) || bytes.length !== fp.size) return skip('changed', fp);
-  if (bytes.length === 0) return skip('empty', fp);
-
-  const parsed = parseHeader(bytes);
-  if (typeof parsed === 'string') return skip(parsed, fp);
-  const header: PycHeader = parsed;
-  if (header.version.cacheTag !== cand.name.cacheTag) {
-    return skip('wrong-version', fp, `magic ${header.version.magic} is Python ${header.version.version}, name says ${cand.name.cacheTag}`);
-  }
-  let source: Uint8Array | undefined;
-  if (header.invalidation !== 'timestamp' || transform.needsSource(header)) {
-    try {
-      source = await readFile(cand.source);
-      bytesRead += source.length;
-    } catch (err) {
-      return skip('unreadable', fp, `source: ${(err as Error).message}`);
+/**
+ * `_imp.source_hash` of sources, remembered by content key (xxh64 and size) for the header of
+ * timestamp pycs going checked-hash: the copies of one package in several venvs have the same
+ * source, hashed once (SipHash in JS is ~100 MB/s). Never used for a hash pyc's freshness, which
+ * is always computed: a wrong entry could at worst give a header CPython finds stale and recompiles.
+ */
+export class SourceHashes {
+  private readonly known = new Map<string, string>();
+  constructor(private readonly max = 4096) {}
+  get(version: PyVersionInfo, key: string, source: Uint8Array): string {
+    const k = `${version.magic}:${key}`;
+    let h = this.known.get(k);
+    if (h === undefined) {
+      h = sourceHash(version, source);
+      if (this.known.size >= this.max) this.known.delete(this.known.keys().next().value!);
+      this.known.set(k, h);
     }
-    if (source.length !== Number(cand.sourceStat.size)) return skip('changed', fp, 'source changed while reading');
+    return h;
   }
-  const fresh = checkFresh(header, { mtimeSec: mtimeSeconds(cand.sourceStat), size: Number(cand.sourceStat.size) }, source);
-  if (fresh !== 'fresh') return skip('stale', fp);
-  return {
-    input: { bytes, header, cand, source, relName: cand.relName, sourceHash: source ? sourceHash(header.version, source) : undefined },
-    fp,
-    nlink: Number(st1.nlink),
-    uid: Number(st1.uid),
-    allocated: allocatedBytes(st1),
-    bytesRead,
-  };
 }
 
-/** Called when the transform refuses a pyc: may recompile it; returns the (possibly read) source, or why not. */
-export type Recover = (
-  input: TransformInput,
-) => Promise<{ ok: true; source: Uint8Array } | { ok: false; reason: SkipReason; detail: string }>;
-
-/** The recompile fallback: compile the pyc's source with an interpreter of its magic (the body joins the compile cache). */
-export function recompileWith(compiler: CanonicalCompiler): Recover {
-  return async (input) => {
-    const cand = input.cand as Candidate;
-    const source = input.source ?? (await readFile(cand.source));
-    const r = await compiler.compile({ sourcePath: cand.source, source, version: input.header.version, optimization: cand.name.optimization, relName: cand.relName });
-    return r.ok ? { ok: true, source } : r;
-  };
+/** Does judging a pyc with this header need its source's bytes? Hash pycs always (freshness is the source's hash). */
+export function needsSource(header: PycHeader | HeaderProblem, task: Pick<PycTask, 'hashSource'>): boolean {
+  return typeof header !== 'string' && (header.invalidation !== 'timestamp' || task.hashSource);
 }
 
-export async function analyzeCandidate(cand: Candidate, transform: Transform, recover?: Recover): Promise<Analysis> {
-  const r = await readCandidate(cand, transform);
-  if ('ok' in r) return r;
-  const sourceFp = sourceFingerprint(cand.sourceStat);
-  const refused = (reason: SkipReason, detail: string): Analysis => ({ ok: false, reason, detail, fp: r.fp, sourceFp, bytesRead });
-  const isRefusal = (err: unknown): err is PycstoreError => err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL');
-  let input = r.input;
-  let bytesRead = r.bytesRead;
-  let recompiled = false;
+const skip = (reason: SkipReason, detail?: string): Verdict => ({ ok: false, reason, detail });
+
+function isRefusal(err: unknown): err is PycstoreError {
+  return err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL');
+}
+
+/**
+ * Judge one pyc. `header` is parseHeader(bytes) (the caller looked at it to know whether to read the
+ * source); `source` is given when needsSource says so.
+ */
+export function judgePyc(
+  task: PycTask,
+  bytes: Uint8Array,
+  header: PycHeader | HeaderProblem,
+  source: Uint8Array | undefined,
+  transform: Transform,
+  hashes: SourceHashes = new SourceHashes(),
+): Verdict {
+  if (bytes.length === 0) return skip('empty');
+  if (typeof header === 'string') return skip(header);
+  if (header.version.cacheTag !== task.cacheTag) {
+    return skip('wrong-version', `magic ${header.version.magic} is Python ${header.version.version}, name says ${task.cacheTag}`);
+  }
+  if (source && source.length !== task.stamp.size) return skip('changed', 'source changed while reading');
+  const sourceKey = source ? sourceKeyOf(source) : undefined;
+  // A hash pyc's freshness is its source's hash, computed; a timestamp pyc's hash (for a hash header) may come from `hashes`.
+  const hash = !source ? undefined : header.invalidation !== 'timestamp' ? sourceHash(header.version, source) : hashes.get(header.version, sourceKey!, source);
+  const fresh =
+    header.invalidation === 'timestamp'
+      ? header.mtime === task.stamp.mtime >>> 0 && header.sourceSize === task.stamp.size >>> 0
+      : hash !== undefined && hash === header.sourceHash;
+  if (!fresh) return skip('stale');
+  let body: Uint8Array;
   try {
-    input = { ...input, prepared: transform.prepare(input) };
+    body = transform.body(bytes, header, task.relName);
   } catch (err) {
     if (!isRefusal(err)) throw err;
-    if (!recover) return refused('uncanonical', err.message);
-    // The transform refused the pyc's own bytes: compile its source again and take that.
-    const rec = await recover(input);
-    if (!rec.ok) return refused(rec.reason, rec.detail);
-    if (!input.source) bytesRead += rec.source.length;
-    input = { ...input, source: rec.source, sourceHash: sourceHash(input.header.version, rec.source) };
-    recompiled = true;
-    try {
-      input = { ...input, prepared: transform.prepare(input) };
-    } catch (err2) {
-      if (!isRefusal(err2)) throw err2;
-      return refused('uncanonical', err2.message);
-    }
+    return { ok: false, reason: 'uncanonical', detail: err.message, refused: { header, sourceHash: hash } };
   }
   return {
     ok: true,
-    bytesRead,
-    prepared: input.prepared!,
-    facts: {
-      recompiled,
-      sourceKey: input.source ? sourceKeyOf(input.source) : undefined,
-      sourceHash: input.sourceHash,
-      cand,
-      fp: r.fp,
-      nlink: r.nlink,
-      uid: r.uid,
-      allocated: r.allocated,
-      sourceFp,
-      header: input.header,
-      variants: transform.variants(input),
-    },
+    header,
+    own: bytes.slice(0, HEADER_SIZE),
+    body,
+    bodyHash: xxh64Hex(body),
+    sourceHash: hash,
+    sourceKey,
   };
 }

@@ -1,50 +1,96 @@
 /**
- * Carrying out a dedup plan, object by object, in two passes:
- *   A. every object the plan needs is made to exist (objects.ts), then all new
- *      ones are made durable in one barrier;
- *   B. each object's files are linked to it (link.ts).
- * A streaming driver can do the same per object or per batch of objects: A for
- * a batch, the barrier, then B for each object of the batch.
+ * Step 5, apply, for one group's plan: each planned object made to exist and
+ * durable (objects.ts), then its files linked (link.ts). Objects of a group are
+ * handled side by side; a new object's files wait for its batch's durability
+ * barrier while other groups go on.
  */
-import { makeDurable } from '../store/durable.js';
-import type { ApplyContext } from './context.js';
-import { linkObject } from './link.js';
-import { ensureObject, type ReadyObject } from './objects.js';
+import { makeLinker, type Linker, type LinkMode } from '../fs/link.js';
+import { mountPointOf } from '../fs/mounts.js';
+import { skipped, stopping, type RunContext } from './context.js';
+import { jobOf, linkToObject, type LinkContext, type LinkJob } from './link.js';
+import { ObjectStore, type NotReady } from './objects.js';
 import type { Plan } from './plan.js';
-import { addTally, emptyTally, type ApplyTally } from './types.js';
+import { countSkip } from './report.js';
 
-export interface Applied extends ApplyTally {
-  /** Link kind used per store root path (what auto settled on). */
-  readonly linkKinds: Record<string, string>;
-}
+export class Applier {
+  readonly objects: ObjectStore;
+  private readonly linkers = new Map<number, Linker>();
+  private readonly ctx: LinkContext;
+  private readonly mounts = new Map<string, { mount: string; files: number; bytes: number }>();
 
-export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied> {
-  const tally = emptyTally();
-  tally.skips.push(...plan.skips);
-  // A. Objects.
-  const ready: ReadyObject[] = [];
-  const created = new Map<string, string[]>();
-  for (const obj of plan.objects) {
-    const e = await ensureObject(obj, ctx);
-    addTally(tally, e.tally);
-    if (e.ready) ready.push(e.ready);
-    if (e.created) {
-      const list = created.get(obj.root.path);
-      if (list) list.push(e.created);
-      else created.set(obj.root.path, [e.created]);
+  constructor(
+    private readonly run: RunContext,
+    linkMode: LinkMode,
+  ) {
+    this.objects = new ObjectStore(run);
+    this.ctx = {
+      run,
+      objects: this.objects,
+      linkerOf: (root) => this.linkers.get(root.id) ?? this.linkers.set(root.id, makeLinker(linkMode)).get(root.id)!,
+      replaced: new Map(),
+    };
+  }
+
+  /** What a plan skips or refuses, counted. */
+  note(plan: Plan): void {
+    const report = this.run.report;
+    for (const s of plan.skips) countSkip(report, s.reason);
+    for (const c of plan.collisions) {
+      report.failures.push(c);
+      countSkip(report, c.reason);
+    }
+    for (const o of plan.otherFilesystems) {
+      const seen = this.mounts.get(o.dev) ?? { mount: mountPointOf(o.example), files: 0, bytes: 0 };
+      seen.files += o.files;
+      seen.bytes += o.bytes;
+      this.mounts.set(o.dev, seen);
     }
   }
-  makeDurable(created);
-  // B. Links.
-  try {
-    for (const r of ready) addTally(tally, await linkObject(r, ctx));
-  } finally {
-    ctx.writer.flush();
+
+  /** Apply one group's plan (its objects side by side). */
+  async apply(plan: Plan): Promise<void> {
+    this.note(plan);
+    if (stopping(this.run)) return; // no new objects, no new links
+    await Promise.all(
+      plan.objects.map(async (obj) => {
+        const jobs = obj.links.map(jobOf);
+        const state = await this.objects.ready(obj);
+        if ('reason' in state) this.notReady(jobs, state);
+        else await linkToObject(state, jobs, this.ctx);
+      }),
+    );
   }
-  const linkKinds: Record<string, string> = {};
-  for (const o of plan.objects) {
-    const kind = ctx.linkerOf(o.root).settled();
-    if (kind) linkKinds[o.root.path] = kind;
+
+  private notReady(jobs: readonly LinkJob[], why: NotReady): void {
+    const run = this.run;
+    if (why.reason === 'no-space') {
+      run.stop ??= { kind: 'no-space', root: this.run.storeRoots[0]?.path ?? '', errno: why.detail };
+      for (const j of jobs) skipped(run, j.path, 'no-space');
+      return;
+    }
+    for (const j of jobs) {
+      run.report.failures.push({ path: j.path, reason: why.reason, detail: why.detail });
+      countSkip(run.report, why.reason);
+    }
   }
-  return { ...tally, linkKinds };
+
+  /** Make every new object waiting for its barrier durable now (their files are linked then). */
+  kick(): void {
+    this.objects.kick();
+  }
+
+  /** The end: every object durable, every link made; the report's totals. */
+  async finish(): Promise<void> {
+    this.objects.kick();
+    await this.objects.flush();
+    const report = this.run.report;
+    report.objectsCreated = this.objects.created;
+    report.bytesSaved -= this.objects.bytesTaken;
+    report.otherFilesystems = [...this.mounts.values()];
+    for (const [id, l] of this.linkers) {
+      const kind = l.settled();
+      const root = this.run.storeRoots.find((r) => r.id === id);
+      if (kind && root) report.linkKinds[root.path] = kind;
+    }
+  }
 }

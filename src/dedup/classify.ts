@@ -1,79 +1,76 @@
 /**
- * Before reading anything: what the ledger already knows about each candidate.
- * A pyc that still is its store object (same inode for a hard link, same
- * fingerprint for a reflink) is "shared"; a pyc skipped before whose file and
- * source are unchanged keeps its reason. Neither is read again, so a rescan of
- * an unchanged tree reads 0 bytes.
+ * Step 2, classify: before reading anything, what the ledger already knows
+ * about each pyc of one folder. A pyc that still is its store object (same
+ * inode for a hard link, same fingerprint for a reflink) is "shared"; a pyc
+ * skipped before whose file and source are unchanged keeps its reason. Neither
+ * is read again, so a rescan of an unchanged tree reads 0 bytes.
+ *
+ * The ledger is asked once per folder (its links, with their objects' inodes;
+ * its seen rows only when a file needs them), inside the caller's read
+ * transaction; files hard-linked to an object outside pycstore are recognised
+ * by an index of the objects' inodes loaded once per run.
  */
-import { lstatSync } from 'node:fs';
-import { fingerprintOf, sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
+import { statSync } from 'node:fs';
+import { sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
-import type { Candidate } from '../python/scan.js';
+import { recordedFingerprint, type DirLinkRow, type SeenRow } from '../ledger/rows.js';
+import type { FoundPyc, PycDir } from '../python/scan.js';
 import { sourceFingerprint } from './types.js';
 
 export type Classified =
-  | { readonly state: 'shared'; readonly cand: Candidate; readonly fp: Fingerprint; readonly object: ObjectRow; readonly adopt: boolean }
-  | { readonly state: 'known-skip'; readonly cand: Candidate; readonly reason: string }
-  | { readonly state: 'read'; readonly cand: Candidate }
-  | { readonly state: 'gone'; readonly cand: Candidate };
+  | { readonly state: 'shared'; readonly objectId: number; readonly adopt: boolean }
+  | { readonly state: 'known-skip'; readonly reason: string }
+  | { readonly state: 'read' }
+  | { readonly state: 'gone' };
 
-export function classify(cand: Candidate, ledger: Ledger | undefined): Classified {
-  let fp: Fingerprint;
+/** What classify looks things up in. */
+export interface ClassifyContext {
+  readonly ledger: Ledger;
+  /** Every object's inode ("dev:ino") → id and size (Ledger.objectInodes). */
+  readonly inodes: ReadonlyMap<string, { readonly id: number; readonly size: number }>;
+  /** Objects whose files are read again although still linked (timestamp objects whose code the store also holds under another header). */
+  readonly moving: ReadonlySet<number>;
+}
+
+/** Is the file still the link the ledger recorded? */
+function stillLinked(fp: Fingerprint, link: DirLinkRow): boolean {
+  if (link.kind === 'hardlink') return fp.dev === link.object_dev && fp.ino === link.object_ino && fp.size === link.object_size;
+  return sameFingerprint(fp, recordedFingerprint(link));
+}
+
+function sourceFpNow(source: string): string | undefined {
   try {
-    fp = fingerprintOf(lstatSync(cand.path, { bigint: true }));
+    return sourceFingerprint(statSync(source, { bigint: true }));
   } catch {
-    return { state: 'gone', cand };
+    return undefined;
   }
-  if (!ledger) return { state: 'read', cand };
-  const link = ledger.link(cand.path);
+}
+
+function classifyOne(pyc: FoundPyc, links: ReadonlyMap<string, DirLinkRow>, seen: () => ReadonlyMap<string, SeenRow>, ctx: ClassifyContext): Classified {
+  if (!pyc.stat) return { state: 'gone' };
+  const { fp } = pyc.stat;
+  const name = pycName(pyc);
+  const link = links.get(name);
   if (link) {
-    const object = ledger.objectById(link.object_id);
-    if (object) {
-      if (link.kind === 'hardlink' && sameInode(fp, object) && fp.size === object.size) {
-        return { state: 'shared', cand, fp, object, adopt: false };
-      }
-      if (link.kind === 'reflink' && sameFingerprint(fp, recordedFingerprint(link))) {
-        return { state: 'shared', cand, fp, object, adopt: false };
-      }
-    }
-    return { state: 'read', cand }; // replaced since (e.g. CPython recompiled it)
+    if (!stillLinked(fp, link)) return { state: 'read' }; // replaced since (e.g. CPython recompiled it)
+    return ctx.moving.has(link.object_id) ? { state: 'read' } : { state: 'shared', objectId: link.object_id, adopt: false };
   }
-  const byInode = ledger.objectByInode(fp.dev, fp.ino);
-  if (byInode && byInode.size === fp.size) return { state: 'shared', cand, fp, object: byInode, adopt: true };
-  const seen = ledger.seen(cand.path);
-  if (seen && sameFingerprint(fp, recordedFingerprint(seen)) && seen.source_fp === sourceFingerprint(cand.sourceStat)) {
-    return { state: 'known-skip', cand, reason: seen.outcome };
-  }
-  return { state: 'read', cand };
+  const byInode = ctx.inodes.get(`${fp.dev}:${fp.ino}`);
+  if (byInode && byInode.size === fp.size) return { state: 'shared', objectId: byInode.id, adopt: true };
+  const s = seen().get(name);
+  if (s && sameFingerprint(fp, recordedFingerprint(s)) && s.source_fp === sourceFpNow(pyc.source)) return { state: 'known-skip', reason: s.outcome };
+  return { state: 'read' };
 }
 
-/** Candidates sorted by what the ledger knows of them. */
-export interface ClassifiedAll {
-  /** Pycs already sharing an object (not read); by object id (the header policy may move them). */
-  readonly shared: Map<number, Candidate[]>;
-  readonly sharedCount: number;
-  /** Hard links to an object made outside pycstore (e.g. `cp -al`): recorded without reading. */
-  readonly adopt: { readonly path: string; readonly objectId: number; readonly fp: Fingerprint; readonly rootIndex: number }[];
-  /** Skip reasons known from earlier runs, or 'changed' for files gone since the scan. */
-  readonly skipped: string[];
-  readonly toRead: Candidate[];
+function pycName(pyc: FoundPyc): string {
+  const cut = Math.max(pyc.path.lastIndexOf('/'), pyc.path.lastIndexOf('\\'));
+  return pyc.path.slice(cut + 1);
 }
 
-export function classifyAll(candidates: readonly Candidate[], ledger: Ledger | undefined): ClassifiedAll {
-  const out: ClassifiedAll = { shared: new Map(), sharedCount: 0, adopt: [], skipped: [], toRead: [] };
-  let shared = 0;
-  for (const cand of candidates) {
-    const c = classify(cand, ledger);
-    if (c.state === 'shared') {
-      shared++;
-      const same = out.shared.get(c.object.id);
-      if (same) same.push(cand);
-      else out.shared.set(c.object.id, [cand]);
-      if (c.adopt) out.adopt.push({ path: cand.path, objectId: c.object.id, fp: c.fp, rootIndex: cand.rootIndex });
-    } else if (c.state === 'known-skip') out.skipped.push(c.reason);
-    else if (c.state === 'gone') out.skipped.push('changed');
-    else out.toRead.push(cand);
-  }
-  return { ...out, sharedCount: shared };
+/** Classify the pycs of one folder (one ledger query for its links; one for its seen rows, if needed). Call inside Ledger.reading. */
+export function classifyDir(d: PycDir, ctx: ClassifyContext): Classified[] {
+  const links = ctx.ledger.linksIn(d.dir);
+  let seen: ReadonlyMap<string, SeenRow> | undefined;
+  const seenRows = (): ReadonlyMap<string, SeenRow> => (seen ??= ctx.ledger.seenIn(d.dir));
+  return d.pycs.map((p) => classifyOne(p, links, seenRows, ctx));
 }

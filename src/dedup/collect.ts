@@ -1,15 +1,17 @@
 /**
  * Step 1, collect: which trees to scan (the PATHs given, else the roots earlier
- * runs registered), and the candidate pycs in them (python/scan.ts). Swap temps
- * left by a crashed run are removed here (unless nothing may change).
+ * runs registered), and the pycs in them (python/scan.ts), handed on folder by
+ * folder as the walk lists them. Swap temps left by a crashed run are removed
+ * here (unless nothing may change); a temp of a process still running — another
+ * pycstore in the middle of a swap — is left alone.
  */
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import type { RootRow } from '../ledger/rows.js';
-import { scanRoots, type ScanResult, type ScanRoot } from '../python/scan.js';
+import { scanRoots, type PycDir, type ScanRoot, type ScanSummary } from '../python/scan.js';
 
-export interface Collected extends ScanResult {
+export interface Collected extends ScanSummary {
   readonly roots: readonly ScanRoot[];
 }
 
@@ -43,11 +45,24 @@ export function resolveRoots(paths: readonly string[], registered: readonly Root
   });
 }
 
-export function collect(input: CollectInput): Collected {
-  const roots = resolveRoots(input.paths, input.registered, input.pycachePrefix);
-  const scan = scanRoots(roots, input.onProgress);
+/** Is the process that named this swap temp (`.pycstore-<pid>-….tmp`) still running? Then it is not a leftover. */
+function ownerAlive(temp: string): boolean {
+  const pid = Number(/^\.pycstore-(\d+)-/.exec(path.basename(temp))?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Scan `roots`, handing each folder's pycs to `onDir`. */
+export function collect(roots: readonly ScanRoot[], input: Pick<CollectInput, 'removeLeftovers' | 'onProgress'>, onDir: (d: PycDir) => void): Collected {
+  const scan = scanRoots(roots, onDir, input.onProgress);
   if (input.removeLeftovers) {
     for (const f of scan.leftovers) {
+      if (ownerAlive(f)) continue;
       try {
         unlinkSync(f); // a swap temp left by a crashed run: a spare name of a store object
       } catch {

@@ -1,48 +1,70 @@
-/** What the apply step works with, shared by its parts (objects.ts, link.ts, apply.ts). */
-import type { BigIntStats } from 'node:fs';
-import type { Transform } from '../canonical/types.js';
-import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
-import type { Linker } from '../fs/link.js';
+/** One dedup run's settings, helpers and running totals, shared by its steps. */
+import type { InvalidationPolicy, Transform } from '../canonical/types.js';
+import type { Fingerprint } from '../fs/fingerprint.js';
 import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
-import type { ObjectRow } from '../ledger/rows.js';
-import type { PlannedObject, StoreRootInfo } from './plan.js';
-import type { ByteCache, TouchedInodes } from './rebuild.js';
+import type { CanonicalCompiler } from '../python/compile.js';
+import type { Output } from '../util/output.js';
+import type { StoreRootInfo } from './plan.js';
+import type { Analyzer } from './pool.js';
+import { countSkip, type DedupReport } from './report.js';
+import type { FileTable } from './table.js';
+import type { FillSummary, SkipReason } from './types.js';
 
-export interface ApplyContext {
-  /** Reads (rows of objects already recorded). */
-  readonly ledger: Ledger;
-  /** Every ledger write of the apply step goes through it. */
-  readonly writer: LedgerWriter<LedgerWrites>;
+/** Why a run stopped taking new work before the end. */
+export type StopReason =
+  | { readonly kind: 'interrupted' }
+  | { readonly kind: 'no-space'; readonly root: string; readonly errno: string };
+
+export interface RunContext {
+  readonly out: Output;
+  readonly dryRun: boolean;
+  readonly policy: InvalidationPolicy;
   readonly transform: Transform;
-  /** The linker of a store root (one per root: auto probes once per root). */
-  readonly linkerOf: (root: StoreRootInfo) => Linker;
-  /** root id of each scanned path, by candidate rootIndex. */
+  /** Bodies are canonical (raw bodies say nothing about a compilation, and have one header). */
+  readonly canonical: boolean;
+  readonly table: FileTable;
+  readonly analyzer: Analyzer;
+  readonly compiler: CanonicalCompiler;
+  /** Reads (undefined: a dry run with no store yet). */
+  readonly ledger: Ledger | undefined;
+  /** Every ledger write (undefined: a dry run). */
+  readonly writer: LedgerWriter<LedgerWrites> | undefined;
+  readonly storeRoots: readonly StoreRootInfo[];
+  /** uid owning the store (0: a system store). */
+  readonly storeUid: number;
+  /** The scanned roots (a store object's links under them move with it). */
+  readonly rootPaths: readonly string[];
+  /** Ledger id of each scanned root, by rootIndex. */
   readonly rootIds: readonly number[];
+  readonly report: DedupReport;
+  /** --fill's counters (undefined without --fill). */
+  readonly fill: FillSummary | undefined;
+  /** Pycs judged stale (--fill puts fresh ones in their place). */
+  readonly stale: Set<string>;
   readonly now: () => number;
-  /** What the transform prepared from each file while planning, reused when the file is unchanged. */
-  readonly cache: ByteCache;
-  /** Inodes whose names this run replaced (their ctime moved because of us). */
-  readonly inodes: TouchedInodes;
-  /** `n` more planned files dealt with (linked, skipped or failed). */
-  readonly onProgress?: (n: number) => void;
-  readonly onWarn?: (message: string) => void;
+  readonly signal: AbortSignal | undefined;
+  /** Set when the run stops taking new work (interrupted, or the store's filesystem is full). */
+  stop: StopReason | undefined;
+  /** Pycs --fill created (or put in place of stale ones). */
+  filled: number;
+  /** Rows of the table whose group went through analysis. */
+  analysed: number;
 }
 
-/** Record an object file (replica `replica`) of a planned object, now: its row (inserted, or the existing one with this inode). */
-export function recordObject(ctx: ApplyContext, obj: PlannedObject, replica: number, st: BigIntStats): ObjectRow {
-  return ctx.writer.now((w) =>
-    w.recordObject(
-      {
-        key: obj.key,
-        replica,
-        rootId: obj.root.id,
-        fp: fingerprintOf(st),
-        allocated: allocatedBytes(st),
-        magic: obj.magic,
-        invalidation: obj.variant.invalidation,
-        bodyHash: obj.variant.bodyHash,
-      },
-      ctx.now(),
-    ),
-  );
+/** Should the run start no new work? */
+export function stopping(run: RunContext): boolean {
+  if (!run.stop && run.signal?.aborted) run.stop = { kind: 'interrupted' };
+  return run.stop !== undefined;
+}
+
+/**
+ * Count a skipped file, and remember why in the ledger when it was read and judged (not 'changed',
+ * not 'unreadable'), so a rescan doesn't read it again while it and its source are unchanged.
+ */
+export function skipped(run: RunContext, path: string, reason: SkipReason | string, seen?: { fp: Fingerprint; sourceFp: string }): void {
+  countSkip(run.report, reason);
+  if (reason === 'stale') run.stale.add(path);
+  if (!seen || !run.writer || reason === 'changed' || reason === 'unreadable') return;
+  const when = run.now();
+  run.writer.add((w) => w.recordSeen(path, seen.fp, seen.sourceFp, reason, when));
 }

@@ -1,73 +1,213 @@
 /**
- * Apply, part A, for one planned object: make it exist in its store root.
- * An object already at its address is used as it is (its content is checked
- * against its address in part B, where it is read anyway); a missing one is
- * written from the first planned file that still qualifies (unchanged since it
- * was read, rebuilding to the planned address), without an fsync: the caller
- * makes every new object durable in one barrier (store/durable.ts) before any
- * file is linked to it.
+ * Apply, part A: a planned object made to exist in its store root, checked,
+ * and durable before anything links to it.
+ *
+ * An object this run already made or checked is taken as it is (the same
+ * bytes: one instance per group, or compared with the file on disk when another
+ * group plans it too). One recorded before is read once and compared byte for
+ * byte with the planned bytes. A missing one is written from the planned bytes
+ * — no read back — without an fsync: new objects wait in a batch, made durable
+ * together by one barrier (store/durable.ts: one syncfs per batch), and only
+ * then recorded and linked to.
  */
-import { PycstoreError } from '../errors.js';
-import { allocatedBytes } from '../fs/fingerprint.js';
-import { tryLstat } from '../fs/stat.js';
-import { sameKey } from '../hash/key.js';
+import { readFileSync, type BigIntStats } from 'node:fs';
+import { errnoCode, PycstoreError } from '../errors.js';
+import { allocatedBytes, fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { keyString } from '../hash/key.js';
 import type { ObjectRow } from '../ledger/rows.js';
+import { makeDurable } from '../store/durable.js';
 import { objectPath } from '../store/location.js';
-import { putObject } from '../store/objects.js';
-import { recordObject, type ApplyContext } from './context.js';
-import type { PlannedLink, PlannedObject } from './plan.js';
-import { rebuild } from './rebuild.js';
-import { emptyTally, type ApplyTally } from './types.js';
+import { putObject, sameBytes } from '../store/objects.js';
+import type { RunContext } from './context.js';
+import type { PlannedObject, StoreRootInfo } from './plan.js';
 
-/** A planned object that exists, with its row and the files still to link to it. */
-export interface ReadyObject {
+/** An object of this run that exists: its row, the replica new links go to, and the links made to it so far. */
+export interface ObjectState {
+  readonly key: PlannedObject['key'];
+  readonly root: StoreRootInfo;
+  readonly magic: number;
+  readonly variant: PlannedObject['variant'];
+  row: ObjectRow;
+  /** The current replica was made in this run for this very reason: EMLINK again means something else is wrong. */
+  freshReplica: boolean;
+  /** Links to it are made one after another (EMLINK moves them to a replica): the last one's promise. */
+  queue: Promise<void>;
+  touched: boolean;
+}
+
+/** Why a planned object can't be linked to. */
+export type NotReady = { readonly reason: 'collision' | 'error' | 'no-space'; readonly detail: string };
+
+/** How many new objects wait at most for one durability barrier. */
+export const DURABLE_BATCH = 256;
+
+interface Waiting {
   readonly obj: PlannedObject;
-  readonly row: ObjectRow;
-  readonly links: readonly PlannedLink[];
+  readonly path: string;
+  readonly stat: BigIntStats;
+  readonly done: (s: ObjectState | NotReady) => void;
 }
 
-export interface Ensured {
-  /** Undefined when no file could give it its content, or writing it failed (the tally says why). */
-  readonly ready: ReadyObject | undefined;
-  /** Path of the object file this call created (not yet durable). */
-  readonly created: string | undefined;
-  readonly tally: ApplyTally;
-}
+export class ObjectStore {
+  private readonly states = new Map<string, Promise<ObjectState | NotReady>>();
+  private waiting: Waiting[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  /** Objects being written (they join `waiting` when written). */
+  private writing = 0;
+  /** A flush was asked for while objects were being written: flush when they are. */
+  private wanted = false;
+  readonly madeDirs = new Set<string>();
+  created = 0;
+  bytesTaken = 0;
+  /** Size of the first object the filesystem had no room for. */
+  noRoomFor = 0;
 
-export async function ensureObject(obj: PlannedObject, ctx: ApplyContext): Promise<Ensured> {
-  const tally = emptyTally();
-  const links = [...obj.links];
-  const row = ctx.ledger.object(obj.key, obj.root.id, 0);
-  const onDisk = tryLstat(objectPath(obj.root.path, obj.key, 0));
-  if (onDisk) {
-    const known = row && row.ino === onDisk.ino.toString() && row.dev === onDisk.dev.toString();
-    return { ready: { obj, row: known ? row : recordObject(ctx, obj, 0, onDisk), links }, created: undefined, tally };
+  constructor(private readonly run: RunContext) {}
+
+  /** New objects waiting for their barrier. */
+  get pending(): number {
+    return this.waiting.length;
   }
-  // Not there: write it from the first planned file that still qualifies.
-  while (links.length > 0) {
-    const first = links[0]!;
-    const b = await rebuild(first, ctx.transform, ctx.inodes, ctx.cache);
-    tally.bytesRead += b.bytesRead;
-    if (!('bytes' in b) || !sameKey(ctx.transform.address(b.bytes), obj.key)) {
-      links.shift();
-      tally.skips.push({ path: first.facts.cand.path, reason: 'bytes' in b ? 'changed' : b.reason });
-      ctx.onProgress?.(1);
-      continue;
-    }
+
+  /** The object, existing, checked and durable (or why not). */
+  ready(obj: PlannedObject): Promise<ObjectState | NotReady> {
+    const id = `${obj.root.id}:${keyString(obj.key)}`;
+    const known = this.states.get(id);
+    if (known) return known.then((s) => ('reason' in s ? s : this.sameAsOnDisk(s, obj)));
+    const p = this.make(obj);
+    this.states.set(id, p);
+    return p;
+  }
+
+  /** Another group planned an object this run made or checked: its bytes must be the file's. */
+  private sameAsOnDisk(s: ObjectState, obj: PlannedObject): ObjectState | NotReady {
+    const path0 = objectPath(obj.root.path, obj.key, 0);
     try {
-      const put = putObject(obj.root.path, obj.key, b.bytes, 0, { sync: false });
-      if (put.created) {
-        tally.objectsCreated++;
-        tally.bytesSaved -= allocatedBytes(put.stat);
-      }
-      return { ready: { obj, row: recordObject(ctx, obj, 0, put.stat), links }, created: put.created ? put.path : undefined, tally };
+      return sameBytes(readFileSync(path0), obj.bytes) ? s : collision(path0, obj);
     } catch (err) {
-      const detail = err instanceof PycstoreError ? err.message : String(err);
-      const reason = err instanceof PycstoreError && err.code === 'EINTEGRITY' ? 'collision' : 'error';
-      for (const l of links) tally.failures.push({ path: l.facts.cand.path, reason, detail });
-      ctx.onProgress?.(links.length);
-      return { ready: undefined, created: undefined, tally };
+      return { reason: 'error', detail: `${path0}: ${errnoCode(err) ?? String(err)}` };
     }
   }
-  return { ready: undefined, created: undefined, tally };
+
+  private async make(obj: PlannedObject): Promise<ObjectState | NotReady> {
+    const row = this.run.ledger?.object(obj.key, obj.root.id, 0);
+    const path0 = objectPath(obj.root.path, obj.key, 0);
+    if (row) {
+      let onDisk: Buffer | undefined;
+      try {
+        onDisk = readFileSync(path0);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') return { reason: 'error', detail: `${path0}: ${errnoCode(err) ?? String(err)}` };
+      }
+      if (onDisk) return sameBytes(onDisk, obj.bytes) ? this.state(obj, row) : collision(path0, obj);
+    }
+    return this.write(obj);
+  }
+
+  /** Write a missing object (no fsync) and wait for its batch's barrier. */
+  private async write(obj: PlannedObject): Promise<ObjectState | NotReady> {
+    let put;
+    this.writing++;
+    try {
+      put = await putObject(obj.root.path, obj.key, obj.bytes, 0, { sync: false, madeDirs: this.madeDirs });
+    } catch (err) {
+      this.written();
+      const code = errnoCode(err);
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        this.noRoomFor ||= obj.key.size;
+        return { reason: 'no-space', detail: code };
+      }
+      if (err instanceof PycstoreError && err.code === 'EINTEGRITY') return { reason: 'collision', detail: err.message };
+      return { reason: 'error', detail: err instanceof Error ? err.message : String(err) };
+    }
+    if (!put.created) {
+      this.written();
+      return this.state(obj, this.record(obj, 0, put.stat));
+    }
+    this.created++;
+    this.bytesTaken += allocatedBytes(put.stat);
+    const path = put.path;
+    const stat = put.stat;
+    return new Promise((done) => {
+      this.waiting.push({ obj, path, stat, done });
+      this.written();
+    });
+  }
+
+  /** One write finished: flush a full batch, or the last of a batch a flush was asked for. */
+  private written(): void {
+    this.writing--;
+    if (this.waiting.length >= DURABLE_BATCH || (this.wanted && this.writing === 0)) void this.flush();
+  }
+
+  /** Make the objects waiting durable now — and those still being written, as soon as they are. */
+  kick(): void {
+    if (this.writing > 0) this.wanted = true;
+    void this.flush();
+  }
+
+  /** Make the waiting objects durable (one barrier), record them, and hand them out. Returns when done. */
+  flush(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    if (this.writing === 0) this.wanted = false;
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      const byRoot = new Map<string, string[]>();
+      for (const w of batch) {
+        const list = byRoot.get(w.obj.root.path);
+        if (list) list.push(w.path);
+        else byRoot.set(w.obj.root.path, [w.path]);
+      }
+      try {
+        await makeDurable(byRoot);
+        const rows = this.recordAll(batch);
+        batch.forEach((w, i) => w.done(this.state(w.obj, rows[i]!)));
+      } catch (err) {
+        // Not durable, or not recorded: nothing may link to them. (They stay as files; gc or the next run deal with them.)
+        const code = errnoCode(err);
+        const why: NotReady = code === 'ENOSPC' || code === 'EDQUOT' || /SQLITE_FULL/.test(String(err)) ? { reason: 'no-space', detail: code ?? 'SQLITE_FULL' } : { reason: 'error', detail: String(err) };
+        for (const w of batch) w.done(why);
+      }
+    });
+    return this.flushing;
+  }
+
+  private recordAll(batch: readonly Waiting[]): ObjectRow[] {
+    const now = this.run.now();
+    const writer = this.run.writer!;
+    return writer.now((w) => batch.map((b) => w.recordObject(newObject(b.obj, 0, b.stat), now)));
+  }
+
+  /** Record an object file of a planned object now (an existing file with no row, or a replica). */
+  record(obj: Pick<PlannedObject, 'key' | 'root' | 'magic' | 'variant'>, replica: number, st: BigIntStats): ObjectRow {
+    const now = this.run.now();
+    return this.run.writer!.now((w) => w.recordObject(newObject(obj, replica, st), now));
+  }
+
+  private state(obj: PlannedObject, row: ObjectRow): ObjectState {
+    return { key: obj.key, root: obj.root, magic: obj.magic, variant: obj.variant, row, freshReplica: false, queue: Promise.resolve(), touched: false };
+  }
+}
+
+function newObject(obj: Pick<PlannedObject, 'key' | 'root' | 'magic' | 'variant'>, replica: number, st: BigIntStats) {
+  return {
+    key: obj.key,
+    replica,
+    rootId: obj.root.id,
+    fp: fingerprintOf(st),
+    allocated: allocatedBytes(st),
+    magic: obj.magic,
+    invalidation: obj.variant.invalidation,
+    bodyHash: obj.variant.bodyHash,
+  };
+}
+
+function collision(path0: string, obj: PlannedObject): NotReady {
+  return { reason: 'collision', detail: `store object ${path0} does not hold the bytes of its address ${keyString(obj.key)}; run: pycstore verify --repair` };
+}
+
+/** The fingerprint the ledger records for a link to this object (its inode, as last recorded). */
+export function objectFingerprint(row: ObjectRow): Fingerprint {
+  return { dev: row.dev, ino: row.ino, size: row.size, mtimeNs: row.mtime_ns, ctimeNs: row.ctime_ns };
 }

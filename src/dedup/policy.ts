@@ -1,6 +1,6 @@
 /**
- * The header policy (`--invalidation`), pure: which variant of each pyc is
- * stored. A timestamp header names the source's mtime and size, so it can be
+ * The header policy (`--invalidation`), pure: which header each pyc's object
+ * carries. A timestamp header names the source's mtime and size, so it can be
  * shared only by copies whose sources agree on both (uv venvs, whose sources
  * are hard links of one cache file); a checked-hash header names the source's
  * SipHash, the same in every venv, at the price of reading and hashing the
@@ -12,17 +12,19 @@
  *     mtime and size: every copy in this run has the same stamp, and the store holds no object of
  *     that code with another header (a timestamp object of another stamp, or a checked-hash one);
  *   - otherwise checked-hash, for all of its copies, so they all share one object.
- * "That code" = same magic number and same canonical marshal body.
+ * "That code" = same magic number and same canonical marshal body. Every copy of a code is in one
+ * group of the run (same relative name), so the decision is taken once per code, when its group
+ * has been read.
  */
-import type { Invalidation } from '../pyc/header.js';
+import type { HeaderChoice, InvalidationPolicy, Transform } from '../canonical/types.js';
 import { sameKey, type ObjectKey } from '../hash/key.js';
-import type { InvalidationPolicy, Variant } from '../canonical/types.js';
 import type { FileFacts } from './types.js';
 
 export type { InvalidationPolicy };
 
 /** An object already in the store with a given (magic, body). */
 export interface BodyObject {
+  readonly id: number;
   readonly invalidation: string | null;
   readonly key: ObjectKey;
 }
@@ -32,63 +34,40 @@ export function codeKey(magic: number, bodyHash: string): string {
   return `${magic}:${bodyHash}`;
 }
 
-const codeOf = (f: FileFacts): string => codeKey(f.header.version.magic, f.variants[0]!.bodyHash);
-
-function pick(f: FileFacts, choice: Invalidation | 'as-is'): Variant {
-  const v = f.variants.find((x) => x.choice === choice);
-  if (!v) throw new Error(`no ${choice} variant for ${f.cand.path}`);
-  return v;
-}
+export const codeOf = (f: FileFacts): string => codeKey(f.header.version.magic, f.bodyHash);
 
 /** A stored object of the same code under another header than the timestamp object `tsKey`: the copies disagree. */
 function otherHeader(o: BodyObject, tsKey: ObjectKey): boolean {
   return o.invalidation === 'checked-hash' || (o.invalidation === 'timestamp' && !sameKey(o.key, tsKey));
 }
 
-export function chooseVariants(
-  facts: readonly FileFacts[],
-  policy: InvalidationPolicy,
-  storedWithBody: (magic: number, bodyHash: string) => readonly BodyObject[],
-): Variant[] {
-  if (policy !== 'auto') return facts.map((f) => pick(f, policy));
-  // Per code: the stamps of its timestamp copies in this run, and one timestamp variant to compare the store with.
-  const stamps = new Map<string, { stamps: Set<string>; sample: Variant; magic: number }>();
-  for (const f of facts) {
-    if (f.header.invalidation !== 'timestamp') continue;
-    const ts = pick(f, 'timestamp');
-    const g = stamps.get(codeOf(f)) ?? { stamps: new Set<string>(), sample: ts, magic: f.header.version.magic };
-    g.stamps.add(ts.stamp ?? '');
-    stamps.set(codeOf(f), g);
-  }
-  const agree = new Map<string, boolean>();
-  for (const [group, g] of stamps) {
-    const f = g.sample;
-    agree.set(group, g.stamps.size === 1 && !storedWithBody(g.magic, f.bodyHash).some((o) => otherHeader(o, f.key)));
-  }
-  return facts.map((f) => {
-    if (f.header.invalidation !== 'timestamp') return pick(f, f.header.invalidation);
-    return agree.get(codeOf(f)) ? pick(f, 'timestamp') : pick(f, 'checked-hash');
-  });
+/** The stamp a timestamp copy's header names. */
+export const stampOf = (f: FileFacts): string => `${f.source.stamp.mtime}:${f.source.stamp.size}`;
+
+/**
+ * Do the timestamp copies of one code (`copies`, all of one code) keep a timestamp header under auto?
+ * `stored`: the store's objects of that code; `tsKey`: the timestamp object the copies would share.
+ */
+export function timestampAgrees(copies: readonly FileFacts[], stored: readonly BodyObject[], tsKey: () => ObjectKey): boolean {
+  const stamps = new Set(copies.filter((f) => f.header.invalidation === 'timestamp').map(stampOf));
+  if (stamps.size > 1) return false;
+  if (stored.length === 0) return true;
+  const key = tsKey();
+  return !stored.some((o) => otherHeader(o, key));
+}
+
+/** The header a file's object gets, given whether its code's timestamp copies agree (auto). */
+export function chooseHeader(f: FileFacts, transform: Transform, policy: InvalidationPolicy, agrees: boolean): HeaderChoice {
+  const choices = transform.choices(f.header);
+  if (choices.length === 1 || policy !== 'auto') return choices[0]!;
+  if (f.header.invalidation !== 'timestamp') return f.header.invalidation;
+  return agrees ? 'timestamp' : 'checked-hash';
 }
 
 /**
- * The code going checked-hash in this run (`chosen`) whose copies the store already shares
- * through timestamp objects: those copies must move to the checked-hash object too.
- * Returns the ids of those timestamp objects, plus `conflicting` (timestamp objects whose code the
- * store also holds under another header, from the ledger).
+ * The timestamp objects a code going checked-hash leaves: the store's timestamp objects of that code
+ * (their files in the scanned trees move to the checked-hash object, so all copies share one).
  */
-export function timestampObjectsToLeave(
-  facts: readonly FileFacts[],
-  chosen: readonly Variant[],
-  storedWithBody: (magic: number, bodyHash: string) => readonly (BodyObject & { readonly id: number })[],
-  conflicting: readonly number[],
-): Set<number> {
-  const ids = new Set(conflicting);
-  const seen = new Set<string>();
-  facts.forEach((f, i) => {
-    if (f.header.invalidation !== 'timestamp' || chosen[i]!.invalidation !== 'checked-hash' || seen.has(codeOf(f))) return;
-    seen.add(codeOf(f));
-    for (const o of storedWithBody(f.header.version.magic, f.variants[0]!.bodyHash)) if (o.invalidation === 'timestamp') ids.add(o.id);
-  });
-  return ids;
+export function timestampObjectsLeft(stored: readonly BodyObject[]): number[] {
+  return stored.filter((o) => o.invalidation === 'timestamp').map((o) => o.id);
 }

@@ -1,42 +1,39 @@
 /**
- * Step 6, record: what the run learnt besides its links (which the apply step
- * queued as it made them) goes into the ledger — hard links made outside
- * pycstore adopted, skip reasons to remember until the file or its source
- * changes, the roots scanned, and which canonical body each compiled source
- * has (for `--fill`).
+ * Step 6, record: what the run learns goes into the ledger as it goes, in the
+ * writer's batches (short IMMEDIATE transactions, nothing awaited inside), so
+ * the ledger never lags the disk by more than a batch: links as they are made
+ * (link.ts), objects at their durability barrier (objects.ts), skips as they
+ * are judged (context.ts), and here — hard links made outside pycstore
+ * adopted, which canonical body each read source compiles to (for `--fill`),
+ * and the roots scanned.
  */
 import type { Fingerprint } from '../fs/fingerprint.js';
 import type { LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
-import type { ClassifiedAll } from './classify.js';
-import type { FileFacts, SkipReason } from './types.js';
+import type { RunContext } from './context.js';
+import type { FileFacts } from './types.js';
 
-/** A skip worth remembering: the file was read and judged (not 'changed', not 'unreadable'). */
-export interface SeenSkip {
-  readonly path: string;
-  readonly fp: Fingerprint;
-  readonly sourceFp: string;
-  readonly reason: SkipReason;
+/** A file found hard-linked to a store object outside pycstore (e.g. `cp -al`): recorded without reading it. */
+export function adopt(writer: LedgerWriter<LedgerWrites>, path: string, objectId: number, fp: Fingerprint, rootId: number | null, when: number): void {
+  writer.add((w) => w.recordLink(path, objectId, rootId, 'hardlink', fp, when));
 }
 
-export interface Learnt {
-  readonly adopt: ClassifiedAll['adopt'];
-  readonly seen: readonly SeenSkip[];
-  /** Ledger id of each scanned root, by rootIndex. */
-  readonly rootIds: readonly number[];
-  /** Files read this run: their (magic, optimization, relName, source) → body, where the source was read. */
-  readonly facts: readonly FileFacts[];
-  /** Bodies are canonical (a raw body says nothing about a compilation). */
-  readonly canonical: boolean;
+/** Which canonical body each source read in a group compiles to: (magic, optimization, relName, source) → body. */
+export function recordBodies(run: RunContext, facts: readonly FileFacts[]): void {
+  if (!run.writer || !run.canonical) return;
+  for (const f of facts) {
+    if (!f.sourceKey) continue;
+    const { magic } = f.header.version;
+    const { optimization } = f.subject.name;
+    const { relName } = f.subject;
+    const sourceKey = f.sourceKey;
+    const bodyHash = f.bodyHash;
+    run.writer.add((w) => w.recordBody(magic, optimization, relName, sourceKey, bodyHash));
+  }
 }
 
-export function recordLearnt(writer: LedgerWriter<LedgerWrites>, learnt: Learnt, when: number): void {
-  writer.now((w) => {
-    for (const a of learnt.adopt) w.recordLink(a.path, a.objectId, learnt.rootIds[a.rootIndex] ?? null, 'hardlink', a.fp, when);
-    for (const s of learnt.seen) w.recordSeen(s.path, s.fp, s.sourceFp, s.reason, when);
-    for (const id of learnt.rootIds) w.markScanned(id, when);
-    if (!learnt.canonical) return;
-    for (const f of learnt.facts) {
-      if (f.sourceKey) w.recordBody(f.header.version.magic, f.cand.name.optimization, f.cand.relName, f.sourceKey, f.variants[0]!.bodyHash);
-    }
-  });
+/** The end of a run: the roots it scanned, marked, and everything queued written. */
+export function recordScanned(run: RunContext): void {
+  if (!run.writer) return;
+  const when = run.now();
+  run.writer.now((w) => run.rootIds.forEach((id) => w.markScanned(id, when)));
 }

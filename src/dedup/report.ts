@@ -1,4 +1,4 @@
-/** What `dedup` reports: its `--json` object, and how a plan is summarised for `--dry-run`. */
+/** What `dedup` reports: its `--json` object, and how the plans are summarised for `--dry-run`. */
 import type { Plan } from './plan.js';
 import type { Failure } from './types.js';
 
@@ -11,9 +11,9 @@ export interface DedupReport {
   shared: number;
   /** Reason → count of the pycs not linked. */
   skipped: Record<string, number>;
-  /** File bytes read in this run. */
+  /** File bytes read in this run: each pyc read once, and the sources that needed hashing (or --fill's). */
   bytesRead: number;
-  /** Allocated bytes no longer stored twice (negative: the run stored more than it freed). */
+  /** Allocated bytes no longer stored twice (negative: the run stored more than it freed, e.g. --fill's new pycs). */
   bytesSaved: number;
   objectsCreated: number;
   /** Files in __pycache__ folders left alone, by reason. */
@@ -25,37 +25,48 @@ export interface DedupReport {
   roots: string[];
   /** Header policy used ('as-is' when storing byte for byte). */
   invalidation?: string;
-  /** --fill: venvs looked at, sources without a fresh pyc, bodies from the store / compiled, pycs created. */
+  /**
+   * --fill: venvs looked at, sources without a fresh pyc, bodies from the store / compiled, pycs
+   * created (or put in place of stale ones), compiles avoided (bodies the store or this run had).
+   */
   fill?: { venvs: number; sources: number; fromStore: number; compiled: number; filled: number; skipped: Record<string, number> };
   /** Sources recompiled by a real interpreter this run. */
   recompiled?: number;
+  /** site-packages folders with sources and not one pyc (without --fill): `dedup --fill` would give them pycs. */
+  withoutPycs?: { path: string; sources: number }[];
+  /** The run stopped taking new work before the end: SIGINT/SIGTERM (interrupted), or a full filesystem (no-space). */
+  stopped?: { reason: 'interrupted' | 'no-space'; message: string };
   dryRun: boolean;
   durationMs: number;
   /** --dry-run: the plan. */
   plan?: {
     objects: { object: string; storeRoot: string; new: boolean; invalidation: string; files: string[] }[];
+    /** Files that would be linked (pycs replaced, and --fill's pycs created). */
     toLink: number;
+    /** Of those, --fill's (pycs created, or put in place of stale ones). */
+    toFill: number;
     newObjects: number;
     projectedBytesSaved: number;
   };
 }
 
-export function emptyReport(roots: readonly string[], files: number, ignored: Record<string, number>, dryRun: boolean): DedupReport {
+export function emptyReport(roots: readonly string[], dryRun: boolean): DedupReport {
   return {
-    files,
+    files: 0,
     linked: 0,
     shared: 0,
     skipped: {},
     bytesRead: 0,
     bytesSaved: 0,
     objectsCreated: 0,
-    ignored,
+    ignored: {},
     failures: [],
     otherFilesystems: [],
     linkKinds: {},
     roots: [...roots],
     dryRun,
     durationMs: 0,
+    ...(dryRun ? { plan: { objects: [], toLink: 0, toFill: 0, newObjects: 0, projectedBytesSaved: 0 } } : {}),
   };
 }
 
@@ -64,17 +75,27 @@ export function countSkip(report: DedupReport, reason: string): void {
   report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
 }
 
-export function planSummary(plan: Plan): NonNullable<DedupReport['plan']> {
-  return {
-    objects: plan.objects.map((o) => ({
+/** Add one group's plan to a dry run's summary (`seen`: the summary's objects by store root and address). */
+export function addToSummary(report: DedupReport, plan: Plan, seen: Map<string, number>): void {
+  const sum = report.plan!;
+  for (const o of plan.objects) {
+    const id = `${o.root.id}:${o.key.hash}-${o.key.size}`;
+    const at = seen.get(id);
+    if (at !== undefined) {
+      sum.objects[at]!.files.push(...o.links.map((l) => l.facts.subject.path));
+      continue;
+    }
+    seen.set(id, sum.objects.length);
+    sum.objects.push({
       object: `${o.key.hash}-${o.key.size}`,
       storeRoot: o.root.path,
       new: !o.existing,
       invalidation: o.variant.invalidation,
-      files: o.links.map((l) => l.facts.cand.path),
-    })),
-    toLink: plan.toLink,
-    newObjects: plan.objects.filter((o) => !o.existing).length,
-    projectedBytesSaved: plan.projectedBytesSaved,
-  };
+      files: o.links.map((l) => l.facts.subject.path),
+    });
+    if (!o.existing) sum.newObjects++;
+  }
+  sum.toLink += plan.toLink;
+  for (const o of plan.objects) for (const l of o.links) if (l.facts.fill) sum.toFill++;
+  sum.projectedBytesSaved += plan.projectedBytesSaved;
 }

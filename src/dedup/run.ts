@@ -1,48 +1,47 @@
 /**
- * `dedup` as a library call, driving its steps over the whole run:
- * collect → classify → analyze (+ fill) → plan → (dry run: stop) → apply → record.
- * Each step lives in its own module and takes one item at a time (types.ts).
+ * `dedup` as a library call. A run streams through its steps (types.ts):
+ * collect + classify folder by folder into a compact table of the files to
+ * read; then the table's groups through analyze (worker threads) → choose →
+ * plan → apply, a group linked as soon as it is read (stream.ts); then --fill's
+ * targets the same way; then the last durability barrier and the record.
  */
+import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { rawTransform } from '../canonical/raw.js';
 import { canonicalTransform } from '../canonical/transform.js';
-import type { InvalidationPolicy, Transform, Variant } from '../canonical/types.js';
+import type { InvalidationPolicy, Transform } from '../canonical/types.js';
 import { PycstoreError, usageError } from '../errors.js';
-import { makeLinker, type Linker, type LinkMode } from '../fs/link.js';
-import { mountPointOf } from '../fs/mounts.js';
+import type { LinkMode } from '../fs/link.js';
 import { initHash } from '../hash/xxhash.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import { CanonicalCompiler } from '../python/compile.js';
-import type { Candidate } from '../python/scan.js';
+import type { PycDir, ScanRoot } from '../python/scan.js';
 import { addStoreRoot, openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { usableStoreRoots } from '../session/roots.js';
 import type { Output } from '../util/output.js';
 import { formatBytes, formatCount } from '../util/format.js';
-import { analyzeCandidate, recompileWith, type Recover } from './analyze.js';
-import { applyPlan } from './apply.js';
-import { classifyAll, type ClassifiedAll } from './classify.js';
-import { collect } from './collect.js';
-import { analyzeFillTarget, findFillTargets, type FillSummary } from './fill.js';
-import { makePlan, type Plan, type StoreRootInfo } from './plan.js';
-import { chooseVariants, timestampObjectsToLeave } from './policy.js';
-import { ByteCache, TouchedInodes } from './rebuild.js';
-import { recordLearnt, type SeenSkip } from './record.js';
-import { countSkip, emptyReport, planSummary, type DedupReport } from './report.js';
-import type { FileFacts } from './types.js';
+import { Applier } from './apply.js';
+import type { ObjectStore } from './objects.js';
+import { classifyDir, type Classified, type ClassifyContext } from './classify.js';
+import { collect, resolveRoots, type Collected } from './collect.js';
+import { stopping, type RunContext } from './context.js';
+import { addFillTargets, emptyFillSummary, fillReport } from './fill.js';
+import type { Plan, StoreRootInfo } from './plan.js';
+import { makeAnalyzer } from './pool.js';
+import { adopt, recordScanned } from './record.js';
+import { countSkip, emptyReport, type DedupReport } from './report.js';
+import { streamGroups, type StreamOptions } from './stream.js';
+import { FileTable } from './table.js';
 
 export type { DedupReport } from './report.js';
-
-/** What the transform made of each pyc while planning (the checked canonical body), kept for the apply step (else redone). */
-const CACHE_BUDGET = Math.min(512 * 1024 * 1024, Math.floor(os.totalmem() / 16));
 
 export interface DedupOptions {
   readonly storeDir: string;
   readonly paths: readonly string[];
   readonly dryRun?: boolean;
   readonly linkMode?: LinkMode;
+  /** Worker threads analysing pycs (default: the machine's cores). */
   readonly jobs?: number;
   readonly pycachePrefix?: string | undefined;
   readonly storeRoots?: readonly string[];
@@ -53,279 +52,230 @@ export interface DedupOptions {
   /** Store pycs byte for byte instead of in canonical form (only byte-identical pycs are shared). */
   readonly byteIdentical?: boolean;
   readonly out: Output;
+  /**
+   * Stop taking new work when it aborts: swaps under way finish (no temp left, no path missing),
+   * every link made is recorded, and the report says `stopped: interrupted`.
+   */
+  readonly signal?: AbortSignal | undefined;
   /** Test seam and the canonical-bytecode hook: how pycs become objects. */
   readonly transform?: Transform;
   readonly now?: () => number;
-  /** Test seam: runs between planning and acting (e.g. to change a file in the window). */
+  /** Test seam: runs after each group is planned, before it is applied (e.g. to change a file in the window). */
   readonly afterPlan?: (plan: Plan) => void | Promise<void>;
 }
 
-/** One dedup run's settings and helpers, shared by its steps. */
-interface Run {
+/** A run's settings, fixed before the store is opened. */
+interface Setup {
   readonly opts: DedupOptions;
   readonly out: Output;
   readonly dryRun: boolean;
   readonly policy: InvalidationPolicy;
   readonly transform: Transform;
-  readonly canonical: boolean;
   readonly compiler: CanonicalCompiler;
-  readonly recover: Recover | undefined;
-  readonly limit: ReturnType<typeof pLimit>;
-  readonly cache: ByteCache;
   readonly now: () => number;
   readonly started: number;
 }
 
 export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
-  const run = setUp(opts);
+  const s = setUp(opts);
   await initHash();
   try {
-    if (run.dryRun) {
+    if (s.dryRun) {
       const store = openStoreReadOnly(opts.storeDir);
       try {
-        return await dedupIn(run, store);
+        return await dedupIn(s, store);
       } finally {
         store?.close();
       }
     }
-    const store = openStore(opts.storeDir, { command: 'dedup', lock: 'shared', onWait: (m) => run.out.note(m) });
+    const store = openStore(opts.storeDir, { command: 'dedup', lock: 'shared', onWait: (m) => s.out.note(m) });
     try {
-      return await recordedRun(store, 'dedup', run.now, () => dedupIn(run, store), (r) => ({
-        exitCode: r.failures.length > 0 ? 1 : 0,
+      return await recordedRun(store, 'dedup', s.now, () => dedupIn(s, store), (r) => ({
+        exitCode: r.failures.length > 0 || r.stopped?.reason === 'no-space' ? 1 : r.stopped ? 130 : 0,
         figures: { ...r, plan: undefined },
       }));
     } finally {
       store.close();
     }
   } finally {
-    run.out.done();
-    await run.compiler.close();
+    s.out.done();
+    await s.compiler.close();
   }
 }
 
-function setUp(opts: DedupOptions): Run {
+function setUp(opts: DedupOptions): Setup {
   const policy = opts.invalidation ?? 'auto';
-  const compiler = new CanonicalCompiler();
-  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform({ policy, fallbackBody: (k) => compiler.body(k) }));
-  const canonical = transform.name === 'canonical';
-  const dryRun = opts.dryRun ?? false;
+  const transform = opts.transform ?? (opts.byteIdentical ? rawTransform : canonicalTransform(policy));
   if (policy === 'unchecked-hash') {
     opts.out.warn('--invalidation unchecked-hash: these pycs are never checked against their source; an edited source keeps running the old code until its pyc is deleted');
   }
   if (opts.pycachePrefix !== undefined && !path.isAbsolute(opts.pycachePrefix)) {
     throw usageError('--pycache-prefix needs an absolute path (as PYTHONPYCACHEPREFIX)');
   }
+  if (opts.fill && transform.name !== 'canonical') throw usageError('--fill needs canonical pycs (drop --byte-identical)');
   return {
     opts,
     out: opts.out,
-    dryRun,
+    dryRun: opts.dryRun ?? false,
     policy,
     transform,
-    canonical,
-    compiler,
-    recover: canonical ? recompileWith(compiler) : undefined,
-    limit: pLimit(Math.max(1, opts.jobs ?? 8)),
-    cache: new ByteCache(dryRun ? 0 : CACHE_BUDGET),
+    compiler: new CanonicalCompiler(),
     now: opts.now ?? Date.now,
     started: Date.now(),
   };
 }
 
-async function dedupIn(run: Run, store: OpenStore | WritableStore | undefined): Promise<DedupReport> {
-  const { opts, out } = run;
-  const writable = store && 'writer' in store ? store : undefined;
-  const ledger = store?.ledger;
-  const collected = collect({
-    paths: opts.paths,
-    registered: ledger?.roots() ?? [],
-    pycachePrefix: opts.pycachePrefix,
-    removeLeftovers: !run.dryRun,
-    onProgress: (files, dirs) => out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`),
-  });
-  for (const e of collected.errors) out.warn(`${e.path}: ${e.reason}`);
-  const storeRoots = storeRootsFor(run, store);
-  const report = emptyReport(collected.roots.map((r) => r.path), collected.candidates.length, collected.ignored, run.dryRun);
-  const rootIds = writable ? writable.writer.now((w) => collected.roots.map((r) => w.addRoot(r.path, r.pycachePrefix, run.now()))) : [];
-
-  const classes = classifyAll(collected.candidates, ledger);
-  report.shared = classes.sharedCount;
-  for (const r of classes.skipped) countSkip(report, r);
-  const read = await analyzeAll(run, classes.toRead, report);
-  if (opts.fill) await fillAll(run, collected, read, ledger, storeRoots, report);
-  read.facts.sort(byPath);
-  const plan = await planRun(run, read.facts, classes, ledger, storeRoots, store?.uid, report);
-  for (const o of plan.otherFilesystems) report.otherFilesystems.push({ mount: mountPointOf(o.example), files: o.files, bytes: o.bytes });
-
-  if (!writable) {
-    for (const s of plan.skips) countSkip(report, s.reason);
-    report.plan = planSummary(plan);
-  } else {
-    await opts.afterPlan?.(plan);
-    await applyAll(run, plan, writable, rootIds, report);
-    recordLearnt(writable.writer, { adopt: classes.adopt, seen: read.seen, rootIds, facts: read.facts, canonical: run.canonical }, run.now());
-  }
-  if (read.fillProblems.length) {
-    out.warn(`--fill could not compile ${read.fillProblems.length} sources (CPython can't either; they stay without pyc), e.g. ${read.fillProblems[0]}`);
-  }
-  report.recompiled = run.compiler.compiled;
-  report.invalidation = run.canonical ? run.policy : 'as-is';
-  report.durationMs = Date.now() - run.started;
-  return report;
-}
-
 /** The store roots files can be linked into: the usable ones (after registering --store-root), or for a dry run what they would be. */
-function storeRootsFor(run: Run, store: OpenStore | WritableStore | undefined): StoreRootInfo[] {
-  const extra = run.opts.storeRoots ?? [];
+function storeRootsFor(s: Setup, store: OpenStore | WritableStore | undefined): StoreRootInfo[] {
+  const extra = s.opts.storeRoots ?? [];
   if (store && 'writer' in store) for (const r of extra) addStoreRoot(store, r);
   const roots: StoreRootInfo[] = store
-    ? usableStoreRoots(store.ledger, store.dir, (root, why) => run.out.warn(`store root ${root}: ${why}; files on its filesystem are skipped`))
-    : [{ id: 0, path: run.opts.storeDir, dev: devOfNearest(run.opts.storeDir) }];
-  if (run.dryRun) for (const r of extra) roots.push({ id: -1 - roots.length, path: path.resolve(r), dev: devOfNearest(r) });
+    ? usableStoreRoots(store.ledger, store.dir, (root, why) => s.out.warn(`store root ${root}: ${why}; files on its filesystem are skipped`))
+    : [{ id: 0, path: s.opts.storeDir, dev: devOfNearest(s.opts.storeDir) }];
+  if (s.dryRun) for (const r of extra) roots.push({ id: -1 - roots.length, path: path.resolve(r), dev: devOfNearest(r) });
   return roots;
 }
 
-/** What reading the files established. */
-interface Read {
-  readonly facts: FileFacts[];
-  /** Skips to remember in the ledger. */
-  readonly seen: SeenSkip[];
-  /** Pycs found stale (--fill puts fresh ones in their place). */
-  readonly stale: Set<string>;
-  readonly fillProblems: string[];
-}
-
-async function analyzeAll(run: Run, toRead: readonly Candidate[], report: DedupReport): Promise<Read> {
-  const read: Read = { facts: [], seen: [], stale: new Set(), fillProblems: [] };
-  let analyzed = 0;
-  await Promise.all(
-    toRead.map((cand) =>
-      run.limit(async () => {
-        const a = await analyzeCandidate(cand, run.transform, run.recover);
-        report.bytesRead += a.bytesRead;
-        analyzed++;
-        run.out.progress(`reading: ${formatCount(analyzed)}/${formatCount(toRead.length)} pycs, ${formatBytes(report.bytesRead)}`);
-        if (a.ok) {
-          read.facts.push(a.facts);
-          run.cache.put(cand.path, a.prepared);
-          return;
-        }
-        countSkip(report, a.reason);
-        if (a.reason === 'stale') read.stale.add(cand.path);
-        if (a.fp && a.reason !== 'changed' && a.reason !== 'unreadable') read.seen.push({ path: cand.path, fp: a.fp, sourceFp: a.sourceFp, reason: a.reason });
+/** Steps 1 and 2: the scan, each folder classified as it comes (in batches, one read transaction each); the files to read go to the table. */
+function scanAndClassify(s: Setup, roots: readonly ScanRoot[], store: OpenStore | undefined, writer: LedgerWriter<LedgerWrites> | undefined, rootIds: readonly number[], table: FileTable, report: DedupReport): Collected {
+  const ledger = store?.ledger;
+  const ctx: ClassifyContext | undefined = ledger && { ledger, inodes: ledger.objectInodes(), moving: new Set(ledger.timestampObjectsInConflict()) };
+  let batch: PycDir[] = [];
+  let files = 0;
+  const classifyBatch = (): void => {
+    const dirs = batch;
+    batch = [];
+    files = 0;
+    const classes: Classified[][] = ctx ? ctx.ledger.reading(() => dirs.map((d) => classifyDir(d, ctx))) : dirs.map((d) => d.pycs.map((p) => ({ state: p.stat ? 'read' : 'gone' })));
+    const when = s.now();
+    dirs.forEach((d, i) =>
+      d.pycs.forEach((p, j) => {
+        const c = classes[i]![j]!;
+        if (c.state === 'shared') {
+          report.shared++;
+          if (c.adopt && writer) adopt(writer, p.path, c.objectId, p.stat!.fp, rootIds[p.rootIndex] ?? null, when);
+        } else if (c.state === 'known-skip') countSkip(report, c.reason);
+        else if (c.state === 'gone') countSkip(report, 'changed');
+        else table.add({ path: p.path, source: p.source, rootIndex: p.rootIndex, relName: p.relName, name: p.name });
       }),
-    ),
-  );
-  return read;
-}
-
-/** --fill: sources with no fresh pyc join the facts as files to create. */
-async function fillAll(
-  run: Run,
-  collected: { readonly roots: readonly { path: string; pycachePrefix: string | null }[]; readonly candidates: readonly Candidate[] },
-  read: Read,
-  ledger: Ledger | undefined,
-  storeRoots: readonly StoreRootInfo[],
-  report: DedupReport,
-): Promise<void> {
-  if (!run.canonical) throw usageError('--fill needs canonical pycs (drop --byte-identical)');
-  const known = new Set(collected.candidates.map((c) => c.path));
-  const summary: FillSummary = { venvs: 0, targets: 0, fromStore: 0, compiled: 0, skipped: {}, unknownVersions: [] };
-  const targets = findFillTargets(collected.roots, known, read.stale, summary, (e) => run.out.warn(`${e.path}: cannot read directory: ${e.code}`));
-  for (const u of summary.unknownVersions) run.out.warn(`--fill: ${u}: not a Python version pycstore handles (3.8–3.15); not filled`);
-  const storeRootPaths = new Map(storeRoots.map((r) => [r.id, r.path]));
-  let done = 0;
-  await Promise.all(
-    targets.map((t) =>
-      run.limit(async () => {
-        const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform: run.transform, compiler: run.compiler, summary });
-        report.bytesRead += a.bytesRead;
-        done++;
-        run.out.progress(`filling: ${formatCount(done)}/${formatCount(targets.length)} sources without a pyc`);
-        if (a.ok) {
-          read.facts.push(a.facts);
-          run.cache.put(t.cand.path, a.prepared);
-        } else {
-          summary.skipped[a.reason] = (summary.skipped[a.reason] ?? 0) + 1;
-          if (a.reason === 'compile-error' || a.reason === 'no-interpreter') read.fillProblems.push(`${t.cand.source}: ${a.detail}`);
-        }
-      }),
-    ),
-  );
-  report.fill = { venvs: summary.venvs, sources: summary.targets, fromStore: summary.fromStore, compiled: summary.compiled, filled: 0, skipped: summary.skipped };
-}
-
-/**
- * The plan. With the auto header policy, code whose copies no longer agree on their source's mtime and
- * size goes checked-hash for all copies: the pycs already shared through a timestamp object of that
- * code are read again and moved to the checked-hash object too, so all copies share one object.
- */
-async function planRun(
-  run: Run,
-  facts: FileFacts[],
-  classes: ClassifiedAll,
-  ledger: Ledger | undefined,
-  storeRoots: readonly StoreRootInfo[],
-  storeUid: number | undefined,
-  report: DedupReport,
-): Promise<Plan> {
-  const storedWithBody = (magic: number, bodyHash: string) =>
-    (ledger?.objectsWithBody(magic, bodyHash) ?? []).map((o) => ({ id: o.id, invalidation: o.invalidation, key: { hash: o.hash, size: o.size } }));
-  const choose = (fs: readonly FileFacts[]): Variant[] => (run.canonical ? chooseVariants(fs, run.policy, storedWithBody) : fs.map((f) => f.variants[0]!));
-  if (run.canonical && run.policy === 'auto' && ledger) {
-    const leaving = timestampObjectsToLeave(facts, choose(facts), storedWithBody, ledger.timestampObjectsInConflict());
-    const moving = [...leaving].flatMap((id) => classes.shared.get(id) ?? []);
-    await Promise.all(
-      moving.map((cand) =>
-        run.limit(async () => {
-          const a = await analyzeCandidate(cand, run.transform, run.recover);
-          report.bytesRead += a.bytesRead;
-          if (!a.ok) return;
-          facts.push(a.facts);
-          run.cache.put(cand.path, a.prepared);
-          report.shared--;
-        }),
-      ),
     );
-    if (moving.length > 0) facts.sort(byPath);
-  }
-  return makePlan(facts, {
-    storeRoots,
-    objectExists: (key, rootId) => (ledger ? ledger.object(key, rootId, 0) !== undefined : false),
-    storeUid: storeUid ?? process.geteuid?.() ?? 0,
-    choose,
-  });
-}
-
-async function applyAll(run: Run, plan: Plan, store: WritableStore, rootIds: readonly number[], report: DedupReport): Promise<void> {
-  const linkers = new Map<number, Linker>();
-  let done = 0;
-  const applied = await applyPlan(plan, {
-    ledger: store.ledger,
-    writer: store.writer,
-    transform: run.transform,
-    linkerOf: (root) => linkers.get(root.id) ?? linkers.set(root.id, makeLinker(run.opts.linkMode ?? 'auto')).get(root.id)!,
-    rootIds,
-    now: run.now,
-    cache: run.cache,
-    inodes: new TouchedInodes(),
-    onProgress: (n) => {
-      done += n;
-      run.out.progress(`linking: ${formatCount(done)}/${formatCount(plan.toLink)} pycs`);
+  };
+  const collected = collect(
+    roots,
+    { removeLeftovers: !s.dryRun, onProgress: (n, dirs) => s.out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(n)} pycs`) },
+    (d) => {
+      batch.push(d);
+      files += d.pycs.length;
+      if (files >= 1024) classifyBatch();
     },
-    onWarn: (m) => run.out.warn(m),
-  });
-  report.linked = applied.linked;
-  report.bytesSaved = applied.bytesSaved;
-  report.bytesRead += applied.bytesRead;
-  report.objectsCreated = applied.objectsCreated;
-  report.failures = applied.failures;
-  if (report.fill) report.fill.filled = applied.filled;
-  report.linkKinds = applied.linkKinds;
-  for (const s of applied.skips) countSkip(report, s.reason);
-  for (const f of applied.failures) countSkip(report, f.reason);
+  );
+  classifyBatch();
+  for (const e of collected.errors) s.out.warn(`${e.path}: ${e.reason}`);
+  report.files = collected.files;
+  report.ignored = collected.ignored;
+  return collected;
 }
 
-const byPath = (a: FileFacts, b: FileFacts): number => (a.cand.path < b.cand.path ? -1 : a.cand.path > b.cand.path ? 1 : 0);
+async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): Promise<DedupReport> {
+  const { opts } = s;
+  const writer = store && 'writer' in store ? store.writer : undefined;
+  const roots = resolveRoots(opts.paths, store?.ledger.roots() ?? [], opts.pycachePrefix);
+  const storeRoots = storeRootsFor(s, store);
+  const rootIds = writer ? writer.now((w) => roots.map((r) => w.addRoot(r.path, r.pycachePrefix, s.now()))) : [];
+  const report = emptyReport(roots.map((r) => r.path), s.dryRun);
+  const table = new FileTable();
+  const collected = scanAndClassify(s, roots, store, writer, rootIds, table, report);
+  const analyzer = makeAnalyzer({ jobs: opts.jobs ?? availableParallelism(), transform: s.transform, policy: s.policy, files: table.size });
+  const run: RunContext = {
+    out: s.out,
+    dryRun: s.dryRun,
+    policy: s.policy,
+    transform: s.transform,
+    canonical: s.transform.name === 'canonical',
+    table,
+    analyzer,
+    compiler: s.compiler,
+    ledger: store?.ledger,
+    writer,
+    storeRoots,
+    storeUid: store?.uid ?? process.geteuid?.() ?? 0,
+    rootPaths: roots.map((r) => r.path),
+    rootIds,
+    report,
+    fill: opts.fill ? emptyFillSummary() : undefined,
+    stale: new Set(),
+    now: s.now,
+    signal: opts.signal,
+    stop: undefined,
+    filled: 0,
+    analysed: 0,
+  };
+  const applier = writer ? new Applier(run, opts.linkMode ?? 'auto') : undefined;
+  try {
+    await streamAll(s, run, roots, applier);
+  } finally {
+    await analyzer.close();
+  }
+  return finishReport(s, run, collected, applier);
+}
+
+/** Steps 3 to 5 for the table's groups, then --fill's, then the last barrier and the record. */
+async function streamAll(s: Setup, run: RunContext, roots: readonly ScanRoot[], applier: Applier | undefined): Promise<void> {
+  const ledger: Ledger | undefined = run.ledger;
+  const opts: StreamOptions = {
+    plan: {
+      storeRoots: run.storeRoots,
+      objectExists: (key, rootId) => (ledger ? ledger.object(key, rootId, 0) !== undefined : false),
+      storeUid: run.storeUid,
+    },
+    applier,
+    afterPlan: s.opts.afterPlan,
+    summary: new Map(),
+  };
+  try {
+    await streamGroups(run, run.table.groups(0), opts);
+    if (run.fill && !stopping(run)) {
+      const from = run.table.size;
+      addFillTargets(run.table, roots, run.stale, run.fill, (e) => s.out.warn(`${e.path}: cannot read directory: ${e.code}`));
+      for (const u of run.fill.unknownVersions) s.out.warn(`--fill: ${u}: not a Python version pycstore handles (3.8–3.15); not filled`);
+      await streamGroups(run, run.table.groups(from), opts);
+    }
+  } finally {
+    await applier?.finish();
+    run.writer?.flush();
+  }
+  recordScanned(run);
+}
+
+function finishReport(s: Setup, run: RunContext, collected: Collected, applier: Applier | undefined): DedupReport {
+  const report = run.report;
+  if (run.fill) {
+    report.fill = fillReport(run.fill, run.filled);
+    if (run.fill.problems.length) {
+      s.out.warn(`--fill could not compile ${run.fill.problems.length} sources (CPython can't either; they stay without pyc), e.g. ${run.fill.problems[0]}`);
+    }
+  } else if (collected.withoutPycs.length > 0) report.withoutPycs = [...collected.withoutPycs];
+  if (run.stop) report.stopped = stopMessage(run, applier?.objects);
+  report.recompiled = s.compiler.compiled;
+  report.invalidation = run.canonical ? s.policy : 'as-is';
+  report.durationMs = Date.now() - s.started;
+  return report;
+}
+
+/** The one line a stopped run ends with. */
+function stopMessage(run: RunContext, objects: ObjectStore | undefined): NonNullable<DedupReport['stopped']> {
+  const done = `${formatCount(run.report.linked + run.filled)} linked so far`;
+  if (run.stop!.kind === 'interrupted') return { reason: 'interrupted', message: `interrupted: ${done}; run again to finish` };
+  const { root, errno } = run.stop as Extract<RunContext['stop'], { kind: 'no-space' }>;
+  // What the rest would take: new objects at the rate of the files analysed so far (at least the one that didn't fit).
+  const left = Math.max(0, run.table.size - run.analysed);
+  const rate = run.analysed > 0 && objects ? objects.bytesTaken / run.analysed : 0;
+  const need = Math.max(objects?.noRoomFor ?? 0, Math.ceil(rate * left)) + 1024 * 1024;
+  return {
+    reason: 'no-space',
+    message: `the filesystem of the store (${root}) is full (${errno}): ${done}; about ${formatBytes(need)} more is needed there — free some space (or use a store on another filesystem with --store), then run again`,
+  };
+}
 
 function devOfNearest(p: string): string {
   let cur = path.resolve(p);

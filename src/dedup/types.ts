@@ -1,41 +1,69 @@
 /**
- * The shapes dedup passes between its steps:
+ * The shapes dedup passes between its steps. A run streams (run.ts):
  *
- *   collect (collect.ts)   roots → candidates (the scanner, python/scan.ts)
- *   classify (classify.ts) one candidate → shared / known skip / to read            (ledger reads, one lstat)
- *   analyze (analyze.ts,   one candidate → FileFacts or a skip                       (reads the file; pure work)
- *            fill.ts)
- *   plan (plan.ts)         one code group of FileFacts → planned objects and skips   (pure)
- *   apply (objects.ts,     one planned object → it exists; then its files linked    (store, venv files, ledger)
+ *   collect (collect.ts)   roots → each __pycache__ folder's pycs (python/scan.ts)
+ *   classify (classify.ts) one folder's pycs → shared / known skip / to read        (one ledger read per folder)
+ *   order (table.ts)       the files to read, kept compactly, grouped by (cache tag, relative name)
+ *   analyze (analyze.ts,   one pyc → its checked body, or a skip                     (pure; read.ts reads it,
+ *            read.ts,                                                                 worker threads: pool.ts)
+ *            fill.ts)      (--fill: one source with no fresh pyc → a body from the store or compiled)
+ *   group (group.ts)       one relative name's files, analysed → the header each gets  (policy.ts; pure)
+ *   plan (plan.ts)         one group's files → planned objects and skips               (pure)
+ *   apply (objects.ts,     one planned object → it exists and is durable; then its files linked
  *          link.ts)
- *   record (record.ts)     what the run learnt → the ledger
+ *   record (record.ts)     what the run learnt → the ledger, in batches as it goes
  *
- * Every step takes one item (a file, a group, an object) and returns a typed result, so a driver
- * can run them in bulk (run.ts) or stream them.
+ * Every copy of one piece of code has the same relative name (it is in the canonical body), so
+ * once every file of a relative-name group is analysed, the header decision for each of its code
+ * groups is final and the group is planned and linked at once: memory holds the groups in flight,
+ * not the run.
  */
-import type { Fingerprint } from '../fs/fingerprint.js';
-import type { Variant } from '../canonical/types.js';
+import type { SourceStamp, Variant } from '../canonical/types.js';
 import type { PycHeader } from '../pyc/header.js';
-import type { Candidate } from '../python/scan.js';
+import type { KnownCacheName, PycStat } from '../python/scan.js';
 
-/** What reading one pyc established. */
-export interface FileFacts {
-  readonly cand: Candidate;
-  readonly fp: Fingerprint;
-  readonly nlink: number;
+/** A file the run handles (a pyc to read, or a --fill target), as the table hands it out. */
+export interface Subject {
+  /** Its row in the run's table. */
+  readonly id: number;
+  readonly path: string;
+  readonly source: string;
+  readonly name: KnownCacheName;
+  readonly rootIndex: number;
+  /** The canonical co_filename: the source path relative to its import root. */
+  readonly relName: string;
+}
+
+/** The stat of a source as a run keeps it: its stamp, and its fingerprint (any change moves it). */
+export interface SourceState {
+  readonly stamp: SourceStamp;
+  /** "ino:size:mtime_ns:ctime_ns". */
+  readonly fp: string;
+  readonly mode: number;
   readonly uid: number;
-  readonly allocated: number;
-  readonly sourceFp: string;
+}
+
+/** What reading one pyc (or preparing one --fill target) established. */
+export interface FileFacts {
+  readonly subject: Subject;
+  /** Its lstat when it was read (a --fill target that doesn't exist yet: its folder's device, nlink 0). */
+  readonly stat: PycStat;
+  readonly source: SourceState;
+  /** Its own header (a --fill target: the timestamp header CPython would write). */
   readonly header: PycHeader;
-  readonly variants: readonly Variant[];
+  /** Its own 16 header bytes (none for a --fill target). */
+  readonly own: Uint8Array | undefined;
+  /** The checked body: one instance per distinct body of a group (compared byte for byte when two files claim it). */
+  readonly body: Uint8Array;
+  readonly bodyHash: string;
+  /** `_imp.source_hash` of the source, when it was read (set later when a hash header is chosen). */
+  sourceHash: string | undefined;
+  /** xxh64-size of the source bytes, when they were read (for the ledger's compilations table). */
+  sourceKey: string | undefined;
   /** Its body came from recompiling the source (the pyc itself couldn't be canonicalized). */
   readonly recompiled?: boolean;
-  /** `_imp.source_hash` of the source (hex), when the source was read: the apply step needs no second read. */
-  readonly sourceHash?: string | undefined;
-  /** xxh64-size of the source bytes, when they were read (for the ledger's compilations table). */
-  readonly sourceKey?: string | undefined;
-  /** A pyc `--fill` creates (or puts in place of a stale one); its bytes come from the transform, not the file. */
-  readonly fill?: { readonly stale: boolean };
+  /** A pyc `--fill` creates (or puts in place of a stale one). */
+  readonly fill?: { readonly stale: boolean; source: Uint8Array | undefined };
 }
 
 export type SkipReason =
@@ -55,8 +83,10 @@ export type SkipReason =
   | 'compile-error' // the interpreter could not compile the source
   | 'collision' // same address, different bytes
   | 'no-reflink'
-  | 'link-error';
+  | 'link-error'
+  | 'no-space'; // the filesystem is full (the run stops)
 
+/** "ino:size:mtime_ns:ctime_ns" of a source stat. */
 export function sourceFingerprint(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
   return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
@@ -75,32 +105,28 @@ export interface Failure {
   readonly detail: string;
 }
 
-/** What applying (part of) a plan did; tallies of several objects add up (addTally). */
-export interface ApplyTally {
-  /** Files replaced by a link. */
-  linked: number;
-  /** Pycs created (or put in place of stale ones) by --fill. */
-  filled: number;
-  bytesSaved: number;
-  bytesRead: number;
-  objectsCreated: number;
-  replicasCreated: number;
-  readonly skips: PlannedSkip[];
-  readonly failures: Failure[];
+/** A file and the object it becomes. */
+export interface Chosen {
+  readonly facts: FileFacts;
+  readonly variant: Variant;
+  /** The object's bytes (header + body), one instance per distinct object of the group. */
+  readonly bytes: Uint8Array;
 }
 
-export function emptyTally(): ApplyTally {
-  return { linked: 0, filled: 0, bytesSaved: 0, bytesRead: 0, objectsCreated: 0, replicasCreated: 0, skips: [], failures: [] };
+/** The distinct bodies of a group: one instance each, compared byte for byte when a file claims one. */
+export type Bodies = Map<string, Uint8Array>;
+
+/** --fill's counters. */
+export interface FillSummary {
+  venvs: number;
+  targets: number;
+  fromStore: number;
+  compiled: number;
+  skipped: Record<string, number>;
+  unknownVersions: string[];
+  problems: string[];
 }
 
-/** Add `b` into `a`. */
-export function addTally(a: ApplyTally, b: ApplyTally): void {
-  a.linked += b.linked;
-  a.filled += b.filled;
-  a.bytesSaved += b.bytesSaved;
-  a.bytesRead += b.bytesRead;
-  a.objectsCreated += b.objectsCreated;
-  a.replicasCreated += b.replicasCreated;
-  a.skips.push(...b.skips);
-  a.failures.push(...b.failures);
+export function emptyFillSummary(): FillSummary {
+  return { venvs: 0, targets: 0, fromStore: 0, compiled: 0, skipped: {}, unknownVersions: [], problems: [] };
 }

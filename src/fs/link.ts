@@ -9,19 +9,25 @@
  * (Linker, pnpm's importer shape): `makeLinker('auto')` tries a reflink first
  * and, when the filesystem can't clone, settles on hard links for good, so the
  * probe happens once per store root. Errors the caller must act on are
- * returned as outcomes, not thrown.
+ * returned as outcomes, not thrown. Asynchronous: a caller keeps several links
+ * in flight through the libuv pool.
  */
-import { chmodSync, chownSync, constants, copyFileSync, linkSync, lstatSync, utimesSync, type BigIntStats } from 'node:fs';
+import { constants, type BigIntStats } from 'node:fs';
+import { chmod, chown, copyFile, link, lstat, utimes } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
 import { type Fingerprint, fingerprintOf, sameFingerprint } from './fingerprint.js';
-import { removeTemp, swapIn, swapTempPath } from './swap.js';
+import { removeTemp, swapIn, swapTempPath, type MakeResult } from './swap.js';
 
 export type LinkKind = 'hardlink' | 'reflink';
 /** `--link-mode`: auto = reflink where the filesystem can, else hard link. Never symlinks, never copies. */
 export type LinkMode = 'auto' | LinkKind;
 
+/**
+ * ok: the path is now the object (`fp`: its fingerprint as the ledger records it — for a hard link
+ * the object's own, given by the caller; for a clone its new inode's, looked at after the swap).
+ */
 export type LinkOutcome =
-  | { readonly ok: true; readonly stat: BigIntStats }
+  | { readonly ok: true; readonly fp: Fingerprint; readonly before?: BigIntStats | undefined }
   | { readonly ok: false; readonly reason: LinkFailure; readonly errno?: string | undefined };
 
 export type LinkFailure =
@@ -30,76 +36,107 @@ export type LinkFailure =
   | 'xdev' // the file is on another filesystem than the object
   | 'no-reflink' // the filesystem can't clone
   | 'exists' // (new files) the target appeared meanwhile
+  | 'no-space' // ENOSPC (or EDQUOT): the filesystem is full
   | 'error';
 
 type Failed = Extract<LinkOutcome, { ok: false }>;
 
+/** The store object a file is linked to: its path and fingerprint (its inode, for hard links). */
+export interface LinkSource {
+  readonly path: string;
+  readonly fp: Fingerprint;
+}
+
 const REFLINK_UNSUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EBADF', 'ERR_FS_CP_EINVAL']);
 
+/** What a failed link(2) or clone means for the caller. */
+function linkFailure(err: unknown, kind: LinkKind): Failed {
+  const code = errnoCode(err);
+  if (code === 'EMLINK') return { ok: false, reason: 'emlink', errno: code };
+  // NTFS's ERROR_TOO_MANY_LINKS reaches Node as UNKNOWN (libuv has no mapping; native-notes/windows.md).
+  if (kind === 'hardlink' && code === 'UNKNOWN' && process.platform === 'win32') return { ok: false, reason: 'emlink', errno: code };
+  if (code === 'EXDEV') return { ok: false, reason: 'xdev', errno: code };
+  if (code === 'ENOSPC' || code === 'EDQUOT') return { ok: false, reason: 'no-space', errno: code };
+  if (kind === 'reflink' && code !== undefined && REFLINK_UNSUPPORTED.has(code)) return { ok: false, reason: 'no-reflink', errno: code };
+  return { ok: false, reason: 'error', errno: code ?? String(err) };
+}
+
 /** Make `tmp` a new name for the object (hard link) or a clone of it (reflink). */
-function makeTemp(objectPath: string, tmp: string, kind: LinkKind): Failed | undefined {
+async function makeTemp(objectPath: string, tmp: string, kind: LinkKind): Promise<MakeResult<Failed>> {
   try {
-    if (kind === 'hardlink') linkSync(objectPath, tmp);
-    else copyFileSync(objectPath, tmp, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+    if (kind === 'hardlink') await link(objectPath, tmp);
+    else await copyFile(objectPath, tmp, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
     return undefined;
   } catch (err) {
-    const code = errnoCode(err);
-    removeTemp(tmp);
-    if (code === 'EMLINK') return { ok: false, reason: 'emlink', errno: code };
-    // NTFS's ERROR_TOO_MANY_LINKS reaches Node as UNKNOWN (libuv has no mapping; native-notes/windows.md).
-    if (kind === 'hardlink' && code === 'UNKNOWN' && process.platform === 'win32') return { ok: false, reason: 'emlink', errno: code };
-    if (code === 'EXDEV') return { ok: false, reason: 'xdev', errno: code };
-    if (kind === 'reflink' && code !== undefined && REFLINK_UNSUPPORTED.has(code)) return { ok: false, reason: 'no-reflink', errno: code };
-    return { ok: false, reason: 'error', errno: code ?? String(err) };
+    if (errnoCode(err) === 'EEXIST') return 'EEXIST';
+    await removeTemp(tmp);
+    return linkFailure(err, kind);
   }
 }
 
 /** A clone is a new inode: give it the original's mode, owner and times. */
-function copyMetadata(tmp: string, original: BigIntStats): void {
-  chmodSync(tmp, Number(original.mode) & 0o7777);
+async function copyMetadata(tmp: string, original: BigIntStats): Promise<void> {
+  await chmod(tmp, Number(original.mode) & 0o7777);
   if (process.platform !== 'win32' && process.geteuid?.() === 0) {
-    chownSync(tmp, Number(original.uid), Number(original.gid));
+    await chown(tmp, Number(original.uid), Number(original.gid));
   }
-  utimesSync(tmp, new Date(Number(original.atimeMs)), new Date(Number(original.mtimeMs)));
+  await utimes(tmp, new Date(Number(original.atimeMs)), new Date(Number(original.mtimeMs)));
 }
 
 /**
- * Replace `target` by a link to `objectPath`. `expected` is the fingerprint of
- * `target` when its content was read and compared; any difference now means
- * it changed and it is left alone.
+ * What the last look before a swap accepts: the fingerprint `target` had when its content was read
+ * and compared (any difference now means it changed, and it is left alone), or a caller's own test.
  */
-export function replaceWithLink(objectPath: string, target: string, kind: LinkKind, expected: Fingerprint): LinkOutcome {
-  return swapIn<Failed>(
+export type Expected = Fingerprint | ((now: Fingerprint) => boolean | Promise<boolean>);
+
+/** Replace `target` by a link to the object, if it still is what was read (`expected`). */
+export async function replaceWithLink(object: LinkSource, target: string, kind: LinkKind, expected: Expected): Promise<LinkOutcome> {
+  let before: BigIntStats | undefined;
+  const out = await swapIn<Failed>(
     target,
-    (tmp) => {
-      const failed = makeTemp(objectPath, tmp, kind);
-      if (!failed && kind === 'reflink') copyMetadata(tmp, lstatSync(target, { bigint: true }));
-      return failed;
+    async (tmp) => {
+      const made = await makeTemp(object.path, tmp, kind);
+      if (made || kind === 'hardlink') return made;
+      await copyMetadata(tmp, await lstat(target, { bigint: true }));
+      return undefined;
     },
     // The last look before the swap: same inode, size, mtime and ctime as what was hashed.
-    (st) => sameFingerprint(fingerprintOf(st), expected),
+    async (st) => {
+      before = st;
+      const fp = fingerprintOf(st);
+      return typeof expected === 'function' ? expected(fp) : sameFingerprint(fp, expected);
+    },
+    kind === 'hardlink' ? { madeInode: object.fp } : {},
   );
+  if (!out.ok) return out;
+  return { ok: true, fp: kind === 'hardlink' ? object.fp : fingerprintOf(await lstat(target, { bigint: true })), before };
 }
 
 /**
- * Create `target`, which doesn't exist, as a link to `objectPath` (used by --fill).
+ * Create `target`, which doesn't exist, as a link to the object (used by --fill).
  * Never replaces a file that appeared meanwhile.
  */
-export function createLink(objectPath: string, target: string, kind: LinkKind, mode: number): LinkOutcome {
+export async function createLink(object: LinkSource, target: string, kind: LinkKind, mode: number): Promise<LinkOutcome> {
+  if (kind === 'hardlink') {
+    try {
+      await link(object.path, target); // fails with EEXIST instead of replacing
+      return { ok: true, fp: object.fp };
+    } catch (err) {
+      return errnoCode(err) === 'EEXIST' ? { ok: false, reason: 'exists' } : linkFailure(err, kind);
+    }
+  }
   const tmp = swapTempPath(target);
-  const made = makeTemp(objectPath, tmp, kind);
+  const made = await makeTemp(object.path, tmp, kind);
+  if (made === 'EEXIST') return { ok: false, reason: 'error', errno: 'EEXIST' };
   if (made) return made;
   try {
-    if (kind === 'reflink') chmodSync(tmp, mode);
-    linkSync(tmp, target); // fails with EEXIST instead of replacing
-    return { ok: true, stat: lstatSync(target, { bigint: true }) };
+    await chmod(tmp, mode);
+    await link(tmp, target); // fails with EEXIST instead of replacing
+    return { ok: true, fp: fingerprintOf(await lstat(target, { bigint: true })) };
   } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'EEXIST') return { ok: false, reason: 'exists' };
-    if (code === 'EMLINK') return { ok: false, reason: 'emlink', errno: code };
-    return { ok: false, reason: 'error', errno: code ?? String(err) };
+    return errnoCode(err) === 'EEXIST' ? { ok: false, reason: 'exists' } : linkFailure(err, kind);
   } finally {
-    removeTemp(tmp);
+    await removeTemp(tmp);
   }
 }
 
@@ -114,9 +151,9 @@ export interface Linker {
   /** The filesystem refused the kind asked for (reflink on ext4): every call fails with this, untried. */
   refused(): LinkerOutcome | undefined;
   /** Replace an existing file (see replaceWithLink). */
-  replace(objectPath: string, target: string, expected: Fingerprint): LinkerOutcome;
+  replace(object: LinkSource, target: string, expected: Expected): Promise<LinkerOutcome>;
   /** Create a missing file with this mode (see createLink). */
-  create(objectPath: string, target: string, mode: number): LinkerOutcome;
+  create(object: LinkSource, target: string, mode: number): Promise<LinkerOutcome>;
 }
 
 /**
@@ -129,24 +166,29 @@ export function makeLinker(mode: LinkMode): Linker {
   let probed = mode !== 'auto';
   let refused: LinkerOutcome | undefined;
   let used = false;
-  const attempt = (op: (k: LinkKind) => LinkOutcome): LinkerOutcome => {
+  const attempt = async (op: (k: LinkKind) => Promise<LinkOutcome>): Promise<LinkerOutcome> => {
     used = true;
     if (refused) return refused;
-    let out = op(kind);
-    if (!out.ok && out.reason === 'no-reflink' && !probed) {
+    const tried = kind;
+    const out = await op(tried);
+    if (!out.ok && out.reason === 'no-reflink') {
+      if (mode !== 'auto') {
+        refused ??= { ...out, kind: tried };
+        return refused;
+      }
+      // auto: this filesystem can't clone; hard links from now on (several calls may have asked at once).
       kind = 'hardlink';
       probed = true;
-      out = op(kind);
+      return { ...(await op('hardlink')), kind: 'hardlink' };
     }
-    if (out.ok) probed = true;
-    else if (out.reason === 'no-reflink') refused = { ...out, kind };
-    return { ...out, kind };
+    if (out.ok && tried === kind) probed = true;
+    return { ...out, kind: tried };
   };
   return {
     mode,
     settled: () => (used && probed && !refused ? kind : undefined),
     refused: () => refused,
-    replace: (objectPath, target, expected) => attempt((k) => replaceWithLink(objectPath, target, k, expected)),
-    create: (objectPath, target, fileMode) => attempt((k) => createLink(objectPath, target, k, fileMode)),
+    replace: (object, target, expected) => attempt((k) => replaceWithLink(object, target, k, expected)),
+    create: (object, target, fileMode) => attempt((k) => createLink(object, target, k, fileMode)),
   };
 }

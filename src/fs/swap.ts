@@ -6,18 +6,25 @@
  * recognisable (SWAP_PREFIX … .tmp, never .pyc) and removed by the next run
  * that scans the folder. Used by the linker (fs/link.ts) and by unshare's
  * private copies.
+ *
+ * Asynchronous (the libuv pool), so a caller can keep many swaps in flight
+ * while it does other work. Temp names are cheap — pid and a counter — and
+ * made exclusively: a maker that finds the name taken (a crashed process with
+ * the same pid left it) answers EEXIST and the swap tries the next name.
  */
-import { randomBytes } from 'node:crypto';
-import { lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { lstat, rename, unlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 
-/** Temp names in venv folders: `.pycstore-<pid>-<12 hex>.tmp`. */
+/** Temp names in venv folders: `.pycstore-<pid>-<counter, base 36>.tmp`. */
 export const SWAP_PREFIX = '.pycstore-';
+
+let counter = 0;
 
 /** A unique temp name next to `filePath` (created exclusively by the caller). */
 export function swapTempPath(filePath: string): string {
-  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${(counter++).toString(36)}.tmp`);
 }
 
 /** Is this folder entry a swap temp name (of any run, maybe a crashed one)? */
@@ -26,45 +33,70 @@ export function isSwapTemp(name: string): boolean {
 }
 
 export type SwapOutcome =
-  | { readonly ok: true; readonly stat: BigIntStats }
+  | { readonly ok: true; readonly stat: BigIntStats; readonly renamed: boolean }
   | { readonly ok: false; readonly reason: 'changed'; readonly errno?: string | undefined }
   | { readonly ok: false; readonly reason: 'error'; readonly errno: string };
+
+/** What a maker answers: made (undefined), a failure of its own, or 'EEXIST' (the temp name is taken: try another). */
+export type MakeResult<F> = F | undefined | 'EEXIST';
+
+export interface SwapOptions {
+  /**
+   * The inode the temp is a name of, when the maker knows it (a hard link to a store object): a
+   * target that already is this inode needs no rename.
+   */
+  readonly madeInode?: { readonly dev: string; readonly ino: string };
+}
+
+const TEMP_TRIES = 8;
+
+/** Make the temp: a fresh name until the maker finds one free (a few tries), then its answer. */
+async function makeTemp<F>(target: string, make: (tmp: string) => Promise<MakeResult<F>>): Promise<{ tmp: string; failed: F | undefined }> {
+  for (let i = 1; ; i++) {
+    const tmp = swapTempPath(target);
+    const r = await make(tmp);
+    if (r !== 'EEXIST') return { tmp, failed: r };
+    if (i >= TEMP_TRIES) throw Object.assign(new Error(`EEXIST: ${TEMP_TRIES} temp names taken in ${path.dirname(target)}`), { code: 'EEXIST' });
+  }
+}
 
 /**
  * Replace `target` by the file `make(tmp)` creates at `tmp`. `make` returns undefined when it made
  * the file, or a failure of its own, passed back as it is (nothing is swapped). `unchanged(st)` is
- * the last look at `target` right before the rename; false leaves it alone ('changed'). A temp that
- * turned out to be `target`'s own inode needs no rename. The temp never outlives the call.
+ * the last look at `target` right before the rename; false leaves it alone ('changed'). The temp
+ * never outlives the call. `stat` is the target's lstat taken right before the rename.
  */
-export function swapIn<F extends { readonly ok: false }>(
+export async function swapIn<F extends { readonly ok: false }>(
   target: string,
-  make: (tmp: string) => F | undefined,
-  unchanged: (st: BigIntStats) => boolean,
-): SwapOutcome | F {
-  const tmp = swapTempPath(target);
+  make: (tmp: string) => Promise<MakeResult<F>>,
+  unchanged: (st: BigIntStats) => boolean | Promise<boolean>,
+  opts: SwapOptions = {},
+): Promise<SwapOutcome | F> {
+  let tmp: string | undefined;
   let done = false;
   try {
-    const failed = make(tmp);
-    if (failed) return failed;
-    const now = lstatSync(target, { bigint: true });
-    if (!now.isFile() || !unchanged(now)) return { ok: false, reason: 'changed' };
-    const made = lstatSync(tmp, { bigint: true });
-    if (made.dev === now.dev && made.ino === now.ino) return { ok: true, stat: now }; // rename onto the same inode does nothing
-    renameSync(tmp, target);
+    const made = await makeTemp(target, make);
+    tmp = made.tmp;
+    if (made.failed) return made.failed;
+    const now = await lstat(target, { bigint: true });
+    if (!now.isFile() || !(await unchanged(now))) return { ok: false, reason: 'changed' };
+    const same = opts.madeInode;
+    if (same && same.dev === now.dev.toString() && same.ino === now.ino.toString()) return { ok: true, stat: now, renamed: false };
+    await rename(tmp, target);
     done = true;
-    return { ok: true, stat: lstatSync(target, { bigint: true }) };
+    return { ok: true, stat: now, renamed: true };
   } catch (err) {
     const code = errnoCode(err);
     return code === 'ENOENT' ? { ok: false, reason: 'changed', errno: code } : { ok: false, reason: 'error', errno: code ?? String(err) };
   } finally {
-    if (!done) removeTemp(tmp);
+    if (!done && tmp !== undefined) await removeTemp(tmp);
   }
 }
 
 /** Remove a temp name; already gone (or never made) is fine. */
-export function removeTemp(tmp: string): void {
+export async function removeTemp(tmp: string): Promise<void> {
   try {
-    unlinkSync(tmp);
+    await unlink(tmp);
   } catch {
     // gone already, or never created
   }

@@ -11,6 +11,8 @@ export class DirTree {
   private readonly paths = new Map<number, string>();
   /** Paths cached by the open write transaction: forgotten if it rolls back. */
   private fresh: string[] = [];
+  /** Directories found missing since the last write committed (rows may appear only by writing). */
+  private readonly missing = new Set<string>();
   private readonly st;
 
   constructor(
@@ -37,13 +39,33 @@ export class DirTree {
   private lookup(dir: string, create: boolean): number | undefined {
     const cached = this.ids.get(dir);
     if (cached !== undefined) return cached;
+    if (!create && this.missing.has(dir)) return undefined;
+    const parent = this.p.dirname(dir);
+    // A filesystem root, or a spelling to normalise first: the whole chain from row 1.
+    if (parent === dir || this.p.normalize(dir) !== dir || dir.endsWith(this.p.sep)) return this.lookupChain(dir, create);
+    const parentId = this.lookup(parent, create);
+    const id = parentId === undefined ? undefined : this.child(parentId, this.p.basename(dir), create);
+    if (id === undefined) {
+      this.missing.add(dir);
+      return undefined;
+    }
+    this.remember(dir, id, this.db.inTransaction);
+    return id;
+  }
+
+  /** The row `name` under `parentId`, created if asked (inside a write transaction). */
+  private child(parentId: number, name: string, create: boolean): number | undefined {
+    const found = this.st.get.get(parentId, name)?.id;
+    if (found !== undefined || !create) return found;
+    return Number(this.st.insert.run(parentId, name).lastInsertRowid);
+  }
+
+  /** Walk from row 1 down the whole chain of names (roots, and spellings that aren't normalised). */
+  private lookupChain(dir: string, create: boolean): number | undefined {
     let id = 1;
     for (const name of dirChain(dir, this.p)) {
-      let child = this.st.get.get(id, name)?.id;
-      if (child === undefined) {
-        if (!create) return undefined;
-        child = Number(this.st.insert.run(id, name).lastInsertRowid);
-      }
+      const child = this.child(id, name, create);
+      if (child === undefined) return undefined;
       id = child;
     }
     this.remember(dir, id, this.db.inTransaction);
@@ -86,10 +108,12 @@ export class DirTree {
   /** The write transaction committed: what it cached stands. */
   committed(): void {
     this.fresh = [];
+    this.missing.clear();
   }
 
   /** The write transaction rolled back: forget the rows it created. */
   rolledBack(): void {
+    this.missing.clear();
     for (const dir of this.fresh) {
       const id = this.ids.get(dir);
       this.ids.delete(dir);

@@ -10,7 +10,7 @@ import type { ObjectKey } from '../hash/key.js';
 import { DirTree } from './dirs.js';
 import type { Db } from './db.js';
 import type { PathApi } from './paths.js';
-import type { LedgerSummary, LinkRow, ObjectRow, RootRow, RunRow, SeenPathRow, SeenRow, StoreRootRow } from './rows.js';
+import type { DirLinkRow, LedgerSummary, LinkRow, ObjectRow, RootRow, RunRow, SeenPathRow, SeenRow, StoreRootRow } from './rows.js';
 import { immediate } from './db.js';
 import { LedgerWriter } from './writer.js';
 import { LedgerWrites } from './writes.js';
@@ -35,6 +35,16 @@ function prepare(db: Db) {
            AND (x.invalidation = 'checked-hash' OR (x.invalidation = 'timestamp' AND (x.hash <> o.hash OR x.size <> o.size))))`,
     ),
     linkGet: db.prepare<[number, string], LinkRow>('SELECT * FROM links WHERE dir_id = ? AND name = ?'),
+    // The links of one folder with what a rescan compares them with: their object's inode and size.
+    linksInDir: db.prepare<[number], DirLinkRow>(
+      `SELECT l.name, l.object_id, l.kind, l.dev, l.ino, l.size, l.mtime_ns, l.ctime_ns,
+              o.dev AS object_dev, o.ino AS object_ino, o.size AS object_size, o.invalidation AS object_invalidation
+       FROM links l JOIN objects o ON o.id = l.object_id WHERE l.dir_id = ?`,
+    ),
+    seenInDir: db.prepare<[number], SeenRow & { name: string }>(
+      'SELECT name, dev, ino, size, mtime_ns, ctime_ns, source_fp, outcome FROM seen WHERE dir_id = ?',
+    ),
+    objInodes: db.prepare<[], { id: number; dev: string; ino: string; size: number }>('SELECT id, dev, ino, size FROM objects'),
     linkAll: db.prepare<[], LinkRow>('SELECT * FROM links ORDER BY id'),
     // Every link in the subtree of a dirs row (the dirs_child index serves the recursion).
     linksUnder: db.prepare<[number], LinkRow>(
@@ -106,6 +116,15 @@ export class Ledger {
 
   close(): void {
     this.#db.close();
+  }
+
+  /**
+   * Run `fn` (reads only, nothing awaited) in one read transaction: one snapshot and one lock for
+   * many lookups instead of one per statement. Never inside a write.
+   */
+  reading<T>(fn: () => T): T {
+    if (this.#db.inTransaction) return fn();
+    return this.#db.transaction(fn).deferred();
   }
 
   // --- paths -----------------------------------------------------------------
@@ -186,6 +205,29 @@ export class Ledger {
   linksUnder(dir: string): LinkRow[] {
     const id = this.#dirs.find(dir);
     return id === undefined ? [] : this.#st.linksUnder.all(id);
+  }
+
+  /** The links recorded in the folder `dir` (with their object's inode), by file name. */
+  linksIn(dir: string): Map<string, DirLinkRow> {
+    const id = this.#dirs.find(dir);
+    const out = new Map<string, DirLinkRow>();
+    if (id !== undefined) for (const r of this.#st.linksInDir.all(id)) out.set(r.name, r);
+    return out;
+  }
+
+  /** The seen rows of the folder `dir`, by file name. */
+  seenIn(dir: string): Map<string, SeenRow> {
+    const id = this.#dirs.find(dir);
+    const out = new Map<string, SeenRow>();
+    if (id !== undefined) for (const r of this.#st.seenInDir.all(id)) out.set(r.name, r);
+    return out;
+  }
+
+  /** Every object's inode ("dev:ino") → its id and size: for recognising files hard-linked outside pycstore. */
+  objectInodes(): Map<string, { readonly id: number; readonly size: number }> {
+    const out = new Map<string, { id: number; size: number }>();
+    for (const r of this.#st.objInodes.iterate()) out.set(`${r.dev}:${r.ino}`, { id: r.id, size: r.size });
+    return out;
   }
 
   linksOfObject(objectId: number): LinkRow[] {

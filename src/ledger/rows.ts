@@ -36,6 +36,22 @@ export interface LinkRow {
   readonly linked_at: number;
 }
 
+/** A link row as a rescan of its folder reads it: the file's recorded fingerprint and its object's inode. */
+export interface DirLinkRow {
+  readonly name: string;
+  readonly object_id: number;
+  readonly kind: LinkKind;
+  readonly dev: string;
+  readonly ino: string;
+  readonly size: number;
+  readonly mtime_ns: string;
+  readonly ctime_ns: string;
+  readonly object_dev: string;
+  readonly object_ino: string;
+  readonly object_size: number;
+  readonly object_invalidation: string | null;
+}
+
 export interface SeenRow {
   readonly dev: string;
   readonly ino: string;

@@ -14,7 +14,6 @@
  * objects-v1/ and tmp-v1/; the ledger and lock stay in the main store.
  */
 import envPaths from 'env-paths';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { keyString, type ObjectKey } from '../hash/key.js';
 
@@ -69,9 +68,14 @@ export function tmpDir(rootDir: string): string {
   return path.join(rootDir, TMP_DIR);
 }
 
-/** A fresh, unique temp name in the store root's tmp dir (created with O_EXCL by the caller). */
+let tempCounter = 0;
+
+/**
+ * A fresh temp name in the store root's tmp dir: pid and a counter, unique within this process;
+ * created with O_EXCL by the caller, which takes the next name if a crashed process left this one.
+ */
 export function objectTempPath(rootDir: string): string {
-  return path.join(tmpDir(rootDir), `obj-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(tmpDir(rootDir), `obj-${process.pid}-${(tempCounter++).toString(36)}.tmp`);
 }
 
 export function quarantineDir(storeDir: string): string {

@@ -8,9 +8,9 @@
  * swap an inode from under links the other already made; "already exists" is
  * success only after a byte-for-byte comparison.
  */
-import { closeSync, fdatasyncSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { readFileSync, type BigIntStats } from 'node:fs';
+import { link, lstat, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { PycstoreError, errnoCode } from '../errors.js';
-import { tryLstat } from '../fs/stat.js';
 import { type ObjectKey, keyString } from '../hash/key.js';
 import { objectPath, objectTempPath, shardDir, tmpDir } from './location.js';
 
@@ -19,7 +19,18 @@ export const OBJECT_MODE = 0o444;
 export interface PutResult {
   readonly path: string;
   readonly created: boolean;
+  /**
+   * The object file's stat: for one this call wrote, taken before its name was added (its ctime
+   * moves with every name added; the caller records the final one after linking).
+   */
   readonly stat: BigIntStats;
+}
+
+export interface PutOptions {
+  /** fdatasync the object before linking it into place (default); false: the caller makes it durable (store/durable.ts). */
+  readonly sync?: boolean;
+  /** Folders this run has already made (the shard and tmp folders are made once per run, not per object). */
+  readonly madeDirs?: Set<string>;
 }
 
 /** Byte equality of two buffers. */
@@ -27,57 +38,81 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
+async function makeDir(dir: string, made: Set<string> | undefined): Promise<void> {
+  if (made?.has(dir)) return;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  made?.add(dir);
+}
+
+async function removeQuietly(p: string): Promise<void> {
+  try {
+    await unlink(p);
+  } catch {
+    // already gone
+  }
+}
+
+/** Write `bytes` to a new temp file (exclusively created; the next name if one is taken), read-only. */
+async function writeTemp(rootDir: string, bytes: Uint8Array, sync: boolean): Promise<{ tmp: string; stat: BigIntStats }> {
+  for (let tries = 0; ; tries++) {
+    const tmp = objectTempPath(rootDir);
+    let fh: FileHandle;
+    try {
+      fh = await open(tmp, 'wx', 0o600);
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST' && tries < 8) continue; // left by a crashed process with our pid
+      throw err;
+    }
+    try {
+      let off = 0;
+      while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+      if (sync) await fh.datasync(); // else the caller makes it durable (store/durable.ts) before linking to it
+      await fh.chmod(OBJECT_MODE);
+      const stat = await fh.stat({ bigint: true });
+      await fh.close();
+      return { tmp, stat };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await removeQuietly(tmp);
+      throw err;
+    }
+  }
+}
+
 /**
  * Make sure the object `key` (replica `replica`) exists in `rootDir` with exactly `bytes`.
- * Throws EINTEGRITY if a different content already sits at that address.
+ * Throws EINTEGRITY if a different content already sits at that address. An existing object is
+ * found by link(2) failing with EEXIST (no look beforehand), then compared byte for byte.
  */
-export function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, replica = 0, opts: { sync?: boolean } = {}): PutResult {
+export async function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, replica = 0, opts: PutOptions = {}): Promise<PutResult> {
   if (bytes.length !== key.size) {
     throw new PycstoreError('EINTERNAL', `object ${keyString(key)} given ${bytes.length} bytes`);
   }
   const target = objectPath(rootDir, key, replica);
-  const existing = tryLstat(target);
-  if (existing) return { path: target, created: false, stat: checkExisting(target, existing, bytes, key) };
-
-  mkdirSync(shardDir(rootDir, key), { recursive: true, mode: 0o700 });
-  mkdirSync(tmpDir(rootDir), { recursive: true, mode: 0o700 });
-  const tmp = objectTempPath(rootDir);
+  await makeDir(shardDir(rootDir, key), opts.madeDirs);
+  await makeDir(tmpDir(rootDir), opts.madeDirs);
+  const { tmp, stat } = await writeTemp(rootDir, bytes, opts.sync ?? true);
   try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      if (opts.sync ?? true) fdatasyncSync(fd); // else the caller makes it durable (store/durable.ts) before linking to it
-      fchmodSync(fd, OBJECT_MODE);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(tmp, target);
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-      // Someone else wrote it first: theirs stands if it is the same content.
-      const st = lstatSync(target, { bigint: true });
-      return { path: target, created: false, stat: checkExisting(target, st, bytes, key) };
-    }
+    await link(tmp, target);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    // Someone else wrote it first (or an earlier run): theirs stands if it is the same content.
+    const st = await lstat(target, { bigint: true });
+    return { path: target, created: false, stat: checkExisting(target, st, bytes, key) };
   } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
+    await removeQuietly(tmp);
   }
-  return { path: target, created: true, stat: lstatSync(target, { bigint: true }) };
+  return { path: target, created: true, stat };
 }
 
-function checkExisting(target: string, st: BigIntStats, bytes: Uint8Array, key: ObjectKey): BigIntStats {
+/** An object file found at its address: a regular file holding exactly `bytes`, else EINTEGRITY. */
+export function checkExisting(target: string, st: BigIntStats, bytes: Uint8Array, key: ObjectKey, onDisk: Uint8Array = readFileSync(target)): BigIntStats {
   if (!st.isFile()) {
     throw new PycstoreError('EINTEGRITY', `store object ${target} is not a regular file`, {
       hint: 'run: pycstore verify --repair',
       data: { path: target },
     });
   }
-  const onDisk = readFileSync(target);
   if (!sameBytes(onDisk, bytes)) {
     throw new PycstoreError('EINTEGRITY', `store object ${target} does not hold the content of its address ${keyString(key)}`, {
       hint: 'a hash collision or a corrupted object; run: pycstore verify --full',

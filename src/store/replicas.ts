@@ -10,7 +10,7 @@ import type { ObjectKey } from '../hash/key.js';
 import { putObject, type PutResult } from './objects.js';
 
 /** The replica after `replica` of the object `key` with content `bytes`, made if needed. */
-export function nextReplica(rootDir: string, key: ObjectKey, bytes: Uint8Array, replica: number): { readonly replica: number; readonly put: PutResult } {
+export async function nextReplica(rootDir: string, key: ObjectKey, bytes: Uint8Array, replica: number): Promise<{ readonly replica: number; readonly put: PutResult }> {
   const next = replica + 1;
-  return { replica: next, put: putObject(rootDir, key, bytes, next, { sync: true }) };
+  return { replica: next, put: await putObject(rootDir, key, bytes, next, { sync: true }) };
 }

@@ -14,6 +14,7 @@
  * and replaces by compiling the source, as it does for any broken pyc.
  */
 import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readFileSync, writeSync, type BigIntStats } from 'node:fs';
+import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import type { LinkKind } from '../fs/link.js';
 import { swapIn } from '../fs/swap.js';
@@ -51,27 +52,33 @@ function writeCopy(tmp: string, bytes: Uint8Array, mode: number, owner: { uid: n
   }
 }
 
-export function makePrivateCopy(
+export async function makePrivateCopy(
   target: string,
   expected: Fingerprint,
   kind: LinkKind,
   mode: number,
   owner: { uid: number; gid: number },
-): CopyOutcome {
-  const out = swapIn<CopyFailed>(
+): Promise<CopyOutcome> {
+  const out = await swapIn<CopyFailed>(
     target,
-    (tmp) => {
+    async (tmp) => {
       const before = lstatSync(target, { bigint: true });
       if (!unchanged(before, expected, kind)) return { ok: false, reason: 'changed', detail: 'the file changed since it was looked at' };
       const bytes = readFileSync(target);
       if (bytes.length !== expected.size) return { ok: false, reason: 'changed', detail: 'the file changed while it was read' };
-      writeCopy(tmp, bytes, mode, owner, before);
+      try {
+        writeCopy(tmp, bytes, mode, owner, before);
+      } catch (err) {
+        if (errnoCode(err) === 'EEXIST') return 'EEXIST'; // a crashed run's temp of the same name: take another
+        throw err;
+      }
       return undefined;
     },
     // The last look before the swap.
     (st) => unchanged(st, expected, kind),
   );
-  if (out.ok || 'detail' in out) return out;
+  if (out.ok) return { ok: true, stat: lstatSync(target, { bigint: true }) }; // the private copy, now at the path
+  if ('detail' in out) return out;
   if (out.reason === 'changed') {
     return { ok: false, reason: 'changed', detail: out.errno === 'ENOENT' ? 'the file disappeared meanwhile' : 'the file changed while its copy was made' };
   }

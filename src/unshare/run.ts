@@ -231,7 +231,7 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
       'unshare',
       Date.now,
       async () => {
-        applyUnshare(planFor(store.ledger, targets, opts), store.writer, report, opts.out);
+        await applyUnshare(planFor(store.ledger, targets, opts), store.writer, report, opts.out);
         report.durationMs = Date.now() - started;
         return report;
       },
@@ -284,7 +284,7 @@ function dryRunPlan(plan: UnsharePlan, report: UnshareReport): NonNullable<Unsha
   };
 }
 
-function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, report: UnshareReport, out: Output): void {
+async function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, report: UnshareReport, out: Output): Promise<void> {
   let done = 0;
   for (const a of plan.actions) {
     out.progress(`unshare: ${formatCount(++done)}/${formatCount(plan.actions.length)} files`);
@@ -296,7 +296,7 @@ function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, rep
       if (a.reason === 'gone') report.gone++;
       else report.alreadyPrivate++;
     } else {
-      const r = makePrivateCopy(a.path, a.fp, a.row.kind, a.mode, { uid: a.uid, gid: a.gid });
+      const r = await makePrivateCopy(a.path, a.fp, a.row.kind, a.mode, { uid: a.uid, gid: a.gid });
       if (!r.ok) {
         report.failures.push({ path: a.path, reason: r.reason, detail: `${r.detail}; left as it is (run pycstore unshare again)` });
         continue;

@@ -156,7 +156,7 @@ describe('dedup over cp -a copies (hard links on ext4)', () => {
     expect(report.linked).toBe(report.files - 1);
   });
 
-  it('the swap itself refuses a file whose fingerprint moved after the last read', () => {
+  it('the swap itself refuses a file whose fingerprint moved after the last read', async () => {
     const dir = mkdtempSync(path.join(work, 'swap-'));
     const obj = path.join(dir, 'object');
     writeFileSync(obj, 'same');
@@ -164,7 +164,7 @@ describe('dedup over cp -a copies (hard links on ext4)', () => {
     writeFileSync(target, 'same');
     const fp = fingerprintOf(lstatSync(target, { bigint: true }));
     appendFileSync(target, '!');
-    const out = replaceWithLink(obj, target, 'hardlink', fp);
+    const out = await replaceWithLink({ path: obj, fp: fingerprintOf(lstatSync(obj, { bigint: true })) }, target, 'hardlink', fp);
     expect(out).toMatchObject({ ok: false, reason: 'changed' });
     expect(readFileSync(target, 'utf8')).toBe('same!');
     expect(readdirSync(dir).sort()).toEqual(['object', 'target']); // no temp left behind

@@ -12,11 +12,11 @@ const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'pycstore-obj-'));
 beforeAll(() => initHash());
 
 describe('objects', () => {
-  it('writes an object read-only at its address, leaving no temp file', () => {
+  it('writes an object read-only at its address, leaving no temp file', async () => {
     const root = tmp();
     const bytes = Buffer.from('hello pyc');
     const key = { hash: xxh64Hex(bytes), size: bytes.length };
-    const r = putObject(root, key, bytes);
+    const r = await putObject(root, key, bytes);
     expect(r.created).toBe(true);
     expect(r.path).toBe(objectPath(root, key));
     expect(readFileSync(r.path)).toEqual(bytes);
@@ -24,17 +24,17 @@ describe('objects', () => {
     expect(readdirSync(tmpDir(root))).toEqual([]);
   });
 
-  it('treats "already there" as success only for the same bytes', () => {
+  it('treats "already there" as success only for the same bytes', async () => {
     const root = tmp();
     const bytes = Buffer.from('abcdef');
     const key = { hash: xxh64Hex(bytes), size: bytes.length };
-    putObject(root, key, bytes);
-    expect(putObject(root, key, bytes).created).toBe(false);
+    await putObject(root, key, bytes);
+    expect((await putObject(root, key, bytes)).created).toBe(false);
     // Same address, one byte different (a forced collision): refused, and the object is untouched.
     const other = Buffer.from('abcdeg');
     let err: unknown;
     try {
-      putObject(root, key, other);
+      await putObject(root, key, other);
     } catch (e) {
       err = e;
     }
@@ -43,17 +43,17 @@ describe('objects', () => {
     expect(readFileSync(objectPath(root, key))).toEqual(bytes);
   });
 
-  it('refuses an object corrupted on disk', () => {
+  it('refuses an object corrupted on disk', async () => {
     const root = tmp();
     const bytes = Buffer.from('0123456789');
     const key = { hash: xxh64Hex(bytes), size: bytes.length };
-    const r = putObject(root, key, bytes);
+    const r = await putObject(root, key, bytes);
     chmodSync(r.path, 0o644);
     appendFileSync(r.path, 'x');
-    expect(() => putObject(root, key, bytes)).toThrow(/does not hold the content/);
+    await expect(putObject(root, key, bytes)).rejects.toThrow(/does not hold the content/);
   });
 
-  it('names replicas and parses names back', () => {
+  it('names replicas and parses names back', async () => {
     const key = { hash: '0123456789abcdef', size: 42 };
     expect(objectFileName(key, 0)).toBe('0123456789abcdef-42');
     expect(objectFileName(key, 2)).toBe('0123456789abcdef-42.r2');
@@ -62,7 +62,7 @@ describe('objects', () => {
     const root = tmp();
     const bytes = Buffer.alloc(42, 1);
     const k = { hash: xxh64Hex(bytes), size: 42 };
-    putObject(root, k, bytes, 1);
+    await putObject(root, k, bytes, 1);
     expect(existsSync(objectPath(root, k, 1))).toBe(true);
     expect(existsSync(objectPath(root, k, 0))).toBe(false);
   });

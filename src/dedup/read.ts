@@ -1,0 +1,119 @@
+/**
+ * Reading one pyc for analysis (the I/O around analyze.ts's pure decision):
+ * one lstat (the fingerprint every later check compares with), one read of
+ * exactly the size it said, and the source only when the decision needs it.
+ * Synchronous: it runs in a worker thread (worker.ts), where blocking is the
+ * point, or in the main thread for small runs.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { sourceKeyOf } from '../canonical/compile-key.js';
+import type { Transform } from '../canonical/types.js';
+import { errnoCode } from '../errors.js';
+import { parseHeader } from '../pyc/header.js';
+import { statPyc, type PycStat } from '../python/scan.js';
+import { versionForCacheTag } from '../pyc/magic.js';
+import { judgePyc, needsSource, SourceHashes, type PycTask, type Verdict } from './analyze.js';
+
+/** What reading and judging one pyc gave. */
+export interface ReadResult {
+  readonly id: number;
+  /** Its lstat right before it was read (undefined: gone, or not a regular file). */
+  readonly stat: PycStat | undefined;
+  readonly verdict: Verdict;
+  readonly bytesRead: number;
+}
+
+/** Read `size` bytes of a file, exactly: undefined if it holds another number of bytes now. */
+export function readExactly(p: string, size: number): Uint8Array | undefined {
+  const fd = openSync(p, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(size + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+      if (n > size) return undefined;
+    }
+    return n === size ? new Uint8Array(buf.buffer, buf.byteOffset, size) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function failed(id: number, stat: PycStat | undefined, bytesRead: number, reason: 'unreadable' | 'changed', detail: string): ReadResult {
+  return { id, stat, bytesRead, verdict: { ok: false, reason, detail } };
+}
+
+/** Read and judge one pyc (`hashes`: the thread's source hashes, see analyze.ts). */
+export function readAndJudge(task: PycTask, transform: Transform, hashes?: SourceHashes): ReadResult {
+  const stat = statPyc(task.path);
+  if (!stat) return failed(task.id, undefined, 0, 'changed', 'gone, or no longer a regular file');
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = readExactly(task.path, stat.fp.size);
+  } catch (err) {
+    return failed(task.id, stat, 0, 'unreadable', errnoCode(err) ?? String(err));
+  }
+  if (!bytes) return failed(task.id, stat, 0, 'changed', 'its size changed while it was read');
+  let bytesRead = bytes.length;
+  const header = parseHeader(bytes);
+  let source: Uint8Array | undefined;
+  if (needsSource(header, task)) {
+    try {
+      source = readExactly(task.source, task.stamp.size);
+    } catch (err) {
+      return failed(task.id, stat, bytesRead, 'unreadable', `source: ${errnoCode(err) ?? String(err)}`);
+    }
+    if (!source) return failed(task.id, stat, bytesRead, 'changed', 'source changed while reading');
+    bytesRead += source.length;
+  }
+  return { id: task.id, stat, bytesRead, verdict: judgePyc(task, bytes, header, source, transform, hashes) };
+}
+
+/** What hashing one source gave (a hash header was chosen for a pyc whose source wasn't read). */
+export interface SourceResult {
+  readonly id: number;
+  /** Undefined: the source changed since its stamp was taken, or can't be read. */
+  readonly sourceHash: string | undefined;
+  readonly sourceKey: string | undefined;
+  readonly bytesRead: number;
+}
+
+/** Read a pyc's source (exactly the size its stamp says) and hash it. */
+export function hashSource(task: PycTask, hashes: SourceHashes): SourceResult {
+  let source: Uint8Array | undefined;
+  try {
+    source = readExactly(task.source, task.stamp.size);
+  } catch {
+    source = undefined;
+  }
+  if (!source) return { id: task.id, sourceHash: undefined, sourceKey: undefined, bytesRead: 0 };
+  const key = sourceKeyOf(source);
+  return { id: task.id, sourceHash: hashes.get(versionForCacheTag(task.cacheTag)!, key, source), sourceKey: key, bytesRead: source.length };
+}
+
+export type Answer = ReadResult | SourceResult | { readonly id: number; readonly error: string };
+
+/**
+ * Judge a batch (a worker's unit of work): the answers, and the buffers to transfer with them (each
+ * body's, never twice). An unexpected exception (a bug, not a refusal) comes back as `error`.
+ */
+export function judgeBatch(tasks: readonly PycTask[], transform: Transform, hashes: SourceHashes): { results: Answer[]; transfer: ArrayBuffer[] } {
+  const results: Answer[] = [];
+  const transfer = new Set<ArrayBuffer>();
+  for (const t of tasks) {
+    try {
+      if (t.sourceOnly) {
+        results.push(hashSource(t, hashes));
+        continue;
+      }
+      const r = readAndJudge(t, transform, hashes);
+      if (r.verdict.ok && r.verdict.body.buffer instanceof ArrayBuffer) transfer.add(r.verdict.body.buffer);
+      results.push(r);
+    } catch (err) {
+      results.push({ id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  }
+  return { results, transfer: [...transfer] };
+}
