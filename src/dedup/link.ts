@@ -98,7 +98,7 @@ function readyToCreate(job: LinkJob): boolean {
 async function linkFile(job: LinkJob, state: ObjectState, ctx: LinkContext): Promise<void> {
   const linker = ctx.linkerOf(state.root);
   const refused = linker.refused();
-  if (refused) return void ctx.run.report.failures.push({ path: job.path, reason: 'no-reflink', detail: noReflink(state, refused) });
+  if (refused) return failed(job, state, refused as Extract<LinkerOutcome, { ok: false }>, ctx);
   const create = job.fill !== undefined && !job.fill.stale;
   if (create && !readyToCreate(job)) return skipped(ctx.run, job.path, 'changed');
   for (;;) {
