@@ -81,8 +81,7 @@ export class Applier {
 
   /** The end: every object durable, every link made; the report's totals. */
   async finish(): Promise<void> {
-    this.objects.kick();
-    await this.objects.flush();
+    await this.objects.drain();
     const report = this.run.report;
     report.objectsCreated = this.objects.created;
     report.bytesSaved -= this.objects.bytesTaken;

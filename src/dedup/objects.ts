@@ -15,7 +15,7 @@ import { errnoCode, PycstoreError } from '../errors.js';
 import { allocatedBytes, fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
 import { keyString } from '../hash/key.js';
 import type { ObjectRow } from '../ledger/rows.js';
-import { makeDurable } from '../store/durable.js';
+import { Durability } from '../store/durable.js';
 import { objectPath } from '../store/location.js';
 import { putObject, sameBytes } from '../store/objects.js';
 import type { RunContext } from './context.js';
@@ -38,11 +38,16 @@ export interface ObjectState {
 /** Why a planned object can't be linked to. */
 export type NotReady = { readonly reason: 'collision' | 'error' | 'no-space'; readonly detail: string };
 
-/** How many new objects wait at most for one durability barrier. */
+/** How many new objects wait at most for one durability barrier… */
 export const DURABLE_BATCH = 256;
+/** …and how many files at most wait with them. */
+export const DURABLE_FILES = 1024;
 
+/** A new object waiting for its barrier (what recording it needs; not its bytes or its files). */
 interface Waiting {
-  readonly obj: PlannedObject;
+  readonly obj: Pick<PlannedObject, 'key' | 'root' | 'magic' | 'variant'>;
+  /** Its files (they wait with it). */
+  readonly files: number;
   readonly path: string;
   readonly stat: BigIntStats;
   readonly done: (s: ObjectState | NotReady) => void;
@@ -51,7 +56,12 @@ interface Waiting {
 export class ObjectStore {
   private readonly states = new Map<string, Promise<ObjectState | NotReady>>();
   private waiting: Waiting[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  /** Files of the objects in `waiting`. */
+  waitingFiles = 0;
+  /** The barrier under way. */
+  private busy: Promise<void> | undefined;
+  private again = false;
+  private readonly durability = new Durability();
   /** Objects being written (they join `waiting` when written). */
   private writing = 0;
   /** A flush was asked for while objects were being written: flush when they are. */
@@ -128,16 +138,19 @@ export class ObjectStore {
     this.bytesTaken += allocatedBytes(put.stat);
     const path = put.path;
     const stat = put.stat;
+    const slim = { key: obj.key, root: obj.root, magic: obj.magic, variant: obj.variant };
+    const files = obj.links.length;
     return new Promise((done) => {
-      this.waiting.push({ obj, path, stat, done });
+      this.waiting.push({ obj: slim, files, path, stat, done });
+      this.waitingFiles += files;
       this.written();
     });
   }
 
-  /** One write finished: flush a full batch, or the last of a batch a flush was asked for. */
+  /** One write finished: flush a full batch (by objects, or by the files waiting with them), or the last of a batch a flush was asked for. */
   private written(): void {
     this.writing--;
-    if (this.waiting.length >= DURABLE_BATCH || (this.wanted && this.writing === 0)) void this.flush();
+    if (this.waiting.length >= DURABLE_BATCH || this.waitingFiles >= DURABLE_FILES || (this.wanted && this.writing === 0)) void this.flush();
   }
 
   /** Make the objects waiting durable now — and those still being written, as soon as they are. */
@@ -146,31 +159,54 @@ export class ObjectStore {
     void this.flush();
   }
 
-  /** Make the waiting objects durable (one barrier), record them, and hand them out. Returns when done. */
+  /** Make the waiting objects durable (one barrier at a time), record them, and hand them out. */
   flush(): Promise<void> {
+    if (this.busy) {
+      this.again = true;
+      return this.busy;
+    }
     const batch = this.waiting;
     this.waiting = [];
+    this.waitingFiles = 0;
     if (this.writing === 0) this.wanted = false;
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(async () => {
-      const byRoot = new Map<string, string[]>();
-      for (const w of batch) {
-        const list = byRoot.get(w.obj.root.path);
-        if (list) list.push(w.path);
-        else byRoot.set(w.obj.root.path, [w.path]);
-      }
-      try {
-        await makeDurable(byRoot);
-        const rows = this.recordAll(batch);
-        batch.forEach((w, i) => w.done(this.state(w.obj, rows[i]!)));
-      } catch (err) {
-        // Not durable, or not recorded: nothing may link to them. (They stay as files; gc or the next run deal with them.)
-        const code = errnoCode(err);
-        const why: NotReady = code === 'ENOSPC' || code === 'EDQUOT' || /SQLITE_FULL/.test(String(err)) ? { reason: 'no-space', detail: code ?? 'SQLITE_FULL' } : { reason: 'error', detail: String(err) };
-        for (const w of batch) w.done(why);
-      }
+    if (batch.length === 0) return Promise.resolve();
+    this.busy = this.barrier(batch).finally(() => {
+      this.busy = undefined;
+      const more = this.again || this.waiting.length >= DURABLE_BATCH || this.waitingFiles >= DURABLE_FILES;
+      this.again = false;
+      if (more && this.waiting.length > 0) void this.flush();
     });
-    return this.flushing;
+    return this.busy;
+  }
+
+  /** Flush until nothing waits (the end of a run). */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.busy) await this.busy;
+      else if (this.waiting.length > 0) await this.flush();
+      else break;
+    }
+    this.durability.close();
+  }
+
+  private async barrier(batch: readonly Waiting[]): Promise<void> {
+    const byRoot = new Map<string, string[]>();
+    for (const w of batch) {
+      const list = byRoot.get(w.obj.root.path);
+      if (list) list.push(w.path);
+      else byRoot.set(w.obj.root.path, [w.path]);
+    }
+    try {
+      await this.durability.makeDurable(byRoot);
+      const rows = this.recordAll(batch);
+      batch.forEach((w, i) => w.done(this.state(w.obj, rows[i]!)));
+    } catch (err) {
+      // Not durable, or not recorded: nothing may link to them. (They stay as files; gc or the next run deal with them.)
+      const code = errnoCode(err);
+      const full = code === 'ENOSPC' || code === 'EDQUOT' || /SQLITE_FULL/.test(String(err));
+      const why: NotReady = full ? { reason: 'no-space', detail: code ?? 'SQLITE_FULL' } : { reason: 'error', detail: String(err) };
+      for (const w of batch) w.done(why);
+    }
   }
 
   private recordAll(batch: readonly Waiting[]): ObjectRow[] {
@@ -185,7 +221,7 @@ export class ObjectStore {
     return this.run.writer!.now((w) => w.recordObject(newObject(obj, replica, st), now));
   }
 
-  private state(obj: PlannedObject, row: ObjectRow): ObjectState {
+  private state(obj: Pick<PlannedObject, 'key' | 'root' | 'magic' | 'variant'>, row: ObjectRow): ObjectState {
     return { key: obj.key, root: obj.root, magic: obj.magic, variant: obj.variant, row, freshReplica: false, queue: Promise.resolve(), touched: false };
   }
 }

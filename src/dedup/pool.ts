@@ -11,8 +11,10 @@ import { Worker } from 'node:worker_threads';
 import type { Transform } from '../canonical/types.js';
 import { PycstoreError } from '../errors.js';
 import type { PycTask } from './analyze.js';
-import { SourceHashes } from './analyze.js';
-import { judgeBatch, type Answer, type ReadResult, type SourceResult } from './read.js';
+import { judgeBatch, threadState, type Answer, type ReadResult, type SourceResult } from './read.js';
+
+/** A worker's young generation (MB): its garbage is short-lived bodies; a small nursery keeps RSS flat. */
+const YOUNG_GENERATION_MB = 16;
 
 /** What a worker is told when it starts. */
 export interface WorkerSetup {
@@ -87,8 +89,8 @@ function workerFile(): string | undefined {
 }
 
 function inThisThread(transform: Transform): Analyzer {
-  const hashes = new SourceHashes();
-  return batching(0, async (tasks) => judgeBatch(tasks, transform, hashes).results, async () => undefined);
+  const state = threadState();
+  return batching(0, async (tasks) => judgeBatch(tasks, transform, state).results, async () => undefined);
 }
 
 interface Slot {
@@ -103,7 +105,7 @@ function workerPool(file: string, threads: number, setup: WorkerSetup): Analyzer
   let next = 0;
   let failure: Error | undefined;
   const slots: Slot[] = Array.from({ length: threads }, () => {
-    const slot: Slot = { worker: new Worker(file, { workerData: setup }), load: 0 };
+    const slot: Slot = { worker: new Worker(file, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }), load: 0 };
     slot.worker.on('message', (m: { batch: number; results: Answer[] }) => {
       const p = pending.get(m.batch);
       if (!p) return;

@@ -23,11 +23,26 @@ export interface ReadResult {
   readonly bytesRead: number;
 }
 
-/** Read `size` bytes of a file, exactly: undefined if it holds another number of bytes now. */
-export function readExactly(p: string, size: number): Uint8Array | undefined {
+/**
+ * A buffer reused for every read of one thread (each file is judged before the next is read), so
+ * reading 1 GB of pycs doesn't allocate — and fault in — 1 GB of fresh memory.
+ */
+export class Scratch {
+  private buf = Buffer.allocUnsafeSlow(64 * 1024);
+  get(size: number): Buffer {
+    if (this.buf.length < size) this.buf = Buffer.allocUnsafeSlow(Math.max(size, this.buf.length * 2));
+    return this.buf;
+  }
+}
+
+/**
+ * Read `size` bytes of a file, exactly: undefined if it holds another number of bytes now. Into
+ * `scratch` when given (the result is valid until its next use), else into a buffer of its own.
+ */
+export function readExactly(p: string, size: number, scratch?: Scratch): Uint8Array | undefined {
   const fd = openSync(p, 'r');
   try {
-    const buf = Buffer.allocUnsafeSlow(size + 1);
+    const buf = scratch ? scratch.get(size + 1) : Buffer.allocUnsafeSlow(size + 1);
     let n = 0;
     for (;;) {
       const got = readSync(fd, buf, n, buf.length - n, n);
@@ -45,13 +60,24 @@ function failed(id: number, stat: PycStat | undefined, bytesRead: number, reason
   return { id, stat, bytesRead, verdict: { ok: false, reason, detail } };
 }
 
-/** Read and judge one pyc (`hashes`: the thread's source hashes, see analyze.ts). */
-export function readAndJudge(task: PycTask, transform: Transform, hashes?: SourceHashes): ReadResult {
+/** A thread's reusable state: its read buffers and its source hashes (analyze.ts). */
+export interface ThreadState {
+  readonly pyc: Scratch;
+  readonly source: Scratch;
+  readonly hashes: SourceHashes;
+}
+
+export function threadState(): ThreadState {
+  return { pyc: new Scratch(), source: new Scratch(), hashes: new SourceHashes() };
+}
+
+/** Read and judge one pyc. The body returned is never a view of `state`'s buffers. */
+export function readAndJudge(task: PycTask, transform: Transform, state: ThreadState = threadState()): ReadResult {
   const stat = statPyc(task.path);
   if (!stat) return failed(task.id, undefined, 0, 'changed', 'gone, or no longer a regular file');
   let bytes: Uint8Array | undefined;
   try {
-    bytes = readExactly(task.path, stat.fp.size);
+    bytes = readExactly(task.path, stat.fp.size, state.pyc);
   } catch (err) {
     return failed(task.id, stat, 0, 'unreadable', errnoCode(err) ?? String(err));
   }
@@ -61,14 +87,17 @@ export function readAndJudge(task: PycTask, transform: Transform, hashes?: Sourc
   let source: Uint8Array | undefined;
   if (needsSource(header, task)) {
     try {
-      source = readExactly(task.source, task.stamp.size);
+      source = readExactly(task.source, task.stamp.size, state.source);
     } catch (err) {
       return failed(task.id, stat, bytesRead, 'unreadable', `source: ${errnoCode(err) ?? String(err)}`);
     }
     if (!source) return failed(task.id, stat, bytesRead, 'changed', 'source changed while reading');
     bytesRead += source.length;
   }
-  return { id: task.id, stat, bytesRead, verdict: judgePyc(task, bytes, header, source, transform, hashes) };
+  const verdict = judgePyc(task, bytes, header, source, transform, state.hashes);
+  // A body that is a view of the read buffer (raw bodies) gets bytes of its own.
+  if (verdict.ok && verdict.body.buffer === bytes.buffer) return { id: task.id, stat, bytesRead, verdict: { ...verdict, body: verdict.body.slice() } };
+  return { id: task.id, stat, bytesRead, verdict };
 }
 
 /** What hashing one source gave (a hash header was chosen for a pyc whose source wasn't read). */
@@ -81,16 +110,16 @@ export interface SourceResult {
 }
 
 /** Read a pyc's source (exactly the size its stamp says) and hash it. */
-export function hashSource(task: PycTask, hashes: SourceHashes): SourceResult {
+export function hashSource(task: PycTask, state: ThreadState): SourceResult {
   let source: Uint8Array | undefined;
   try {
-    source = readExactly(task.source, task.stamp.size);
+    source = readExactly(task.source, task.stamp.size, state.source);
   } catch {
     source = undefined;
   }
   if (!source) return { id: task.id, sourceHash: undefined, sourceKey: undefined, bytesRead: 0 };
   const key = sourceKeyOf(source);
-  return { id: task.id, sourceHash: hashes.get(versionForCacheTag(task.cacheTag)!, key, source), sourceKey: key, bytesRead: source.length };
+  return { id: task.id, sourceHash: state.hashes.get(versionForCacheTag(task.cacheTag)!, key, source), sourceKey: key, bytesRead: source.length };
 }
 
 export type Answer = ReadResult | SourceResult | { readonly id: number; readonly error: string };
@@ -99,16 +128,16 @@ export type Answer = ReadResult | SourceResult | { readonly id: number; readonly
  * Judge a batch (a worker's unit of work): the answers, and the buffers to transfer with them (each
  * body's, never twice). An unexpected exception (a bug, not a refusal) comes back as `error`.
  */
-export function judgeBatch(tasks: readonly PycTask[], transform: Transform, hashes: SourceHashes): { results: Answer[]; transfer: ArrayBuffer[] } {
+export function judgeBatch(tasks: readonly PycTask[], transform: Transform, state: ThreadState): { results: Answer[]; transfer: ArrayBuffer[] } {
   const results: Answer[] = [];
   const transfer = new Set<ArrayBuffer>();
   for (const t of tasks) {
     try {
       if (t.sourceOnly) {
-        results.push(hashSource(t, hashes));
+        results.push(hashSource(t, state));
         continue;
       }
-      const r = readAndJudge(t, transform, hashes);
+      const r = readAndJudge(t, transform, state);
       if (r.verdict.ok && r.verdict.body.buffer instanceof ArrayBuffer) transfer.add(r.verdict.body.buffer);
       results.push(r);
     } catch (err) {

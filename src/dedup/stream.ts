@@ -95,11 +95,8 @@ export async function streamGroups(run: RunContext, groups: Groups, opts: Stream
   const progress = throttled(run);
   for (let g = 0; g < groups.count && !stopping(run) && errors.length === 0; g++) {
     const ids = groups.members(g);
-    for (;;) {
-      if (flow.backlog > LINK_BACKLOG) opts.applier?.kick();
-      else if (flow.analyzing === 0 || flow.analyzing + ids.length <= maxAnalyzing) break;
-      await flow.next();
-    }
+    // Room to read this group, and links keeping up (new objects are flushed by files waiting too: objects.ts).
+    while (flow.backlog > LINK_BACKLOG || (flow.analyzing > 0 && flow.analyzing + ids.length > maxAnalyzing)) await flow.next();
     flow.analyzing += ids.length;
     flow.groups++;
     run.analysed += ids.length;

@@ -10,15 +10,15 @@ import { canonicalTransform } from '../canonical/transform.js';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import { initHash } from '../hash/xxhash.js';
 import type { WorkerSetup } from './pool.js';
-import { judgeBatch } from './read.js';
-import { SourceHashes, type PycTask } from './analyze.js';
+import { judgeBatch, threadState } from './read.js';
+import type { PycTask } from './analyze.js';
 
 await initHash();
 const setup = workerData as WorkerSetup;
 const transform = setup.transform === 'raw' ? rawTransform : canonicalTransform(setup.policy as InvalidationPolicy);
-const hashes = new SourceHashes();
+const state = threadState();
 const port = parentPort!;
 port.on('message', (msg: { readonly batch: number; readonly tasks: readonly PycTask[] }) => {
-  const { results, transfer } = judgeBatch(msg.tasks, transform, hashes);
+  const { results, transfer } = judgeBatch(msg.tasks, transform, state);
   port.postMessage({ batch: msg.batch, results }, transfer);
 });
