@@ -3,10 +3,12 @@
  * A pyc that still is its store object (same inode for a hard link, same
  * fingerprint for a reflink) is "shared"; a pyc skipped before whose file and
  * source are unchanged keeps its reason. Neither is read again, so a rescan of
- * an unchanged tree reads 0 bytes.
+ * an unchanged tree reads 0 bytes. A pyc whose inode has names outside this
+ * run (fs/linked-elsewhere.ts) is left alone: `linked-elsewhere`.
  */
 import { lstatSync } from 'node:fs';
 import { fingerprintOf, sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
+import { countNames, linkedElsewhere } from '../fs/linked-elsewhere.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
 import type { Candidate } from '../python/scan.js';
@@ -18,16 +20,16 @@ export type Classified =
   | { readonly state: 'read'; readonly cand: Candidate }
   | { readonly state: 'gone'; readonly cand: Candidate };
 
-export function classify(cand: Candidate, ledger: Ledger | undefined): Classified {
-  let fp: Fingerprint;
+export function classify(cand: Candidate, ledger: Ledger | undefined, namesInRun = 1): Classified {
+  let st;
   try {
-    fp = fingerprintOf(lstatSync(cand.path, { bigint: true }));
+    st = lstatSync(cand.path, { bigint: true });
   } catch {
     return { state: 'gone', cand };
   }
-  if (!ledger) return { state: 'read', cand };
-  const link = ledger.link(cand.path);
-  if (link) {
+  const fp = fingerprintOf(st);
+  const link = ledger?.link(cand.path);
+  if (ledger && link) {
     const object = ledger.objectById(link.object_id);
     if (object) {
       if (link.kind === 'hardlink' && sameInode(fp, object) && fp.size === object.size) {
@@ -37,11 +39,14 @@ export function classify(cand: Candidate, ledger: Ledger | undefined): Classifie
         return { state: 'shared', cand, fp, object, adopt: false };
       }
     }
-    return { state: 'read', cand }; // replaced since (e.g. CPython recompiled it)
   }
-  const byInode = ledger.objectByInode(fp.dev, fp.ino);
-  if (byInode && byInode.size === fp.size) return { state: 'shared', cand, fp, object: byInode, adopt: true };
-  const seen = ledger.seen(cand.path);
+  const byInode = ledger?.objectByInode(fp.dev, fp.ino);
+  if (!link && byInode && byInode.size === fp.size) return { state: 'shared', cand, fp, object: byInode, adopt: true };
+  if (linkedElsewhere({ nlink: Number(st.nlink), namesInRun, isStoreObject: byInode !== undefined })) {
+    return { state: 'known-skip', cand, reason: 'linked-elsewhere' };
+  }
+  if (link) return { state: 'read', cand }; // replaced since (e.g. CPython recompiled it)
+  const seen = ledger?.seen(cand.path);
   if (seen && sameFingerprint(fp, recordedFingerprint(seen)) && seen.source_fp === sourceFingerprint(cand.sourceStat)) {
     return { state: 'known-skip', cand, reason: seen.outcome };
   }
@@ -63,8 +68,9 @@ export interface ClassifiedAll {
 export function classifyAll(candidates: readonly Candidate[], ledger: Ledger | undefined): ClassifiedAll {
   const out: ClassifiedAll = { shared: new Map(), sharedCount: 0, adopt: [], skipped: [], toRead: [] };
   let shared = 0;
+  const names = countNames(candidates);
   for (const cand of candidates) {
-    const c = classify(cand, ledger);
+    const c = classify(cand, ledger, (cand.inode !== undefined && names.get(cand.inode)) || 1);
     if (c.state === 'shared') {
       shared++;
       const same = out.shared.get(c.object.id);

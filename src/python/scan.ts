@@ -4,14 +4,23 @@
  * and, for roots with a pycache prefix, the PYTHONPYCACHEPREFIX mirror tree.
  * Everything else in `__pycache__` is left alone and only counted. Leftover
  * swap temp files of a crashed pycstore run are collected for removal.
+ *
+ * Never entered: VCS folders and node_modules (NOT_SCANNED, wherever they
+ * are: a node-gyp's pycs are npm's, not an environment's), a folder that is
+ * itself one of the roots (a nested root is scanned as its own, so each pyc
+ * belongs to its innermost root whatever the order), and what the caller's
+ * `descend` refuses (--exclude globs, a conda root's package cache).
  */
-import { type Dirent, type BigIntStats, existsSync, statSync } from 'node:fs';
+import { type Dirent, type BigIntStats, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalName } from '../canonical/relpath.js';
 import { listDir } from '../fs/list.js';
 import { parseCacheName, prefixMirror, sourceForPrefix, sourceForPycache, type CacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import { isSwapTemp } from '../fs/swap.js';
+
+/** Folder names the scanner never enters (discovery's skip list starts from these). */
+export const NOT_SCANNED: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.bzr', '_darcs', '.jj', 'node_modules', 'bower_components']);
 
 export interface ScanRoot {
   readonly path: string;
@@ -27,6 +36,9 @@ export interface Candidate {
   readonly sourceStat: BigIntStats;
   /** The canonical co_filename: the source path relative to its import root. */
   readonly relName: string;
+  /** "dev:ino" and st_nlink of the pyc at scan time (absent for a pyc --fill will create). */
+  readonly inode?: string;
+  readonly nlink?: number;
 }
 
 export type IgnoreReason = 'no-source' | 'unknown-tag' | 'not-pep3147' | 'not-regular-file';
@@ -51,8 +63,17 @@ export function packageDirProbe(): (dir: string) => boolean {
   };
 }
 
-export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: number, dirs: number) => void): ScanResult {
+export interface ScanOptions {
+  readonly onProgress?: (files: number, dirs: number) => void;
+  /** Enter this folder (below a root)? Default: yes. */
+  readonly descend?: (dir: string) => boolean;
+}
+
+export function scanRoots(roots: readonly ScanRoot[], opts: ScanOptions = {}): ScanResult {
+  const { onProgress } = opts;
   const out: ScanResult = { candidates: [], ignored: {}, errors: [], leftovers: [] };
+  const rootPaths = new Set(roots.map((r) => r.path));
+  const enter = (dir: string, name: string): boolean => !NOT_SCANNED.has(name) && !rootPaths.has(dir) && (opts.descend?.(dir) ?? true);
   const seen = new Set<string>();
   let dirs = 0;
   const isPackageDir = packageDirProbe();
@@ -98,8 +119,23 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
       ignore('no-source');
       return;
     }
+    let st: BigIntStats;
+    try {
+      st = lstatSync(pycPath, { bigint: true });
+    } catch {
+      return; // gone since the directory was read
+    }
     seen.add(pycPath);
-    out.candidates.push({ path: pycPath, source, name: name as Candidate['name'], rootIndex, sourceStat, relName: canonicalName(source, isPackageDir) });
+    out.candidates.push({
+      path: pycPath,
+      source,
+      name: name as Candidate['name'],
+      rootIndex,
+      sourceStat,
+      relName: canonicalName(source, isPackageDir),
+      inode: `${st.dev}:${st.ino}`,
+      nlink: Number(st.nlink),
+    });
   };
 
   const walk = (dir: string, rootIndex: number): void => {
@@ -108,7 +144,7 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
       if (e.isSymbolicLink()) continue; // never followed
       if (!e.isDirectory()) continue;
       if (e.name === '__pycache__') walkPycache(p, rootIndex);
-      else walk(p, rootIndex);
+      else if (enter(p, e.name)) walk(p, rootIndex);
     }
   };
 
