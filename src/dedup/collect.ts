@@ -17,20 +17,28 @@ export interface CollectInput {
   readonly paths: readonly string[];
   /** The roots earlier runs registered (the ledger's), used when no PATH is given. */
   readonly registered: readonly RootRow[];
+  /** Scan the registered roots besides `paths` (else only when no PATH is given). */
+  readonly alsoRegistered?: boolean;
   readonly pycachePrefix: string | undefined;
   /** Remove swap temps of crashed runs (false for a dry run). */
   readonly removeLeftovers: boolean;
   readonly onProgress?: (files: number, dirs: number) => void;
+  /** Folders the scanner may enter (python/scan.ts). */
+  readonly descend?: (dir: string) => boolean;
 }
 
-export function resolveRoots(paths: readonly string[], registered: readonly RootRow[], prefix: string | undefined): ScanRoot[] {
-  if (paths.length === 0) {
+function registeredRoots(registered: readonly RootRow[], prefix: string | undefined): ScanRoot[] {
+  return registered.filter((r) => existsSync(r.path)).map((r) => ({ path: r.path, pycachePrefix: prefix ?? r.pycache_prefix }));
+}
+
+export function resolveRoots(paths: readonly string[], registered: readonly RootRow[], prefix: string | undefined, alsoRegistered = false): ScanRoot[] {
+  if (paths.length === 0 && !alsoRegistered) {
     if (registered.length === 0) {
-      throw usageError('no PATH given and no roots registered yet', 'name the venvs or folders to deduplicate: pycstore dedup ~/.venvs');
+      throw usageError('no PATH given and no roots registered yet', 'find your environments with a plain `pycstore dedup` (without --no-discover), or name them: pycstore dedup PATH');
     }
-    return registered.filter((r) => existsSync(r.path)).map((r) => ({ path: r.path, pycachePrefix: prefix ?? r.pycache_prefix }));
+    return registeredRoots(registered, prefix);
   }
-  return paths.map((p) => {
+  const given = paths.map((p) => {
     const abs = path.resolve(p);
     let st;
     try {
@@ -41,11 +49,14 @@ export function resolveRoots(paths: readonly string[], registered: readonly Root
     if (!st.isDirectory()) throw usageError(`${p}: not a directory`, 'give the path of a venv or of a folder holding venvs');
     return { path: abs, pycachePrefix: prefix ?? null };
   });
+  if (!alsoRegistered) return given;
+  const have = new Set(given.map((r) => r.path));
+  return [...given, ...registeredRoots(registered, prefix).filter((r) => !have.has(r.path))];
 }
 
 export function collect(input: CollectInput): Collected {
-  const roots = resolveRoots(input.paths, input.registered, input.pycachePrefix);
-  const scan = scanRoots(roots, input.onProgress);
+  const roots = resolveRoots(input.paths, input.registered, input.pycachePrefix, input.alsoRegistered);
+  const scan = scanRoots(roots, { ...(input.onProgress ? { onProgress: input.onProgress } : {}), ...(input.descend ? { descend: input.descend } : {}) });
   if (input.removeLeftovers) {
     for (const f of scan.leftovers) {
       try {

@@ -19,7 +19,7 @@ import { CanonicalCompiler } from '../python/compile.js';
 import type { Candidate } from '../python/scan.js';
 import { addStoreRoot, openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { usableStoreRoots } from '../session/roots.js';
-import type { Output } from '../util/output.js';
+import { progressOf, type Output } from '../util/output.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import { analyzeCandidate, recompileWith, type Recover } from './analyze.js';
 import { applyPlan } from './apply.js';
@@ -52,6 +52,10 @@ export interface DedupOptions {
   readonly fill?: boolean;
   /** Store pycs byte for byte instead of in canonical form (only byte-identical pycs are shared). */
   readonly byteIdentical?: boolean;
+  /** Scan the registered roots too, besides `paths` (a bare dedup: the discovered environments and the registered roots). */
+  readonly alsoRegistered?: boolean;
+  /** Folders the scanner may enter (--exclude globs, conda package caches); node_modules and VCS folders never. */
+  readonly descend?: (dir: string) => boolean;
   readonly out: Output;
   /** Test seam and the canonical-bytecode hook: how pycs become objects. */
   readonly transform?: Transform;
@@ -135,12 +139,15 @@ async function dedupIn(run: Run, store: OpenStore | WritableStore | undefined): 
   const { opts, out } = run;
   const writable = store && 'writer' in store ? store : undefined;
   const ledger = store?.ledger;
+  const scanning = progressOf(out, 'scanning', 'folders');
   const collected = collect({
     paths: opts.paths,
     registered: ledger?.roots() ?? [],
+    alsoRegistered: opts.alsoRegistered ?? false,
     pycachePrefix: opts.pycachePrefix,
     removeLeftovers: !run.dryRun,
-    onProgress: (files, dirs) => out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`),
+    ...(opts.descend ? { descend: opts.descend } : {}),
+    onProgress: (files, dirs) => scanning.update(dirs, `${formatCount(files)} pycs`),
   });
   for (const e of collected.errors) out.warn(`${e.path}: ${e.reason}`);
   const storeRoots = storeRootsFor(run, store);
@@ -197,13 +204,14 @@ interface Read {
 async function analyzeAll(run: Run, toRead: readonly Candidate[], report: DedupReport): Promise<Read> {
   const read: Read = { facts: [], seen: [], stale: new Set(), fillProblems: [] };
   let analyzed = 0;
+  const reading = progressOf(run.out, 'reading', 'pycs', toRead.length);
   await Promise.all(
     toRead.map((cand) =>
       run.limit(async () => {
         const a = await analyzeCandidate(cand, run.transform, run.recover);
         report.bytesRead += a.bytesRead;
         analyzed++;
-        run.out.progress(`reading: ${formatCount(analyzed)}/${formatCount(toRead.length)} pycs, ${formatBytes(report.bytesRead)}`);
+        reading.update(analyzed, formatBytes(report.bytesRead));
         if (a.ok) {
           read.facts.push(a.facts);
           run.cache.put(cand.path, a.prepared);
@@ -234,13 +242,14 @@ async function fillAll(
   for (const u of summary.unknownVersions) run.out.warn(`--fill: ${u}: not a Python version pycstore handles (3.8–3.15); not filled`);
   const storeRootPaths = new Map(storeRoots.map((r) => [r.id, r.path]));
   let done = 0;
+  const filling = progressOf(run.out, 'filling', 'sources without a pyc', targets.length);
   await Promise.all(
     targets.map((t) =>
       run.limit(async () => {
         const a = await analyzeFillTarget(t, { ledger, storeRoots: storeRootPaths, transform: run.transform, compiler: run.compiler, summary });
         report.bytesRead += a.bytesRead;
         done++;
-        run.out.progress(`filling: ${formatCount(done)}/${formatCount(targets.length)} sources without a pyc`);
+        filling.update(done);
         if (a.ok) {
           read.facts.push(a.facts);
           run.cache.put(t.cand.path, a.prepared);
@@ -299,6 +308,7 @@ async function planRun(
 async function applyAll(run: Run, plan: Plan, store: WritableStore, rootIds: readonly number[], report: DedupReport): Promise<void> {
   const linkers = new Map<number, Linker>();
   let done = 0;
+  const linking = progressOf(run.out, 'linking', 'pycs', plan.toLink);
   const applied = await applyPlan(plan, {
     ledger: store.ledger,
     writer: store.writer,
@@ -310,7 +320,7 @@ async function applyAll(run: Run, plan: Plan, store: WritableStore, rootIds: rea
     inodes: new TouchedInodes(),
     onProgress: (n) => {
       done += n;
-      run.out.progress(`linking: ${formatCount(done)}/${formatCount(plan.toLink)} pycs`);
+      linking.update(done);
     },
     onWarn: (m) => run.out.warn(m),
   });
