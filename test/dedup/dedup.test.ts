@@ -191,7 +191,7 @@ describe('what dedup skips and leaves alone', () => {
     const pytestIno = lstatSync(path.join(cache, `test_fresh.${tag}-pytest-8.0.0.pyc`)).ino;
 
     const store = path.join(work, 'store-skips');
-    const r = await runCli(['--store', store, '--json', 'dedup', root]);
+    const r = await runCli(['--store', store, '--json', 'dedup', '--no-discover', root]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({
       files: 4,
@@ -204,7 +204,7 @@ describe('what dedup skips and leaves alone', () => {
     const st = await runCli(['--store', store, '--json', 'status']);
     expect(st.json).toMatchObject({ objects: 1, links: 1 });
     // A rescan reads none of them again, skips included.
-    const r2 = await runCli(['--store', store, '--json', 'dedup', root]);
+    const r2 = await runCli(['--store', store, '--json', 'dedup', '--no-discover', root]);
     expect(r2.json).toMatchObject({ bytesRead: 0, linked: 0, shared: 1, skipped: { stale: 1, truncated: 1 } });
   });
 
@@ -289,7 +289,7 @@ describe('PYTHONPYCACHEPREFIX trees', () => {
     const mine = prefixMirror(prefix, src);
     expect(listFiles(mine, (p) => p.endsWith('.pyc')).length).toBe(4);
     const store = path.join(work, 'store-prefix');
-    const r = await runCli(['--store', store, '--json', 'dedup', '--pycache-prefix', prefix, ...trees]);
+    const r = await runCli(['--store', store, '--json', 'dedup', '--no-discover', '--pycache-prefix', prefix, ...trees]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ files: 4, linked: 4 });
     const again = await runCli(['--store', store, '--json', 'dedup']);
