@@ -8,9 +8,8 @@ import { emptyReport } from '../dedup/report.js';
 import { runDedup, type DedupReport as ScanReport } from '../dedup/run.js';
 import { usageError } from '../errors.js';
 import type { LinkMode } from '../fs/link.js';
-import { openStoreReadOnly } from '../session/open.js';
 import { outputOf, storeOf, type CommonOptions } from './common.js';
-import { announce, assertDirectories, findTargets, foundNothing, type DiscoverySummary } from './targets.js';
+import { announce, assertDirectories, findTargets, foundNothing, registeredRoots, type DiscoverySummary } from './targets.js';
 
 /** The `dedup --json` object. */
 export type DedupReport = ScanReport & {
@@ -64,16 +63,6 @@ export function linkModeOf(option: string | undefined, env: Readonly<Record<stri
     throw usageError(`--link-mode must be auto, reflink or hardlink (got "${mode}")`, 'symlinks are never used: py_compile refuses to write through them');
   }
   return mode as LinkMode;
-}
-
-/** The roots earlier runs registered (read-only; none when there is no store yet). */
-function registeredRoots(storeDir: string): string[] {
-  const store = openStoreReadOnly(storeDir);
-  try {
-    return store ? store.ledger.roots().map((r) => r.path) : [];
-  } finally {
-    store?.close();
-  }
 }
 
 /** Share the pycs of the given trees (none: of every environment found) through the store. Throws PycstoreError (code EUSAGE, …) on a refusal. */

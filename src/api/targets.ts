@@ -32,6 +32,7 @@ import {
   type PycstoreConfig,
 } from '../discover/index.js';
 import { usageError } from '../errors.js';
+import { openStoreReadOnly } from '../session/open.js';
 import type { Output } from '../util/output.js';
 import { formatCount } from '../util/format.js';
 
@@ -228,4 +229,14 @@ export function announce(out: Output, t: Targets): void {
   out.note(`found ${describeKinds(d)}${registered}`);
   for (const e of t.environments) out.info(`  ${e.kind.padEnd(17)} ${(e.python ?? '?').padEnd(5)} ${e.path}  (${e.foundBy})`);
   if (d.emptyPaths.length && t.roots.length) out.warn(nothingFound({ ...d, emptyPaths: d.emptyPaths }, t.home));
+}
+
+/** The roots earlier runs registered (read-only; none when there is no store yet). */
+export function registeredRoots(storeDir: string): string[] {
+  const store = openStoreReadOnly(storeDir);
+  try {
+    return store ? store.ledger.roots().map((r) => r.path) : [];
+  } finally {
+    store?.close();
+  }
 }
