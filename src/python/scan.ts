@@ -63,6 +63,32 @@ export function packageDirProbe(): (dir: string) => boolean {
   };
 }
 
+/** A regular file's PEP 3147 name with a known version, or why it is not a candidate. */
+function nameOf(entry: Dirent): Candidate['name'] | IgnoreReason {
+  if (!entry.isFile()) return 'not-regular-file';
+  const name = parseCacheName(entry.name);
+  if (!name) return 'not-pep3147';
+  if (!name.version) return 'unknown-tag';
+  return name as Candidate['name'];
+}
+
+/** The source's stat (following symlinks, as importlib does) and the pyc's inode and links; undefined when the pyc is gone. */
+function statPair(pycPath: string, source: string): { sourceStat: BigIntStats; inode: string; nlink: number } | 'no-source' | undefined {
+  let sourceStat: BigIntStats;
+  try {
+    sourceStat = statSync(source, { bigint: true });
+  } catch {
+    return 'no-source';
+  }
+  if (!sourceStat.isFile()) return 'no-source';
+  try {
+    const st = lstatSync(pycPath, { bigint: true });
+    return { sourceStat, inode: `${st.dev}:${st.ino}`, nlink: Number(st.nlink) };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ScanOptions {
   readonly onProgress?: (files: number, dirs: number) => void;
   /** Enter this folder (below a root)? Default: yes. */
@@ -93,49 +119,15 @@ export function scanRoots(roots: readonly ScanRoot[], opts: ScanOptions = {}): S
       return;
     }
     if (!entry.name.endsWith('.pyc')) return; // not ours to count: CPython temp files, etc.
-    if (!entry.isFile()) {
-      ignore('not-regular-file');
-      return;
-    }
-    const name = parseCacheName(entry.name);
-    if (!name) {
-      ignore('not-pep3147');
-      return;
-    }
-    if (!name.version) {
-      ignore('unknown-tag');
-      return;
-    }
+    const name = nameOf(entry);
+    if (typeof name === 'string') return ignore(name);
     if (seen.has(pycPath)) return;
     const source = sourceOf(name);
-    let sourceStat: BigIntStats;
-    try {
-      sourceStat = statSync(source, { bigint: true });
-    } catch {
-      ignore('no-source');
-      return;
-    }
-    if (!sourceStat.isFile()) {
-      ignore('no-source');
-      return;
-    }
-    let st: BigIntStats;
-    try {
-      st = lstatSync(pycPath, { bigint: true });
-    } catch {
-      return; // gone since the directory was read
-    }
+    const stats = statPair(pycPath, source);
+    if (stats === 'no-source') return ignore(stats);
+    if (!stats) return; // gone since the directory was read
     seen.add(pycPath);
-    out.candidates.push({
-      path: pycPath,
-      source,
-      name: name as Candidate['name'],
-      rootIndex,
-      sourceStat,
-      relName: canonicalName(source, isPackageDir),
-      inode: `${st.dev}:${st.ino}`,
-      nlink: Number(st.nlink),
-    });
+    out.candidates.push({ path: pycPath, source, name, rootIndex, ...stats, relName: canonicalName(source, isPackageDir) });
   };
 
   const walk = (dir: string, rootIndex: number): void => {
