@@ -48,7 +48,7 @@ const list = (v: string | readonly string[] | undefined): string[] => (v === und
 export async function envs(opts: EnvsOptions = {}): Promise<EnvsReport> {
   const out = outputOf(opts);
   const storeDir = storeOf(opts);
-  const t = await findTargets({ paths: [], discover: true, workspaces: list(opts.workspace), excludes: list(opts.exclude), registered: [], out });
+  const t = await findTargets({ paths: [], discover: true, honourConfig: false, workspaces: list(opts.workspace), excludes: list(opts.exclude), registered: [], out });
   const found = t.environments;
   const audit = found.length
     ? await runAudit({ storeDir, paths: found.map((e) => e.path), full: false, checkObjects: false, descend: t.descend, out })

@@ -46,6 +46,8 @@ export interface TargetOptions {
   readonly excludes?: readonly string[];
   /** The roots earlier runs registered (dedup's; envs passes none). */
   readonly registered?: readonly string[];
+  /** Honour `discover = false` of the config file for a bare run (default true; envs lists regardless). */
+  readonly honourConfig?: boolean;
   /** Variables and home the discovery rules read (default: this process's). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly home?: string;
@@ -97,7 +99,7 @@ async function settings(opts: TargetOptions): Promise<Setting> {
 }
 
 /** `dir` is an environment or inside one (its nearest such folder), else undefined. */
-async function enclosingEnvironment(dir: string): Promise<{ path: string; layout: string } | undefined> {
+export async function enclosingEnvironment(dir: string): Promise<{ path: string; layout: string } | undefined> {
   for (let cur = dir; ; cur = path.dirname(cur)) {
     const rec = await isEnvironment(cur);
     if (rec) return { path: cur, layout: rec.layout };
@@ -124,7 +126,7 @@ export async function findTargets(opts: TargetOptions): Promise<Targets> {
     condaRoots: [],
   };
   const registered = opts.registered ?? [];
-  if (!opts.discover || (opts.paths.length === 0 && !s.config.discover)) {
+  if (!opts.discover || (opts.paths.length === 0 && !s.config.discover && opts.honourConfig !== false)) {
     const roots = opts.paths.map((p) => path.resolve(p));
     for (const r of [...roots, ...registered]) if ((await isEnvironment(r))?.layout === 'conda') run.condaRoots.push(r);
     return finish(run, roots, [], undefined, false);
@@ -225,6 +227,7 @@ export function assertDirectories(paths: readonly string[]): void {
 export function announce(out: Output, t: Targets): void {
   const d = t.discovery;
   if (!d || foundNothing(t)) return;
+  if (d.environments === 0 && d.registeredRoots === 0) return; // PATHs that are environments themselves: nothing was discovered
   const registered = d.registeredRoots ? `, and ${formatCount(d.registeredRoots)} registered root${d.registeredRoots === 1 ? '' : 's'}` : '';
   out.note(`found ${describeKinds(d)}${registered}`);
   for (const e of t.environments) out.info(`  ${e.kind.padEnd(17)} ${(e.python ?? '?').padEnd(5)} ${e.path}  (${e.foundBy})`);

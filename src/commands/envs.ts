@@ -41,7 +41,9 @@ export async function run(values: Values, _positionals: string[], ctx: Context):
     output: ctx.out,
   });
   const tty = Boolean(process.stdout.isTTY) && !ctx.json;
-  return { exitCode: 0, json: report as unknown as Record<string, unknown>, human: envsLines(report, { bars: tty, columns: process.stdout.columns || 100, home: os.homedir() }) };
+  // Only a terminal's lines are cut to its width; piped output keeps whole paths.
+  const columns = tty ? process.stdout.columns || 100 : Number.POSITIVE_INFINITY;
+  return { exitCode: 0, json: report as unknown as Record<string, unknown>, human: envsLines(report, { bars: tty, columns, home: os.homedir() }) };
 }
 
 const BAR = 16;

@@ -111,6 +111,27 @@ describe('dedup with discovery', () => {
     expect(web.json).toMatchObject({ files: 0 });
   });
 
+  it('`discover = false` in the config file: a bare dedup covers the registered roots only; envs still lists', async () => {
+    const config = path.join(work, 'no-discover.toml');
+    writeFileSync(config, 'discover = false\n');
+    const store = path.join(work, 'store-cfg');
+    expect((await run(['--store', store, 'dedup', path.join(work, 'elsewhere')], { PYCSTORE_CONFIG: config })).code).toBe(0);
+    const bare = await run(['--store', store, '--json', 'dedup'], { PYCSTORE_CONFIG: config });
+    expect(bare.json).toMatchObject({ roots: [path.join(work, 'elsewhere', 'proj', '.venv')] });
+    expect(bare.json!['discovery']).toBeUndefined();
+    const listed = await run(['--store', store, '--json', 'envs'], { PYCSTORE_CONFIG: config });
+    expect((listed.json!['environments'] as unknown[]).length).toBe(4);
+  });
+
+  it('unshare of a discovered environment says the next bare dedup shares it again, and how to keep it private', async () => {
+    const store = path.join(work, 'store-unshare');
+    const venv = h('src', 'two', '.tox', 'py311');
+    expect((await run(['--store', store, 'dedup', h('src', 'two')])).code).toBe(0);
+    const u = await run(['--store', store, 'unshare', venv]);
+    expect(u.code, u.stderr).toBe(0);
+    expect(u.stderr).toContain(`${venv} is in the environment ${venv}, which a bare \`pycstore dedup\` (and a scheduled one) finds and shares again; to keep it private, add it to \`exclude\``);
+  });
+
   it('nothing found: one line saying where it looked and how to name one; no store is created', async () => {
     const empty = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pycstore-disc-empty-')));
     try {
