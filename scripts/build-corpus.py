@@ -568,6 +568,9 @@ def parse_args(argv):
     ap.add_argument("--out", required=True, help="corpus directory (created; put it under /tmp or .cache/)")
     ap.add_argument("--layout", choices=("pip", "uv"), default="pip", help="default pip")
     ap.add_argument("--venvs", type=int, default=6, help="number of venvs (default 6)")
+    ap.add_argument("--at", action="append", metavar="PATH",
+                    help="build a venv at PATH instead of OUT/venvs/NAME (repeatable; then one venv per --at and "
+                         "--venvs is ignored): real package venvs where a tool keeps its environments")
     ap.add_argument("--pythons", default=DEFAULT_PYTHONS,
                     help="interpreters assigned round-robin: versions (3.11) or paths; repeat one to weight it "
                          "(default %s: 3 x 3.11, 2 x 3.10, 1 x 3.12 for 6 venvs)" % DEFAULT_PYTHONS)
@@ -589,6 +592,8 @@ def parse_args(argv):
     ap.add_argument("--cache", default=os.path.join(REPO, ".cache"), help="download cache (default: <repo>/.cache)")
     ap.add_argument("--force", action="store_true", help="replace an existing corpus in --out")
     opts = ap.parse_args(argv)
+    if opts.at:
+        opts.venvs = len(opts.at)
     if opts.venvs < 1:
         ap.error("--venvs must be at least 1")
     if opts.layout == "pip" and opts.invalidation_mode == "unchecked-hash":
@@ -600,8 +605,11 @@ def main(argv=None):
     opts = parse_args(argv)
     started = time.monotonic()
     out = os.path.abspath(opts.out)
-    if out == REPO or out.startswith(REPO + os.sep) and not out.startswith(os.path.join(REPO, ".cache") + os.sep):
-        raise CorpusError("build corpora under /tmp or .cache/, not in the repository tree")
+    for where in [out] + [os.path.abspath(a) for a in opts.at or []]:
+        if where == REPO or where.startswith(REPO + os.sep) and not where.startswith(os.path.join(REPO, ".cache") + os.sep):
+            raise CorpusError("build corpora under /tmp or .cache/, not in the repository tree")
+        if os.path.lexists(where) and where != out:
+            raise CorpusError("%s exists: --at builds a new venv there" % where)
     packages = [p for p in PACKAGES if p.small or opts.packages == "full"]
     sources = load_sources(packages, os.path.abspath(opts.cache))
     check_mod = load_check_module()
@@ -619,9 +627,10 @@ def main(argv=None):
         info = infos[exe]
         name = "venv-%02d-%s" % (i, info["cache_tag"].replace("cpython-", "cp"))
         mine = [s for s in sources if suits(s.pkg, info)]
-        plans.append(VenvPlan(i, name, os.path.join(out, "venvs", name), exe, info, opts.layout, mine,
-                              "%s:%d" % (opts.seed, i)))
-    os.makedirs(os.path.join(out, "venvs"))
+        where = os.path.abspath(opts.at[i]) if opts.at else os.path.join(out, "venvs", name)
+        plans.append(VenvPlan(i, name, where, exe, info, opts.layout, mine, "%s:%d" % (opts.seed, i)))
+    for plan in plans:
+        os.makedirs(os.path.dirname(plan.path), exist_ok=True)
 
     uv_cache = uv_script = None
     if opts.layout == "uv":

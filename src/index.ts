@@ -5,11 +5,14 @@
  * the object the command prints with `--json`. Refusals and usage errors are
  * thrown as PycstoreError with a stable `code` (ERROR_CODES) and a `hint`.
  *
- *   import { dedup } from 'pycstore';
- *   const r = await dedup({ paths: ['/home/me/.venvs'] });
- *   console.log(r.linked, r.bytesSaved);
+ *   import { dedup, envs } from 'pycstore';
+ *   const r = await dedup();                      // every environment found, as a bare `pycstore dedup`
+ *   console.log(r.discovery?.kinds, r.linked, r.bytesSaved);
+ *   for (const e of (await envs()).environments) console.log(e.kind, e.path, e.bytesSaved);
  */
 export { dedup, type DedupOptions, type DedupReport } from './api/dedup.js';
+export { envs, type EnvsOptions, type EnvsReport, type EnvRow } from './api/envs.js';
+export type { DiscoverySummary } from './api/targets.js';
 export { gc, type GcOptions, type GcReport } from './api/gc.js';
 export { audit, type AuditOptions, type AuditReport, type AuditFilesReport, type FileAudit } from './api/audit.js';
 export { verify, type VerifyOptions, type VerifyReport } from './api/verify.js';

@@ -2,6 +2,7 @@
 import { auditFiles, fileArguments, type FileAudit } from '../audit/file.js';
 import { runAudit, type AuditReport } from '../audit/run.js';
 import { outputOf, storeOf, type CommonOptions } from './common.js';
+import { findTargets, registeredRoots } from './targets.js';
 
 export type { AuditReport } from '../audit/run.js';
 export type { FileAudit } from '../audit/file.js';
@@ -23,5 +24,9 @@ export async function audit(opts: AuditOptions = {}): Promise<AuditReport | Audi
   const paths = opts.paths ?? [];
   const files = fileArguments(paths);
   if (files) return { files: auditFiles(storeOf(opts), files) };
-  return runAudit({ storeDir: storeOf(opts), paths, full: opts.full ?? false, out: outputOf(opts) });
+  const storeDir = storeOf(opts);
+  const out = outputOf(opts);
+  // The scanner sees what dedup's does: the config file's exclude globs, no conda package cache.
+  const t = await findTargets({ paths, discover: false, registered: paths.length ? [] : registeredRoots(storeDir), out });
+  return runAudit({ storeDir, paths, full: opts.full ?? false, descend: t.descend, out });
 }

@@ -1,6 +1,8 @@
 /** `unshare` for library callers: the CLI's flags as options, the `unshare --json` object as the result. */
 import { runUnshare, type UnshareReport } from '../unshare/run.js';
-import { outputOf, storeOf, type CommonOptions } from './common.js';
+import path from 'node:path';
+import { outputOf, storeOf, type CommonOptions, type Output } from './common.js';
+import { enclosingEnvironment } from './targets.js';
 
 export type { UnshareReport } from '../unshare/run.js';
 
@@ -15,5 +17,21 @@ export interface UnshareOptions extends CommonOptions {
 
 /** Give linked pycs their own private copy again. */
 export async function unshare(opts: UnshareOptions = {}): Promise<UnshareReport> {
-  return runUnshare({ storeDir: storeOf(opts), paths: opts.paths ?? [], all: opts.all ?? false, dryRun: opts.dryRun ?? false, out: outputOf(opts) });
+  const out = outputOf(opts);
+  const report = await runUnshare({ storeDir: storeOf(opts), paths: opts.paths ?? [], all: opts.all ?? false, dryRun: opts.dryRun ?? false, out });
+  if (!opts.dryRun) await warnRediscovered(opts.paths ?? [], opts.all ?? false, out);
+  return report;
+}
+
+/** A bare `pycstore dedup` (and a scheduled one) finds environments by itself: say so, and how to keep one private. */
+async function warnRediscovered(paths: readonly string[], all: boolean, out: Output): Promise<void> {
+  const how = "to keep it private, add it to `exclude` in pycstore's config file (README, \"Finding environments\")";
+  if (all) {
+    out.warn(`a bare \`pycstore dedup\` (and a scheduled one) finds your environments again and shares them; ${how.replace('it', 'one')}`);
+    return;
+  }
+  for (const p of paths) {
+    const env = await enclosingEnvironment(path.resolve(p));
+    if (env) out.warn(`${p} is in the environment ${env.path}, which a bare \`pycstore dedup\` (and a scheduled one) finds and shares again; ${how}`);
+  }
 }

@@ -4,8 +4,8 @@
  * `pycstore audit --help` repeats and test/audit recomputes from lstat alone:
  *
  * - pycs: PEP 3147 pycs whose source exists, found under the root by dedup's
- *   own scanner (src/dedup/scan.ts). A pyc under two given roots counts in the
- *   first only, so totals never count a file twice.
+ *   own scanner (src/python/scan.ts). A root nested in another is its own: its
+ *   pycs count there, not in the outer one, so totals never count a file twice.
  * - linked: those that currently are a store object: a hard link whose inode
  *   is an object's, or a reflink whose fingerprint (dev, ino, size, mtime,
  *   ctime) is the one the ledger recorded (the same rule dedup uses to call a
@@ -20,6 +20,9 @@
  *   rounded down. When every link of every object lies in the audited roots,
  *   the total is status's Σ objects (links − 1) × allocated, less < 1 byte of
  *   rounding per root.
+ * - linkedElsewhere: pycs that are no store object and whose inode has names
+ *   outside the audited roots (a conda package cache, the source of a `cp -al`
+ *   copy): dedup leaves them alone (fs/linked-elsewhere.ts).
  * - totals: the sums of the roots' figures.
  */
 import type { LinkKind } from '../fs/link.js';
@@ -34,11 +37,14 @@ export interface PycRecord {
   readonly linked: LinkKind | null;
   /** Reflinks: live ledger links of its object (k). Unused for hard links (k comes from nlink). */
   readonly reflinkSharers?: number;
+  /** Not a store object, and its inode has names outside the audited roots. */
+  readonly linkedElsewhere?: boolean;
 }
 
 export interface Figures {
   pycs: number;
   linked: number;
+  linkedElsewhere: number;
   apparentBytes: number;
   allocatedBytes: number;
   bytesSaved: number;
@@ -70,7 +76,7 @@ export function savedFromGroups(groups: ReadonlyMap<number, number>): number {
 }
 
 function emptyFigures(): Figures {
-  return { pycs: 0, linked: 0, apparentBytes: 0, allocatedBytes: 0, bytesSaved: 0 };
+  return { pycs: 0, linked: 0, linkedElsewhere: 0, apparentBytes: 0, allocatedBytes: 0, bytesSaved: 0 };
 }
 
 /** Figures per root (in the order of `roots`) and their totals. */
@@ -83,6 +89,7 @@ export function computeFigures(roots: readonly string[], records: Iterable<PycRe
     f.pycs++;
     f.apparentBytes += r.size;
     f.allocatedBytes += r.allocated;
+    if (r.linkedElsewhere && !r.linked) f.linkedElsewhere++;
     if (r.linked) {
       f.linked++;
       const k = sharers(r);
@@ -95,6 +102,7 @@ export function computeFigures(roots: readonly string[], records: Iterable<PycRe
   for (const f of figs) {
     totals.pycs += f.pycs;
     totals.linked += f.linked;
+    totals.linkedElsewhere += f.linkedElsewhere;
     totals.apparentBytes += f.apparentBytes;
     totals.allocatedBytes += f.allocatedBytes;
     totals.bytesSaved += f.bytesSaved;

@@ -17,9 +17,10 @@
  */
 import { existsSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../util/output.js';
+import { progressOf, type Output } from '../util/output.js';
 import { errnoCode, usageError } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
+import { linkedElsewhere } from '../fs/linked-elsewhere.js';
 import { initHash } from '../hash/xxhash.js';
 import { listDir } from '../fs/list.js';
 import { tryLstat } from '../fs/stat.js';
@@ -42,6 +43,10 @@ export interface AuditOptions {
   readonly paths: readonly string[];
   /** Re-hash every object checked, not only those whose times moved. */
   readonly full?: boolean;
+  /** Check the store objects (step 4; default true). `pycstore envs` wants the figures only. */
+  readonly checkObjects?: boolean;
+  /** Folders the scanner may enter (python/scan.ts): the exclude globs of the run. */
+  readonly descend?: (dir: string) => boolean;
   readonly out: Output;
 }
 
@@ -117,6 +122,7 @@ interface Entry {
 /** What one audit run shares between its steps. */
 interface Audit {
   readonly out: Output;
+  readonly descend: ((dir: string) => boolean) | undefined;
   readonly ledger: Ledger | undefined;
   readonly found: Found[];
   readonly unreadable: (p: string, err: unknown) => void;
@@ -137,6 +143,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const storeRoots = ledger ? usableStoreRoots(ledger, opts.storeDir, (root, why) => out.warn(`store root ${root}: ${why}; its objects are not checked`)) : [];
     const a: Audit = {
       out,
+      descend: opts.descend,
       ledger,
       found: [],
       unreadable: (p, err) => out.warn(`${p}: cannot stat (${errnoCode(err) ?? String(err)}); left out`),
@@ -146,7 +153,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     recordPycs(a, roots, quarantinedInodes(storeRoots.map((r) => r.path), (m) => out.warn(m)));
     countReflinkSharers(a);
     const objectsOfRoots = judgeLedgerLinks(a, roots);
-    const rows = !ledger ? [] : opts.paths.length === 0 ? ledger.objects() : objectsOf(a, objectsOfRoots);
+    const rows = !ledger || opts.checkObjects === false ? [] : opts.paths.length === 0 ? ledger.objects() : objectsOf(a, objectsOfRoots);
     const objects = checkObjects(a, rows, new Map(storeRoots.map((r) => [r.id, r.path])), full);
     const figures = computeFigures(
       roots.map((r) => r.path),
@@ -171,29 +178,44 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 /** 1. The pycs, as dedup's scanner finds them: each one's record, and the anomalies a pyc alone shows. */
 function recordPycs(a: Audit, roots: readonly ScanRoot[], quarantined: ReadonlySet<string>): void {
   for (const r of roots) if (!existsSync(r.path)) a.out.warn(`root ${r.path} no longer exists`);
+  const scanning = progressOf(a.out, 'scanning', 'folders');
+  // linked-elsewhere: every name of a multi-link inode in the run counted, then each such pyc judged.
+  const names = new Map<string, number>();
+  const multi: { readonly record: Entry['record']; readonly inode: string }[] = [];
   const scan = scanRoots(
     roots,
-    (d) => d.pycs.forEach((cand) => recordPyc(a, cand, quarantined)),
-    (files, dirs) => a.out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`),
+    (d) =>
+      d.pycs.forEach((cand) => {
+        const m = recordPyc(a, cand, quarantined);
+        if (m) {
+          names.set(m.inode, (names.get(m.inode) ?? 0) + 1);
+          if (m.record.linked === null) multi.push(m);
+        }
+      }),
+    { onProgress: (files, dirs) => scanning.update(dirs, `${formatCount(files)} pycs`), descend: a.descend },
   );
+  for (const m of multi) m.record.linkedElsewhere = linkedElsewhere({ nlink: m.record.nlink, namesInRun: names.get(m.inode) ?? 1, isStoreObject: false });
   for (const e of scan.errors) a.out.warn(`${e.path}: ${e.reason}`);
 }
 
-function recordPyc(a: Audit, cand: FoundPyc, quarantined: ReadonlySet<string>): void {
+/** One pyc's record and anomalies; for a pyc with other names, its record and inode ("dev:ino"). */
+function recordPyc(a: Audit, cand: FoundPyc, quarantined: ReadonlySet<string>): { record: Entry['record']; inode: string } | undefined {
   const st = lstatOr(cand.path, a.unreadable);
-  if (!st || !st.isFile()) return; // gone since the scan, or unreadable
+  if (!st || !st.isFile()) return undefined; // gone since the scan, or unreadable
   const fp = fingerprintOf(st);
   const nlink = Number(st.nlink);
   const s = linkState(cand.path, fp, a.ledger);
   const record: Entry['record'] = { rootIndex: cand.rootIndex, size: fp.size, allocated: allocatedBytes(st), nlink, linked: s.linked ? s.kind : null };
   a.entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
+  const multi = nlink > 1 ? { record, inode: `${fp.dev}:${fp.ino}` } : undefined;
   if (s.linked) {
     a.linkedObjects.set(s.object.id, s.object);
-    return;
+    return multi;
   }
   if (quarantined.has(`${fp.dev}:${fp.ino}`)) a.found.push({ kind: 'quarantined-inode', path: cand.path });
   else if (nlink > 1) a.found.push({ kind: 'foreign-inode', path: cand.path });
   if (s.link) a.found.push({ kind: 'replaced', path: cand.path });
+  return multi;
 }
 
 /** 2. Reflinks: k = the live ledger links of their object. */
@@ -257,11 +279,12 @@ function objectsOf(a: Audit, objectsOfRoots: ReadonlySet<number>): ObjectRow[] {
 /** 4. Store objects of usable store roots: there, a regular file, read-only, and (when their times moved, or `full`) their content. */
 function checkObjects(a: Audit, rows: readonly ObjectRow[], storeRootPath: ReadonlyMap<number, string>, full: boolean): AuditReport['objects'] {
   const objects = { checked: 0, rehashed: 0, bytesHashed: 0 };
+  const checking = progressOf(a.out, 'checking objects', 'objects', rows.length);
   for (const row of rows) {
     const rootPath = storeRootPath.get(row.root_id);
     if (rootPath === undefined) continue;
     objects.checked++;
-    a.out.progress(`checking objects: ${formatCount(objects.checked)}/${formatCount(rows.length)}`);
+    checking.update(objects.checked);
     const file = objectPath(rootPath, row, row.replica);
     const c = checkObject(row, recordedFingerprint(row), file, full);
     if (c.state === 'ok' || c.state === 'corrupt') {

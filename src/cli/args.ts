@@ -14,6 +14,8 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     help: 'Store directory. Default: $PYCSTORE_HOME, else the user cache dir (~/.cache/pycstore on Linux).',
   },
   json: { type: 'boolean', help: 'Print exactly one JSON object on stdout (messages still go to stderr).' },
+  quiet: { type: 'boolean', short: 'q', help: 'Print only the result, warnings and errors (no notes, no progress line).' },
+  verbose: { type: 'boolean', short: 'v', help: 'Also print details (each environment found, and how).' },
   help: { type: 'boolean', short: 'h', help: 'Show help (for a command: pycstore COMMAND --help).' },
   version: { type: 'boolean', short: 'V', help: 'Print the version.' },
 };
@@ -103,8 +105,15 @@ export function mainHelp(commands: readonly { name: string; summary: string }[])
     'Global options:',
     ...optionLines(GLOBAL_OPTIONS),
     '',
-    'Start with:  pycstore dedup --dry-run ~/.venvs   then   pycstore dedup ~/.venvs',
-    'More:        pycstore COMMAND --help',
+    'Start with:  pycstore envs   (what is there)   then   pycstore dedup   (share it)',
+    'More:        pycstore help COMMAND',
     '',
   ].join('\n');
+}
+
+/** --quiet / --verbose from the raw arguments (before `--`), for the output made before parsing. */
+export function verbosityOf(argv: readonly string[]): { quiet: boolean; verbose: boolean } {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  return { quiet: args.includes('--quiet') || args.includes('-q'), verbose: args.includes('--verbose') || args.includes('-v') };
 }

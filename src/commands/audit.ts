@@ -3,7 +3,7 @@ import type { CommandResult, CommandSpec, Context, Values } from '../cli/command
 import { ANOMALIES, type Anomaly } from '../audit/anomalies.js';
 import { audit, type AuditReport, type FileAudit } from '../api/audit.js';
 import type { Figures, RootFigures } from '../audit/figures.js';
-import { formatBytes, formatCount } from '../util/format.js';
+import { formatBytes, formatCount, table } from '../util/format.js';
 
 export const spec: CommandSpec = {
   name: 'audit',
@@ -21,6 +21,9 @@ export const spec: CommandSpec = {
     '             st_nlink − 1 for a hard link (all but the store\'s own name), the live ledger',
     '             links of its object for a reflink; summed per root, rounded down. Totals sum',
     '             the roots.',
+    '  linked-elsewhere  pycs that are no store object and whose inode has names outside the',
+    '             audited roots (a conda package cache, the source of a cp -al copy): dedup',
+    '             leaves them alone, as replacing one name would free nothing.',
     'Then the anomalies, grouped by kind, each with its paths and the command that fixes it:',
     '  corrupt-object, quarantined-inode, writable-object, missing-object, replaced,',
     '  foreign-inode, missing-file.',
@@ -31,7 +34,7 @@ export const spec: CommandSpec = {
     'With FILE arguments (pyc files): which other paths share each file\'s object, from the',
     'ledger (no disk-wide search). Read-only: takes no lock and writes nothing, not even the ledger.',
     '',
-    '--json: { roots: [{ path, pycs, linked, apparentBytes, allocatedBytes, bytesSaved }], totals: { the',
+    '--json: { roots: [{ path, pycs, linked, linkedElsewhere, apparentBytes, allocatedBytes, bytesSaved }], totals: { the',
     'same but path }, anomalies: [{ kind, count, paths, fix }], objects: { checked, rehashed, bytesHashed } };',
     'with FILEs: { files: [{ path, state, object, objectPath, kind, nlink, sharedWith, unrecordedNames }] }.',
   ].join('\n'),
@@ -67,12 +70,6 @@ function row(label: string, f: Figures): string[] {
   ];
 }
 
-/** Columns: first left-aligned, the rest right-aligned. */
-export function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
-}
-
 function human(r: AuditReport): string[] {
   const lines: string[] = [];
   if (!r.exists) lines.push(`No store at ${r.store} yet: nothing is linked. Start with: pycstore dedup --dry-run PATH`);
@@ -80,6 +77,10 @@ function human(r: AuditReport): string[] {
   for (const root of r.roots as RootFigures[]) rows.push(row(root.path, root));
   if (r.roots.length > 1) rows.push(row('total', r.totals));
   lines.push(...table(rows));
+  const elsewhere = r.totals.linkedElsewhere;
+  if (elsewhere > 0) {
+    lines.push(`${formatCount(elsewhere)} pycs are hard links with names outside these roots (linked-elsewhere: a package cache, a cp -al source); dedup leaves them alone.`);
+  }
   lines.push('');
   const obj = r.objects;
   if (r.exists) {

@@ -1,29 +1,57 @@
-/** `pycstore dedup [PATH...]`: share the pycs of the given trees through the store. */
+/** `pycstore dedup [PATH...]`: share the pycs of every environment found (or of the given trees) through the store. */
+import os from 'node:os';
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { usageError } from '../errors.js';
 import { dedup, type DedupReport } from '../api/dedup.js';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import type { LinkMode } from '../fs/link.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
+import { nothingFound } from '../api/targets.js';
 
 export const spec: CommandSpec = {
   name: 'dedup',
-  summary: 'Share the pycs of the given trees through the store.',
+  summary: 'Share the pycs of all your environments (or of the given ones) through the store.',
   usage: 'pycstore dedup [options] [PATH...]',
   description: [
-    'Finds the Python bytecode files (__pycache__/*.pyc) under each PATH, keeps one copy of each',
-    'in the store, and replaces every copy with a hard link or a reflink to it. Each file is',
+    'Finds the Python bytecode files (__pycache__/*.pyc) of your environments, keeps one copy of',
+    'each in the store, and replaces every copy with a hard link or a reflink to it. Each file is',
     'replaced atomically, only when it is fresh for its source and unchanged since it was read,',
-    'and only by identical content. With no PATH, the roots of earlier runs are scanned again;',
-    'files unchanged since then are not read again.',
+    'and only by identical content.',
+    '',
+    'With no PATH: every environment pycstore finds — the places uv, poetry, pipx, pipenv,',
+    'virtualenvwrapper, pyenv, conda/mamba, pixi, hatch, pdm, rye keep them (their variables and',
+    'config files included), the project environments (.venv, .tox/*, .nox/*, .pixi/envs/*)',
+    'under your workspace folders (default: ~, 6 levels deep; see `pycstore envs`) — plus the',
+    'roots of earlier runs. It says what it found before the work. A PATH that is an environment',
+    '(or inside one) is scanned as it is; any other PATH, for the environments under it only.',
+    'node_modules, .git and the like are never entered. Files unchanged since an earlier run are',
+    'not read again; pycs that are hard links with names outside the run (a conda package cache)',
+    'are left alone (skipped: linked-elsewhere).',
+    '',
+    'Config file: workspaces, exclude, max-depth, discover (README, "Finding environments").',
   ].join('\n'),
   options: {
     'dry-run': { type: 'boolean', short: 'n', help: 'Print the plan; change nothing on disk (the ledger included).' },
+    'no-discover': {
+      type: 'boolean',
+      help: 'Find no environments: scan each PATH as the tree it is; with no PATH, only the roots of earlier runs.',
+    },
+    workspace: {
+      type: 'string',
+      multiple: true,
+      arg: 'DIR',
+      help: 'Search DIR for project environments instead of the configured workspaces (default ~; repeatable).',
+    },
+    exclude: {
+      type: 'string',
+      multiple: true,
+      arg: 'GLOB',
+      help: 'Neither search nor scan folders matching GLOB (absolute-path glob, ~/ expanded; a bare name matches at any depth; repeatable).',
+    },
     'link-mode': {
       type: 'string',
       arg: 'MODE',
-      help: 'auto: reflink where the filesystem can, else hard link; reflink; hardlink. Never symlinks.',
-      default: 'auto',
+      help: 'auto: reflink where the filesystem can, else hard link; reflink; hardlink. Never symlinks. Default: $PYCSTORE_LINK_MODE, else auto.',
     },
     jobs: { type: 'string', short: 'j', arg: 'N', help: 'Worker threads reading and analysing pycs (default: the number of CPU cores).' },
     invalidation: {
@@ -58,9 +86,11 @@ export const spec: CommandSpec = {
     },
   },
   examples: [
-    'pycstore dedup --dry-run ~/.venvs      # what would be shared, and how much it saves',
-    'pycstore dedup ~/.venvs ~/work/*/.venv  # share them',
-    'pycstore dedup                          # again, over the same roots (only new files are read)',
+    'pycstore dedup                          # every environment found (and the roots of earlier runs)',
+    'pycstore dedup --dry-run                # what would be shared, and how much it saves',
+    'pycstore dedup ~/work                   # only the environments under ~/work',
+    'pycstore dedup --exclude "~/archive/**" --workspace ~/src   # skip a folder, search projects in ~/src',
+    'pycstore dedup --no-discover /srv/tree  # a plain tree, as it is (scripts)',
     'pycstore dedup --fill ~/.venvs          # and give uv venvs the pycs uv did not compile',
     'pycstore dedup --store-root /data/.pycstore /data/venvs   # venvs on another filesystem',
   ],
@@ -94,8 +124,11 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
     report = await dedup({
       store: ctx.storeDir,
       paths: positionals,
+      noDiscover: Boolean(values['no-discover']),
+      workspace: (values['workspace'] as string[] | undefined) ?? [],
+      exclude: (values['exclude'] as string[] | undefined) ?? [],
       dryRun: Boolean(values['dry-run']),
-      linkMode: ((values['link-mode'] as string | undefined) ?? 'auto') as LinkMode,
+      ...(values['link-mode'] !== undefined ? { linkMode: values['link-mode'] as LinkMode } : {}),
       ...(jobsText !== undefined ? { jobs: Number(jobsText) } : {}),
       invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
       fill: Boolean(values['fill']),
@@ -151,6 +184,7 @@ function dryRunLines(r: DedupReport, plan: NonNullable<DedupReport['plan']>): st
 
 function runLines(r: DedupReport): string[] {
   const lines: string[] = [];
+  if (r.discovery && r.roots.length === 0 && r.files === 0) return [nothingFound(r.discovery, os.homedir())];
   const skipped = Object.entries(r.skipped)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${formatCount(v)}`)

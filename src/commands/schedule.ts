@@ -1,9 +1,11 @@
 /**
  * `pycstore schedule install|remove|show`: a periodic `pycstore gc` (with
- * `--dedup`, a `pycstore dedup` of the registered roots first) through the
- * machine's scheduler. This file picks the backend, reads what is installed,
- * has plan.ts decide, applies (unless --dry-run) and reports. The generated
- * text lives in src/schedule/{systemd,cron,launchd,windows}.ts.
+ * `--dedup`, a bare `pycstore dedup` first: every environment found at that
+ * run, plus the registered roots) through the machine's scheduler. This file
+ * picks the backend (show and remove: whichever holds the schedule), reads
+ * what is installed, has plan.ts decide, applies (unless --dry-run) and
+ * reports, install with the environments the job covers (api/coverage.ts).
+ * The generated text lives in src/schedule/{systemd,cron,launchd,windows}.ts.
  */
 import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
@@ -16,7 +18,9 @@ import { describeEvery, type Every, formatEvery, parseEvery } from '../schedule/
 import { type Backend, BACKENDS, jobLabel, makeJob, makeTarget, type Target } from '../schedule/job.js';
 import { CRONTAB, describeInstalled, type Entry, logWhere, type Plan, planInstall, planRemove, type Snapshot } from '../schedule/plan.js';
 import { shQuote } from '../schedule/quote.js';
-import { detectBackend, realSystem, type System } from '../schedule/system.js';
+import { scheduledCoverage, type Coverage } from '../api/coverage.js';
+import { describeKinds } from '../api/targets.js';
+import { backendsFor, detectBackend, realSystem, type System } from '../schedule/system.js';
 import { taskName } from '../schedule/windows.js';
 
 const ACTIONS = ['install', 'remove', 'show'] as const;
@@ -29,11 +33,15 @@ export const spec: CommandSpec = {
   description: [
     'install  sets up a periodic `pycstore gc --store DIR` for this store, so objects no venv uses any',
     '         more are deleted without you thinking of it. With --dedup, each run first does',
-    '         `pycstore dedup` (no PATH: the roots registered in the store). It prints what it wrote',
-    '         and where; running it again replaces the schedule (for a new --every).',
+    '         `pycstore dedup` with no PATH: it finds your environments anew every time (a new',
+    "         project's .venv joins at the next run, gc drops deleted ones), plus the roots registered",
+    '         in the store; install lists the environments that covers today, and those it cannot see',
+    "         (found through variables of your shell, which schedulers don't pass). It prints what it",
+    '         wrote and where; running it again replaces the schedule (for a new --every).',
     'remove   undoes exactly what install wrote for this store, and nothing else.',
-    'show     tells what is installed for this store: the files or crontab lines, the interval,',
-    '         and where the runs log.',
+    'show     tells what is installed for this store, whichever scheduler holds it: the files or',
+    '         crontab lines, the interval, and where the runs log.',
+    'show, remove and install --dry-run work where the scheduler is not installed (no cron).',
     '',
     'The scheduler is the one this machine uses: a systemd user timer when systemd runs your',
     'session (~/.config/systemd/user/pycstore-gc-ID.{service,timer}, logs in the journal), cron',
@@ -50,14 +58,14 @@ export const spec: CommandSpec = {
       help: 'install: daily, weekly, or a duration 15m..31d such as 30m, 6h, 2d. cron takes only what it repeats exactly.',
       default: 'daily',
     },
-    dedup: { type: 'boolean', help: 'install: run `pycstore dedup` of the registered roots before each gc.' },
+    dedup: { type: 'boolean', help: 'install: before each gc, run `pycstore dedup`: every environment found then, plus the registered roots.' },
     backend: { type: 'string', arg: 'NAME', help: 'systemd, cron, launchd or schtasks instead of the detected one.' },
     'dry-run': { type: 'boolean', help: 'Print what would be written and run; change nothing.' },
   },
   examples: [
     'pycstore schedule install --dry-run       # show what would be written, change nothing',
     'pycstore schedule install                 # gc of the default store, daily at 03:30',
-    'pycstore schedule install --every 6h --dedup   # dedup the registered roots, then gc, every 6 hours',
+    'pycstore schedule install --every 6h --dedup   # every 6 hours: find and dedup your environments, then gc',
     'pycstore schedule show                    # what is installed, and where it logs',
     'pycstore schedule remove                  # undo install',
     'pycstore --store /srv/pyc schedule install --backend cron   # another store, in the crontab',
@@ -138,6 +146,8 @@ interface Scene {
   readonly snap: Snapshot;
   readonly log: string;
   readonly dryRun: boolean;
+  /** The schedulers looked in (show, remove). */
+  readonly searched: readonly Backend[];
 }
 
 /** The command, with the machine passed in (tests give a temp HOME, a throwaway crontab, a fake systemctl). */
@@ -153,15 +163,42 @@ export async function runSchedule(values: Values, positionals: string[], ctx: Co
   const every = action === 'install' ? parseEvery(typeof values['every'] === 'string' ? values['every'] : 'daily') : undefined;
 
   const target = makeTarget(await resolveStore(ctx.storeDir, action === 'install'));
-  const { backend, why } = given ? { backend: given, why: 'from --backend' } : await detectBackend(sys);
-  // detectBackend picks systemd only once the user manager has answered.
-  const snap = await inspect(backend, target, sys, { withStatus: action === 'show', managerAnswered: !given && backend === 'systemd' });
-  const scene: Scene = { target, backend, why, given, snap, log: logWhere(backend, target), dryRun };
+  const scene = given
+    ? await sceneOf(target, given, 'from --backend', given, action, dryRun, sys, false)
+    : action === 'install'
+      ? await detected(target, action, dryRun, sys)
+      : await located(target, action, dryRun, sys);
   if (every !== undefined) return install(scene, every, Boolean(values['dedup']), ctx, sys);
   return action === 'show' ? show(scene) : remove(scene, sys);
 }
 
-function show({ target, backend, why, given, snap, log }: Scene): CommandResult {
+async function sceneOf(target: Target, backend: Backend, why: string, given: Backend | undefined, action: Action, dryRun: boolean, sys: System, managerAnswered: boolean): Promise<Scene> {
+  // install --dry-run, show and remove work where the scheduler's command is missing: it holds nothing.
+  const tolerateMissing = action !== 'install' || dryRun;
+  const snap = await inspect(backend, target, sys, { withStatus: action === 'show', managerAnswered, tolerateMissing });
+  return { target, backend, why, given, snap, log: logWhere(backend, target), dryRun, searched: [backend] };
+}
+
+/** install: the scheduler this machine uses. */
+async function detected(target: Target, action: Action, dryRun: boolean, sys: System): Promise<Scene> {
+  const { backend, why } = await detectBackend(sys);
+  // detectBackend picks systemd only once the user manager has answered.
+  return sceneOf(target, backend, why, undefined, action, dryRun, sys, backend === 'systemd');
+}
+
+/** show and remove: whichever scheduler holds this store's schedule (the detected one first); else the detected one. */
+async function located(target: Target, action: Action, dryRun: boolean, sys: System): Promise<Scene> {
+  const first = await detected(target, action, dryRun, sys);
+  if (describeInstalled(target, first.snap).installed) return first;
+  const others = backendsFor(sys.platform).filter((b) => b !== first.backend);
+  for (const b of others) {
+    const scene = await sceneOf(target, b, `it holds this store's schedule; this machine would use ${first.backend}: ${first.why}`, undefined, action, dryRun, sys, false);
+    if (describeInstalled(target, scene.snap).installed) return scene;
+  }
+  return { ...first, searched: [first.backend, ...others] };
+}
+
+function show({ target, backend, why, given, snap, log, searched }: Scene): CommandResult {
   const store = target.storeDir;
   const inst = describeInstalled(target, snap);
   const json = {
@@ -182,7 +219,7 @@ function show({ target, backend, why, given, snap, log }: Scene): CommandResult 
         `Undo: ${again('remove', target, given)}`,
       ]
     : [
-        `No ${backend} schedule for store ${store} (${why}).`,
+        searched.length > 1 ? `No schedule for store ${store} (looked in: ${searched.join(', ')}).` : `No ${backend} schedule for store ${store} (${why}).`,
         `Set one up: ${again('install', target, given)}${given ? '' : '   (or another scheduler: --backend NAME)'}`,
       ];
   return { exitCode: 0, json, human };
@@ -208,6 +245,8 @@ async function install(scene: Scene, every: Every, dedup: boolean, ctx: Context,
   }
   const what = `pycstore ${jobLabel(dedup)} ${describeEvery(every)}`;
   const store = target.storeDir;
+  const covers = dedup ? await scheduledCoverage({ storeDir: store, env: sys.env, home: sys.home, passesAll: backend === 'schtasks', out: ctx.out }) : undefined;
+  const notes = [...plan.notes, ...missingNote(snap), ...(covers ? coverageLines(covers, sys.home) : [GC_ONLY])];
   const json = {
     action: 'install',
     backend,
@@ -218,7 +257,8 @@ async function install(scene: Scene, every: Every, dedup: boolean, ctx: Context,
     store,
     log,
     entries: plan.entries,
-    notes: plan.notes,
+    notes: [...plan.notes, ...missingNote(snap)],
+    ...(covers ? { covers } : {}),
     ...(dryRun ? { dryRun: true, wouldWrite: plan.wrote, steps: stepJson(plan) } : {}),
   };
   const human = dryRun
@@ -227,17 +267,47 @@ async function install(scene: Scene, every: Every, dedup: boolean, ctx: Context,
         ...plan.steps.map((s) => `  - ${describeStep(s)}`),
         ...entryLines(plan.entries, 'would write'),
         `  log: ${log}`,
-        ...plan.notes,
+        ...notes,
       ]
     : [
         `Scheduled ${what} for store ${store} via ${backend} (${why}).`,
         ...entryLines(plan.entries, 'wrote'),
         `  log: ${log}`,
-        ...plan.notes,
+        ...notes,
         `Check: ${again('show', target, given)}`,
         `Undo:  ${again('remove', target, given)}`,
       ];
   return { exitCode: 0, json, human };
+}
+
+const GC_ONLY = 'Each run is gc only: new environments are not deduplicated. With --dedup, each run first finds your environments anew and shares their pycs.';
+const SHOWN_ENVS = 20;
+
+/** Which environments the job covers today, and those only this shell's variables find. */
+function coverageLines(c: Coverage, home: string): string[] {
+  const tilde = (p: string): string => (p === home ? '~' : p.startsWith(`${home}${path.sep}`) ? `~${p.slice(home.length)}` : p);
+  const lines = [
+    `Each run finds your environments anew (a new project's .venv joins at the next run; gc drops deleted ones). Today: ` +
+      `${describeKinds({ environments: c.environments.length, kinds: c.kinds })}${c.registeredRoots ? `, and ${c.registeredRoots} registered roots` : ''}:`,
+    ...c.environments.slice(0, SHOWN_ENVS).map((e) => `  ${e.kind.padEnd(17)} ${tilde(e.path)}`),
+    ...(c.environments.length > SHOWN_ENVS ? [`  … and ${c.environments.length - SHOWN_ENVS} more (pycstore envs lists them all)`] : []),
+  ];
+  if (c.missed.length) {
+    const via = [...new Set(c.missed.map((m) => m.foundBy))].join(', ');
+    lines.push(
+      `The job will NOT see ${c.missed.length} environment${c.missed.length === 1 ? '' : 's'} found through this shell's ${via}: the scheduler does not pass those variables.`,
+      ...c.missed.map((m) => `  ${m.kind.padEnd(17)} ${tilde(m.path)}`),
+      `To cover them, add their folders to workspaces in pycstore's config file (keep "~" there too): pycstore help dedup`,
+    );
+  }
+  return lines;
+}
+
+/** install --dry-run where the scheduler's command is missing. */
+function missingNote(snap: Snapshot): string[] {
+  if (snap.backend === 'cron' && snap.missing) return ['cron is not installed here: install it (Debian/Ubuntu: sudo apt-get install cron) before running install without --dry-run.'];
+  if (snap.backend === 'schtasks' && snap.missing) return ['there is no schtasks command here: install needs Windows Task Scheduler.'];
+  return [];
 }
 
 async function remove({ target, backend, why, given, snap, log, dryRun }: Scene, sys: System): Promise<CommandResult> {

@@ -9,9 +9,16 @@
  * its seen rows only when a file needs them), inside the caller's read
  * transaction; files hard-linked to an object outside pycstore are recognised
  * by an index of the objects' inodes loaded once per run.
+ *
+ * A pyc whose inode has names outside this run (fs/linked-elsewhere.ts) is
+ * left alone: `linked-elsewhere`. Whether it has can only be told once the
+ * whole run is scanned (the other names may be in a later folder), so a pyc
+ * with more than one link that is no store object comes out `multi`: the
+ * caller decides at the end of the scan (`settleMulti`).
  */
 import { statSync } from 'node:fs';
 import { sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
+import { linkedElsewhere } from '../fs/linked-elsewhere.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { recordedFingerprint, type DirLinkRow, type SeenRow } from '../ledger/rows.js';
 import type { FoundPyc, PycDir } from '../python/scan.js';
@@ -19,8 +26,8 @@ import { sourceFingerprint } from './types.js';
 
 export type Classified =
   | { readonly state: 'shared'; readonly objectId: number; readonly adopt: boolean }
-  | { readonly state: 'known-skip'; readonly reason: string }
-  | { readonly state: 'read' }
+  | { readonly state: 'known-skip'; readonly reason: string; readonly multi?: boolean }
+  | { readonly state: 'read'; readonly multi?: boolean }
   | { readonly state: 'gone' };
 
 /** What classify looks things up in. */
@@ -51,15 +58,33 @@ function classifyOne(pyc: FoundPyc, links: ReadonlyMap<string, DirLinkRow>, seen
   const { fp } = pyc.stat;
   const name = pycName(pyc);
   const link = links.get(name);
-  if (link) {
-    if (!stillLinked(fp, link)) return { state: 'read' }; // replaced since (e.g. CPython recompiled it)
-    return ctx.moving.has(link.object_id) ? { state: 'read' } : { state: 'shared', objectId: link.object_id, adopt: false };
-  }
+  if (link && stillLinked(fp, link)) return ctx.moving.has(link.object_id) ? { state: 'read' } : { state: 'shared', objectId: link.object_id, adopt: false };
   const byInode = ctx.inodes.get(`${fp.dev}:${fp.ino}`);
-  if (byInode && byInode.size === fp.size) return { state: 'shared', objectId: byInode.id, adopt: true };
+  if (!link && byInode && byInode.size === fp.size) return { state: 'shared', objectId: byInode.id, adopt: true };
+  // Other names, and not a store object: linked elsewhere, unless they all are in this run (settleMulti).
+  const multi = byInode === undefined && pyc.stat.nlink > 1;
+  if (link) return { state: 'read', multi }; // replaced since (e.g. CPython recompiled it)
   const s = seen().get(name);
-  if (s && sameFingerprint(fp, recordedFingerprint(s)) && s.source_fp === sourceFpNow(pyc.source)) return { state: 'known-skip', reason: s.outcome };
-  return { state: 'read' };
+  if (s && sameFingerprint(fp, recordedFingerprint(s)) && s.source_fp === sourceFpNow(pyc.source)) return { state: 'known-skip', reason: s.outcome, multi };
+  return { state: 'read', multi };
+}
+
+/** Without a ledger: every pyc is read (a multi-link one once settled), or gone. */
+export function classifyWithoutLedger(d: PycDir): Classified[] {
+  return d.pycs.map((p) => (p.stat ? { state: 'read', multi: p.stat.nlink > 1 } : { state: 'gone' }));
+}
+
+/** The inode ("dev:ino") of a pyc with more than one link, for counting its names in the run. */
+export function multiLinkInode(pyc: FoundPyc): string | undefined {
+  return pyc.stat && pyc.stat.nlink > 1 ? `${pyc.stat.fp.dev}:${pyc.stat.fp.ino}` : undefined;
+}
+
+/** At the end of the scan: a `multi` pyc is linked elsewhere when its inode has names the run didn't see. */
+export function settleMulti(pyc: FoundPyc, c: Extract<Classified, { state: 'read' | 'known-skip' }>, names: ReadonlyMap<string, number>): Classified {
+  const inode = multiLinkInode(pyc);
+  const namesInRun = (inode !== undefined && names.get(inode)) || 1;
+  if (linkedElsewhere({ nlink: pyc.stat!.nlink, namesInRun, isStoreObject: false })) return { state: 'known-skip', reason: 'linked-elsewhere' };
+  return c.state === 'read' ? { state: 'read' } : { state: 'known-skip', reason: c.reason };
 }
 
 function pycName(pyc: FoundPyc): string {

@@ -16,14 +16,14 @@ import type { LinkMode } from '../fs/link.js';
 import { initHash } from '../hash/xxhash.js';
 import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import { CanonicalCompiler } from '../python/compile.js';
-import type { PycDir, ScanRoot } from '../python/scan.js';
+import type { FoundPyc, PycDir, ScanRoot } from '../python/scan.js';
 import { addStoreRoot, openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { usableStoreRoots } from '../session/roots.js';
-import type { Output } from '../util/output.js';
+import { progressOf, type Output } from '../util/output.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import { Applier } from './apply.js';
 import type { ObjectStore } from './objects.js';
-import { classifyDir, type Classified, type ClassifyContext } from './classify.js';
+import { classifyDir, classifyWithoutLedger, multiLinkInode, settleMulti, type Classified, type ClassifyContext } from './classify.js';
 import { collect, resolveRoots, type Collected } from './collect.js';
 import { stopping, type RunContext } from './context.js';
 import { addFillTargets, emptyFillSummary, fillReport } from './fill.js';
@@ -51,6 +51,10 @@ export interface DedupOptions {
   readonly fill?: boolean;
   /** Store pycs byte for byte instead of in canonical form (only byte-identical pycs are shared). */
   readonly byteIdentical?: boolean;
+  /** Scan the registered roots too, besides `paths` (a bare dedup: the discovered environments and the registered roots). */
+  readonly alsoRegistered?: boolean;
+  /** Folders the scanner may enter (--exclude globs, conda package caches); node_modules and VCS folders never. */
+  readonly descend?: ((dir: string) => boolean) | undefined;
   readonly out: Output;
   /**
    * Stop taking new work when it aborts: swaps under way finish (no temp left, no path missing),
@@ -136,33 +140,56 @@ function storeRootsFor(s: Setup, store: OpenStore | WritableStore | undefined): 
   return roots;
 }
 
-/** Steps 1 and 2: the scan, each folder classified as it comes (in batches, one read transaction each); the files to read go to the table. */
-function scanAndClassify(s: Setup, roots: readonly ScanRoot[], store: OpenStore | undefined, writer: LedgerWriter<LedgerWrites> | undefined, rootIds: readonly number[], table: FileTable, report: DedupReport): Collected {
+/** Where classified pycs go: counted, adopted, or into the table. */
+interface Sink {
+  readonly s: Setup;
+  readonly writer: LedgerWriter<LedgerWrites> | undefined;
+  readonly rootIds: readonly number[];
+  readonly table: FileTable;
+  readonly report: DedupReport;
+}
+
+function place(k: Sink, p: FoundPyc, c: Classified, when: number): void {
+  if (c.state === 'shared') {
+    k.report.shared++;
+    if (c.adopt && k.writer) adopt(k.writer, p.path, c.objectId, p.stat!.fp, k.rootIds[p.rootIndex] ?? null, when);
+  } else if (c.state === 'known-skip') countSkip(k.report, c.reason);
+  else if (c.state === 'gone') countSkip(k.report, 'changed');
+  else k.table.add({ path: p.path, source: p.source, rootIndex: p.rootIndex, relName: p.relName, name: p.name });
+}
+
+/**
+ * Steps 1 and 2: the scan, each folder classified as it comes (in batches, one read transaction each); the
+ * files to read go to the table. Pycs with other names that are no store object wait for the end of the
+ * scan (linked-elsewhere needs every name in the run counted); there are few of them.
+ */
+function scanAndClassify(k: Sink, roots: readonly ScanRoot[], store: OpenStore | undefined): Collected {
   const ledger = store?.ledger;
   const ctx: ClassifyContext | undefined = ledger && { ledger, inodes: ledger.objectInodes(), moving: new Set(ledger.timestampObjectsInConflict()) };
+  const names = new Map<string, number>();
+  const multi: { readonly p: FoundPyc; readonly c: Extract<Classified, { state: 'read' | 'known-skip' }> }[] = [];
   let batch: PycDir[] = [];
   let files = 0;
   const classifyBatch = (): void => {
     const dirs = batch;
     batch = [];
     files = 0;
-    const classes: Classified[][] = ctx ? ctx.ledger.reading(() => dirs.map((d) => classifyDir(d, ctx))) : dirs.map((d) => d.pycs.map((p) => ({ state: p.stat ? 'read' : 'gone' })));
-    const when = s.now();
+    const classes: Classified[][] = ctx ? ctx.ledger.reading(() => dirs.map((d) => classifyDir(d, ctx))) : dirs.map(classifyWithoutLedger);
+    const when = k.s.now();
     dirs.forEach((d, i) =>
       d.pycs.forEach((p, j) => {
         const c = classes[i]![j]!;
-        if (c.state === 'shared') {
-          report.shared++;
-          if (c.adopt && writer) adopt(writer, p.path, c.objectId, p.stat!.fp, rootIds[p.rootIndex] ?? null, when);
-        } else if (c.state === 'known-skip') countSkip(report, c.reason);
-        else if (c.state === 'gone') countSkip(report, 'changed');
-        else table.add({ path: p.path, source: p.source, rootIndex: p.rootIndex, relName: p.relName, name: p.name });
+        const inode = multiLinkInode(p);
+        if (inode !== undefined) names.set(inode, (names.get(inode) ?? 0) + 1);
+        if ((c.state === 'read' || c.state === 'known-skip') && c.multi) multi.push({ p, c });
+        else place(k, p, c, when);
       }),
     );
   };
+  const scanning = progressOf(k.s.out, 'scanning', 'folders');
   const collected = collect(
     roots,
-    { removeLeftovers: !s.dryRun, onProgress: (n, dirs) => s.out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(n)} pycs`) },
+    { removeLeftovers: !k.s.dryRun, descend: k.s.opts.descend, onProgress: (n, dirs) => scanning.update(dirs, `${formatCount(n)} pycs`) },
     (d) => {
       batch.push(d);
       files += d.pycs.length;
@@ -170,21 +197,23 @@ function scanAndClassify(s: Setup, roots: readonly ScanRoot[], store: OpenStore 
     },
   );
   classifyBatch();
-  for (const e of collected.errors) s.out.warn(`${e.path}: ${e.reason}`);
-  report.files = collected.files;
-  report.ignored = collected.ignored;
+  const when = k.s.now();
+  for (const { p, c } of multi) place(k, p, settleMulti(p, c, names), when);
+  for (const e of collected.errors) k.s.out.warn(`${e.path}: ${e.reason}`);
+  k.report.files = collected.files;
+  k.report.ignored = collected.ignored;
   return collected;
 }
 
 async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): Promise<DedupReport> {
   const { opts } = s;
   const writer = store && 'writer' in store ? store.writer : undefined;
-  const roots = resolveRoots(opts.paths, store?.ledger.roots() ?? [], opts.pycachePrefix);
+  const roots = resolveRoots(opts.paths, store?.ledger.roots() ?? [], opts.pycachePrefix, opts.alsoRegistered ?? false);
   const storeRoots = storeRootsFor(s, store);
   const rootIds = writer ? writer.now((w) => roots.map((r) => w.addRoot(r.path, r.pycachePrefix, s.now()))) : [];
   const report = emptyReport(roots.map((r) => r.path), s.dryRun);
   const table = new FileTable();
-  const collected = scanAndClassify(s, roots, store, writer, rootIds, table, report);
+  const collected = scanAndClassify({ s, writer, rootIds, table, report }, roots, store);
   const analyzer = makeAnalyzer({ jobs: opts.jobs ?? availableParallelism(), transform: s.transform, policy: s.policy, files: table.size });
   const run: RunContext = {
     out: s.out,

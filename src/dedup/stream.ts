@@ -14,6 +14,7 @@ import { planGroup, type Plan, type PlanContext } from './plan.js';
 import { recordBodies } from './record.js';
 import { addToSummary } from './report.js';
 import type { Groups } from './table.js';
+import { progressOf } from '../util/output.js';
 import type { Bodies } from './types.js';
 
 /** Files being read and judged at most (per worker thread, and at least). */
@@ -110,14 +111,15 @@ export async function streamGroups(run: RunContext, groups: Groups, opts: Stream
   if (errors.length > 0) throw errors[0];
 }
 
-/** The progress line, at most every 100 ms (strings are built only then). */
+/** The progress line (util/output.ts's shape), at most every 100 ms (strings are built only then). */
 function throttled(run: RunContext): (g: number, of: number) => void {
+  const line = progressOf(run.out, 'deduplicating', 'pycs');
   let last = 0;
-  return (g, of) => {
+  return () => {
     const now = Date.now();
     if (now - last < 100) return;
     last = now;
     const r = run.report;
-    run.out.progress(`deduplicating: group ${formatCount(g)}/${formatCount(of)}, ${formatCount(r.linked)} linked, ${formatCount(r.shared)} already shared`);
+    line.update(run.analysed, `${formatCount(r.linked)} linked, ${formatCount(r.shared)} already shared`, run.table.size);
   };
 }

@@ -82,6 +82,7 @@ export type SkipReason =
   | 'no-interpreter' // needed a recompile, but no interpreter with that magic is here
   | 'compile-error' // the interpreter could not compile the source
   | 'collision' // same address, different bytes
+  | 'linked-elsewhere' // a hard link whose other names are outside this run (a conda package cache, a `cp -al` source)
   | 'no-reflink'
   | 'link-error'
   | 'no-space'; // the filesystem is full (the run stops)

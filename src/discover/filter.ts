@@ -12,14 +12,18 @@
  * starts with neither `/`, `~`, `**` nor a drive letter matches at any depth
  * (`scratch` = `**\/scratch`). A folder a glob matches is neither entered nor
  * accepted as an environment, and `dir/**` matches `dir` itself.
+ *
+ * The pyc scanner (python/scan.ts) goes into everything inside an environment
+ * but NOT_SCANNED; makeScanFilter adds the exclude globs and the folders the
+ * caller names (a conda root's `pkgs/`, the package cache its envs link to).
  */
 import picomatch from 'picomatch';
+import { NOT_SCANNED } from '../python/scan.js';
 import { inHome, localAppData, pathOf, xdgHome } from './platform-dirs.js';
 import type { PathContext } from './types.js';
 
 export const SKIP_NAMES: ReadonlySet<string> = new Set([
-  '.git', '.hg', '.svn', '.bzr', '_darcs', '.jj',
-  'node_modules', 'bower_components',
+  ...NOT_SCANNED, // VCS folders, node_modules: the pyc scanner's own list
   '__pycache__', 'site-packages', 'dist-packages',
   '.mypy_cache', '.pytest_cache', '.ruff_cache', '.hypothesis', '.ipynb_checkpoints', '.pytype',
   '.Trash', '.Trashes', '$RECYCLE.BIN',
@@ -77,4 +81,13 @@ export function makeDirFilter(ctx: PathContext, opts: DirFilterOptions = {}): Di
     descend: (dir) => !SKIP_NAMES.has(P.basename(dir)) && !skip.has(key(dir)) && !excluded(dir),
     accept: (dir) => !excluded(dir),
   };
+}
+
+/** For the pyc scanner: enter a folder unless a glob excludes it or it is one of `skipDirs`. */
+export function makeScanFilter(ctx: PathContext, opts: DirFilterOptions = {}): (dir: string) => boolean {
+  const P = pathOf(ctx.platform);
+  const excluded = compileExcludes(opts.excludes ?? [], ctx);
+  const key = (d: string): string => (ctx.platform === 'win32' ? d.toLowerCase() : d);
+  const skip = new Set([...(opts.skipDirs ?? [])].map((d) => key(P.resolve(d))));
+  return (dir) => !skip.has(key(dir)) && !excluded(dir);
 }

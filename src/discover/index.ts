@@ -13,6 +13,9 @@
  *   makeDirFilter(ctx, { excludes, skipDirs }): DirFilter   (filter.ts)
  *     descend(dir) / accept(dir), for the dedup scanner's PATH scans;
  *     ctx = contextOf({ env, platform, home }).
+ *   makeScanFilter(ctx, { excludes, skipDirs }): (dir) => boolean
+ *     the pyc scanner's `descend`: exclude globs and named folders (a conda
+ *     root's package cache); node_modules and VCS folders the scanner skips itself.
  *
  *   DiscoverOptions = { env?, platform?, home?, workspaces?, excludes?,
  *                       maxDepth?, fs?, concurrency?, locators? }
@@ -45,7 +48,7 @@ import type { EnvLayout, Platform } from './types.js';
 
 export { discoverEnvironments, environmentsUnder, contextOf, DEFAULT_MAX_DEPTH, type DiscoverOptions, type DiscoveryResult } from './discover.js';
 export { loadConfig, parseConfig, configPath, CONFIG_KEYS, type PycstoreConfig } from './config.js';
-export { makeDirFilter, compileExcludes, SKIP_NAMES, homeSkips, type DirFilter } from './filter.js';
+export { makeDirFilter, makeScanFilter, compileExcludes, SKIP_NAMES, homeSkips, type DirFilter } from './filter.js';
 export { nodeProbe, type FsProbe, type DirEntry, type EntryType } from './probe.js';
 export type { DiscoveredEnv, EnvKind, EnvLayout, Platform, PathContext, Candidate, Locator, ConfigFiles } from './types.js';
 export { LOCATORS } from './locators/index.js';

@@ -41,7 +41,8 @@ export interface GcApplied {
 
 export interface ApplyGcOptions {
   readonly writer: LedgerWriter<LedgerWrites>;
-  readonly onProgress?: (line: string) => void;
+  /** A step's count so far, for the progress line. */
+  readonly onProgress?: (step: string, unit: string, done: number, total: number) => void;
   /** Test seam (crash tests): SIGKILL this process right after deleting this many object files. */
   readonly killAfter?: number | undefined;
 }
@@ -93,7 +94,7 @@ function deleteGarbage(plan: GcPlan, opts: ApplyGcOptions, res: GcApplied, touch
   const { writer } = opts;
   const forget = (id: number): void => writer.add((w) => w.forgetObjectById(id));
   for (const g of plan.garbage) {
-    opts.onProgress?.(`gc: deleting objects ${res.objectsDeleted + 1}/${plan.garbage.length}`);
+    opts.onProgress?.('gc: deleting', 'objects', res.objectsDeleted + 1, plan.garbage.length);
     const now = fileState(g.path);
     if (now.kind === 'missing') {
       forget(g.row.id); // gone meanwhile: only the row is left to drop

@@ -38,7 +38,8 @@ export interface ObserveOptions {
   readonly storeDir: string;
   readonly now: number;
   readonly graceMs: number;
-  readonly onProgress?: (line: string) => void;
+  /** A step's count so far, for the progress line. */
+  readonly onProgress?: (step: string, unit: string, done: number, total: number) => void;
   /** A store folder that could not be listed (its strays are not collected this time). */
   readonly onListError?: OnListError;
 }
@@ -63,7 +64,7 @@ export function observe(opts: ObserveOptions): Observation {
   const links: ObservedLink[] = [];
   let n = 0;
   for (const row of linkRows) {
-    if (++n % 1000 === 0) opts.onProgress?.(`gc: checking links ${n}/${linkRows.length}`);
+    if (++n % 1000 === 0) opts.onProgress?.('gc: checking links', 'links', n, linkRows.length);
     const p = ledger.filePath(row.dir_id, row.name);
     const file = fileState(p);
     let contentEqual: boolean | undefined;

@@ -6,7 +6,7 @@
  * from what the disk and ledger say once no dedup can be running.
  */
 import { existsSync } from 'node:fs';
-import type { Output } from '../util/output.js';
+import { progressOf, type Output, type Progress } from '../util/output.js';
 import { ledgerPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
@@ -151,7 +151,7 @@ function collect(store: OpenStore | WritableStore, report: GcReport, opts: GcOpt
     storeDir: opts.storeDir,
     now,
     graceMs: report.graceMs,
-    onProgress: (l) => out.progress(l),
+    onProgress: stepProgress(out),
     onListError: (e) => out.warn(`${e.path}: cannot list it (${e.code}); what it holds is left for the next gc`),
   });
   for (const r of seen.storeRoots) {
@@ -171,7 +171,7 @@ function collect(store: OpenStore | WritableStore, report: GcReport, opts: GcOpt
     const first = plan.unverifiedLinks[0]!;
     out.warn(`${formatCount(plan.unverifiedLinks.length)} linked files could not be checked and count as in use, e.g. ${first.path}: ${first.why}`);
   }
-  if ('writer' in store) Object.assign(report, applyGc(plan, { writer: store.writer, onProgress: (l) => out.progress(l), killAfter: testKillAfter(opts.env) }));
+  if ('writer' in store) Object.assign(report, applyGc(plan, { writer: store.writer, onProgress: stepProgress(out), killAfter: testKillAfter(opts.env) }));
   else report.plan = dryRunPlan(plan);
   report.durationMs = Date.now() - started;
   return report;
@@ -197,5 +197,15 @@ function dryRunPlan(plan: GcPlan): NonNullable<GcReport['plan']> {
     links: plan.dropLinks.map((d) => ({ path: d.path, reason: d.reason })),
     roots: plan.dropRoots.map((r) => r.path),
     files: plan.strays.map((s) => ({ path: s.path, kind: s.kind })),
+  };
+}
+
+/** One progress line per step (progressOf), each with its own rate. */
+function stepProgress(out: Output): (step: string, unit: string, done: number, total: number) => void {
+  const steps = new Map<string, Progress>();
+  return (step, unit, done, total) => {
+    let p = steps.get(step);
+    if (!p) steps.set(step, (p = progressOf(out, step, unit, total)));
+    p.update(done);
   };
 }

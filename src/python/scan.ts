@@ -10,6 +10,12 @@
  * lstat (its fingerprint); whether its source exists comes from the listing of
  * the package folder the walk has in hand (a stat only for a symlinked source,
  * which importlib follows). What it yields is plain numbers and strings.
+ *
+ * Never entered: VCS folders and node_modules (NOT_SCANNED, wherever they
+ * are: a node-gyp's pycs are npm's, not an environment's), a folder that is
+ * itself one of the roots (a nested root is scanned as its own, so each pyc
+ * belongs to its innermost root whatever the order), and what the caller's
+ * `descend` refuses (--exclude globs, a conda root's package cache).
  */
 import { type Dirent, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +25,9 @@ import { listDir } from '../fs/list.js';
 import { isSwapTemp } from '../fs/swap.js';
 import { parseCacheName, prefixMirror, sourceForPrefix, type CacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
+
+/** Folder names the scanner never enters (discovery's skip list starts from these). */
+export const NOT_SCANNED: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.bzr', '_darcs', '.jj', 'node_modules', 'bower_components']);
 
 export interface ScanRoot {
   readonly path: string;
@@ -121,16 +130,22 @@ interface SiteCount {
 
 const INSTALL_DIRS = new Set(['site-packages', 'dist-packages']);
 
+export interface ScanOptions {
+  readonly onProgress?: (files: number, dirs: number) => void;
+  /** Enter this folder (below a root)? Default: yes. */
+  readonly descend?: (dir: string) => boolean;
+}
+
 /** The walk over all roots; `onDir` gets each folder's pycs. */
-export function scanRoots(roots: readonly ScanRoot[], onDir: (d: PycDir) => void, onProgress?: (files: number, dirs: number) => void): ScanSummary {
-  const w = new Walk(roots, onDir, onProgress);
+export function scanRoots(roots: readonly ScanRoot[], onDir: (d: PycDir) => void, opts: ScanOptions = {}): ScanSummary {
+  const w = new Walk(roots, onDir, opts);
   roots.forEach((root, i) => {
     if (roots.findIndex((r) => r.path === root.path) !== i) return; // named twice
     if (path.basename(root.path) === '__pycache__') w.pycache(root.path, i, undefined, undefined);
     else w.walk(root.path, i, undefined);
     if (root.pycachePrefix) w.walkPrefix(root.pycachePrefix, prefixMirror(root.pycachePrefix, root.path), i);
   });
-  onProgress?.(w.out.files, w.out.dirs);
+  opts.onProgress?.(w.out.files, w.out.dirs);
   return w.out;
 }
 
@@ -143,9 +158,13 @@ class Walk {
   constructor(
     roots: readonly ScanRoot[],
     private readonly onDir: (d: PycDir) => void,
-    private readonly onProgress: ((files: number, dirs: number) => void) | undefined,
+    private readonly opts: ScanOptions,
   ) {
     this.rootPaths = new Set(roots.flatMap((r) => (r.pycachePrefix ? [r.path, prefixMirror(r.pycachePrefix, r.path)] : [r.path])));
+  }
+
+  private enter(dir: string, name: string): boolean {
+    return !NOT_SCANNED.has(name) && (this.opts.descend?.(dir) ?? true);
   }
 
   private ignore(reason: IgnoreReason): void {
@@ -153,7 +172,7 @@ class Walk {
   }
 
   private list(dir: string): Dirent[] {
-    if (++this.out.dirs % 256 === 0) this.onProgress?.(this.out.files, this.out.dirs);
+    if (++this.out.dirs % 256 === 0) this.opts.onProgress?.(this.out.files, this.out.dirs);
     return listDir(dir, (e) => this.out.errors.push({ path: e.path, reason: `cannot read directory: ${e.code}` }));
   }
 
@@ -174,7 +193,7 @@ class Walk {
       const p = path.join(dir, e.name);
       if (this.rootPaths.has(p)) continue;
       if (e.name === '__pycache__') this.pycache(p, rootIndex, sources, mine);
-      else this.walk(p, rootIndex, mine);
+      else if (this.enter(p, e.name)) this.walk(p, rootIndex, mine);
     }
     if (mine && !site && mine.sources > 0 && mine.pycs === 0) this.out.withoutPycs.push({ path: dir, sources: mine.sources });
   }

@@ -48,7 +48,11 @@ function failed(what: string, r: ExecResult): string {
 
 /** The user's crontab, or null when there is none. Fails with the package to install when there is no crontab command. */
 async function readCrontab(sys: System): Promise<string | null> {
-  const r = await sys.exec(['crontab', '-l']);
+  return crontabFrom(await sys.exec(['crontab', '-l']));
+}
+
+/** What `crontab -l` answered. */
+function crontabFrom(r: ExecResult): string | null {
   if (r.missing) throw noCrontab();
   if (r.code === 0) return r.stdout;
   if (/no crontab/i.test(r.stderr)) return null;
@@ -58,15 +62,17 @@ async function readCrontab(sys: System): Promise<string | null> {
 /**
  * What is installed for `target` now. `withStatus`: also ask the scheduler
  * about runs (for show). `managerAnswered`: detection already reached the
- * systemd user manager, so it is not asked again.
+ * systemd user manager, so it is not asked again. `tolerateMissing`: a
+ * scheduler whose command is not installed (no crontab) holds nothing, rather
+ * than being an error (for show, remove and install --dry-run).
  */
 export async function inspect(
   backend: Backend,
   target: Target,
   sys: System,
-  opts: { withStatus?: boolean; managerAnswered?: boolean } = {},
+  opts: { withStatus?: boolean; managerAnswered?: boolean; tolerateMissing?: boolean } = {},
 ): Promise<Snapshot> {
-  const { withStatus = false, managerAnswered = false } = opts;
+  const { withStatus = false, managerAnswered = false, tolerateMissing = false } = opts;
   switch (backend) {
     case 'systemd': {
       const paths = systemdPaths(target, sys.env, sys.home);
@@ -84,8 +90,11 @@ export async function inspect(
       }
       return { backend, paths, service, timer, wantsLink, stamp, manager, status };
     }
-    case 'cron':
-      return { backend, crontab: await readCrontab(sys) };
+    case 'cron': {
+      const r = await sys.exec(['crontab', '-l']);
+      if (r.missing && tolerateMissing) return { backend, crontab: null, missing: true };
+      return { backend, crontab: crontabFrom(r) };
+    }
     case 'launchd': {
       const plistPath = launchdPlistPath(target, sys.home);
       const plist = await readText(plistPath);
@@ -99,6 +108,7 @@ export async function inspect(
     }
     case 'schtasks': {
       const r = await sys.exec(['schtasks', '/Query', '/TN', taskName(target), '/XML']);
+      if (r.missing && tolerateMissing) return { backend, xml: undefined, missing: true };
       if (r.missing) throw new PycstoreError('ESCHEDULE', 'there is no schtasks command', { hint: 'schtasks.exe comes with Windows (C:\\Windows\\System32)' });
       const xml = r.code === 0 ? r.stdout.replace(/^\uFEFF/, '').replace(/\u0000/g, '') : undefined;
       return { backend, xml };

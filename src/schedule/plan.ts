@@ -24,7 +24,12 @@ export type Snapshot =
       /** `systemctl --user list-timers` row for the timer, when cheap to get. */
       readonly status: string | undefined;
     }
-  | { readonly backend: 'cron'; readonly crontab: string | null }
+  | {
+      readonly backend: 'cron';
+      readonly crontab: string | null;
+      /** There is no crontab command here (only when inspect was asked to tolerate it). */
+      readonly missing?: boolean;
+    }
   | {
       readonly backend: 'launchd';
       readonly plistPath: string;
@@ -32,7 +37,7 @@ export type Snapshot =
       readonly domain: string;
       readonly status: string | undefined;
     }
-  | { readonly backend: 'schtasks'; readonly xml: string | undefined };
+  | { readonly backend: 'schtasks'; readonly xml: string | undefined; readonly missing?: boolean };
 
 export type Step =
   | { readonly op: 'write'; readonly path: string; readonly content: string | Buffer }

@@ -103,6 +103,13 @@ export async function userManagerReachable(sys: System): Promise<boolean> {
   return !r.missing && MANAGER_STATES.has(r.stdout.trim());
 }
 
+/** The schedulers a pycstore schedule may be in on this platform, the usual one first. */
+export function backendsFor(platform: NodeJS.Platform): Backend[] {
+  if (platform === 'win32') return ['schtasks'];
+  if (platform === 'darwin') return ['launchd', 'cron'];
+  return ['systemd', 'cron'];
+}
+
 export async function detectBackend(sys: System): Promise<{ backend: Backend; why: string }> {
   if (sys.platform === 'win32') return { backend: 'schtasks', why: 'Windows' };
   if (sys.platform === 'darwin') return { backend: 'launchd', why: 'macOS' };

@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../util/output.js';
+import { progressOf, type Output } from '../util/output.js';
 import { usageError } from '../errors.js';
 import { allocatedBytes } from '../fs/fingerprint.js';
 import { fileState, lstatFile } from '../fs/stat.js';
@@ -286,8 +286,9 @@ function dryRunPlan(plan: UnsharePlan, report: UnshareReport): NonNullable<Unsha
 
 async function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, report: UnshareReport, out: Output): Promise<void> {
   let done = 0;
+  const progress = progressOf(out, 'unshare', 'files', plan.actions.length);
   for (const a of plan.actions) {
-    out.progress(`unshare: ${formatCount(++done)}/${formatCount(plan.actions.length)} files`);
+    progress.update(++done);
     if (a.action === 'skip') {
       report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });
       continue;

@@ -37,3 +37,27 @@ export function formatDuration(ms: number): string {
   const s = Math.round((ms % 60_000) / 1000);
   return `${m} min ${s} s`;
 }
+
+/**
+ * A horizontal bar `width` cells long: `filled` of them solid (█), the next
+ * `shaded` light (░), in eighths of a cell for the solid part's end. Pure.
+ */
+export function bar(width: number, filled: number, shaded = 0): string {
+  const eighths = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+  const solid = Math.max(0, Math.min(width, filled));
+  const whole = Math.floor(solid);
+  const part = eighths[Math.round((solid - whole) * 8)] ?? '';
+  const head = '█'.repeat(whole) + (whole < width ? part : '');
+  const light = Math.max(0, Math.min(width - head.length, Math.round(shaded)));
+  return head + '░'.repeat(light);
+}
+
+/** Columns padded to their widest cell: left-aligned where `left(i)` (default: the first column), else right-aligned. */
+export function table(rows: readonly (readonly string[])[], left: (column: number) => boolean = (i) => i === 0): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+  const pad = (c: string, i: number): string => {
+    const gap = ' '.repeat(Math.max(0, widths[i]! - [...c].length));
+    return left(i) ? c + gap : gap + c;
+  };
+  return rows.map((r) => r.map(pad).join('  ').trimEnd());
+}

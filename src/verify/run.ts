@@ -13,7 +13,7 @@
  * recorded times into the ledger and takes the shared lock, like dedup.
  */
 import { chmodSync, existsSync } from 'node:fs';
-import type { Output } from '../util/output.js';
+import { progressOf, type Output } from '../util/output.js';
 import { errnoCode } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
@@ -133,9 +133,10 @@ function checkAll(store: WritableStore, report: VerifyReport, opts: VerifyOption
   const rows = ledger.objects();
   report.objects = rows.length;
   let done = 0;
+  const progress = progressOf(opts.out, 'verifying', 'objects', rows.length);
   for (const row of rows) {
     done++;
-    opts.out.progress(`verifying: ${formatCount(done)}/${formatCount(rows.length)} objects, ${formatCount(report.checked)} re-hashed`);
+    progress.update(done, `${formatCount(report.checked)} re-hashed`);
     const rootPath = roots.get(row.root_id);
     if (rootPath === undefined) continue; // its store root is not usable (warned above)
     checkOne(store, row, rootPath, report, opts);

@@ -33,9 +33,19 @@ describe('figures', () => {
       { rootIndex: 0, size: 10, allocated: 4096, nlink: 2, linked: null },
       hard(1, 8192, 3),
     ]);
-    expect(roots[0]).toEqual({ path: 'a', pycs: 1, linked: 0, apparentBytes: 10, allocatedBytes: 4096, bytesSaved: 0 });
+    expect(roots[0]).toEqual({ path: 'a', pycs: 1, linked: 0, linkedElsewhere: 0, apparentBytes: 10, allocatedBytes: 4096, bytesSaved: 0 });
     expect(roots[1]).toMatchObject({ pycs: 1, linked: 1, bytesSaved: 4096 });
-    expect(totals).toEqual({ pycs: 2, linked: 1, apparentBytes: 10 + 8092, allocatedBytes: 4096 + 8192, bytesSaved: 4096 });
+    expect(totals).toEqual({ pycs: 2, linked: 1, linkedElsewhere: 0, apparentBytes: 10 + 8092, allocatedBytes: 4096 + 8192, bytesSaved: 4096 });
+  });
+
+  it('counts linked-elsewhere pycs (not store objects, names outside the roots) per root', () => {
+    const { roots, totals } = computeFigures(['a', 'b'], [
+      { rootIndex: 0, size: 10, allocated: 4096, nlink: 2, linked: null, linkedElsewhere: true },
+      { rootIndex: 0, size: 10, allocated: 4096, nlink: 1, linked: null, linkedElsewhere: false },
+      { ...hard(1, 8192, 3), linkedElsewhere: true }, // a store object is never "elsewhere"
+    ]);
+    expect(roots.map((r) => r.linkedElsewhere)).toEqual([1, 0]);
+    expect(totals).toMatchObject({ pycs: 3, linked: 1, linkedElsewhere: 1 });
   });
 });
 

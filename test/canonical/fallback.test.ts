@@ -57,7 +57,7 @@ describe('recompile fallback', () => {
     execFileSync('python3', [CRAFT, src, pyc], { env: pythonEnv() });
     const before = readFileSync(pyc);
     const ino = lstatSync(pyc).ino;
-    const r = await runCli(['--store', path.join(work, 'store2'), '--json', 'dedup', path.dirname(dir)], { env: { PATH: '/nonexistent' } });
+    const r = await runCli(['--store', path.join(work, 'store2'), '--json', 'dedup', '--no-discover', path.dirname(dir)], { env: { PATH: '/nonexistent' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!['skipped']).toEqual({ 'no-interpreter': 1 });
     expect(lstatSync(pyc).ino).toBe(ino);

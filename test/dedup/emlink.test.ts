@@ -45,7 +45,7 @@ describe('EMLINK', () => {
     }
     void linkSync;
     const store = path.join(fs.mountpoint, 'store');
-    const r = await runCli(['--store', store, '--json', 'dedup', '--byte-identical', '--link-mode', 'hardlink', root]);
+    const r = await runCli(['--store', store, '--json', 'dedup', '--no-discover', '--byte-identical', '--link-mode', 'hardlink', root]);
     expect(r.code, r.stderr.slice(0, 2000)).toBe(0);
     expect(r.json).toMatchObject({ files: FILES, linked: FILES });
     expect(r.stderr).toMatch(/hard-link limit; started replica 1/);

@@ -5,7 +5,7 @@
  * objects, reuse refreshes an object's age, and a dry run changes nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,7 +191,7 @@ describe('the grace period', () => {
     // Two hours pass, as the ledger sees it (no sleeping: the objects' recorded ages are moved back).
     ageObjects(store, 2 * 3_600_000);
     // C gets B's package (same sources and pycs): dedup links C's pycs to B's objects, refreshing them.
-    cpSync(path.join(sitePackages(b!), 'only_bc'), path.join(sitePackages(c!), 'only_bc'), { recursive: true, preserveTimestamps: true });
+    execFileSync('cp', ['-a', path.join(sitePackages(b!), 'only_bc'), path.join(sitePackages(c!), 'only_bc')]);
     expect((await runCli(['--store', store, 'dedup', c!])).code).toBe(0);
     expect(objectsOf(c!, 'only_bc').sort()).toEqual([...bObjects].sort());
 

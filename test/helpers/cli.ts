@@ -1,11 +1,40 @@
-/** Run the built CLI (dist/cli.js) as a real process; refuses a dist/ that is not the build of src/ (test/helpers/dist.ts). */
+/**
+ * Run the built CLI (dist/cli.js) as a real process; refuses a dist/ that is not the build of src/ (test/helpers/dist.ts).
+ * The child never sees this machine's home: HOME is an empty temporary folder (unless the test gives one) and the
+ * XDG_* and Python tools' variables are cleared, so a bare `pycstore dedup` (which discovers environments) can
+ * only find what the test made, and no default store under ~/.cache is ever touched.
+ */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { staleDist } from './dist.js';
 import { REPO_ROOT } from './interpreters.js';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+/** Variables that say where Python tools keep environments, or where pycstore keeps its store and config. */
+export const TOOL_VARS = /^(XDG_|UV_|POETRY_|PIPX_|PIPENV_|WORKON_HOME$|PYENV|CONDA|MAMBA_|PIXI_|RATTLER_|HATCH_|PDM_|RYE_HOME$|TOX_|VIRTUAL_ENV|PYCSTORE_(HOME|CONFIG|LINK_MODE)$)/;
+
+let emptyHome: string | undefined;
+
+/** An empty HOME for this test process (removed when it exits). */
+export function tempHome(): string {
+  if (!emptyHome) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pycstore-test-home-'));
+    emptyHome = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return emptyHome;
+}
+
+/** process.env without XDG_* and the tools' variables, HOME set to `home` (default: an empty temporary one). */
+export function cleanEnv(home = tempHome(), extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !TOOL_VARS.test(k)) env[k] = v;
+  return { ...env, HOME: home, CI: 'true', ...extra };
+}
 
 export interface CliResult {
   readonly code: number;
@@ -21,7 +50,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, CI: 'true', ...opts.env },
+      env: { ...cleanEnv(), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -54,7 +83,7 @@ export interface Proc {
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const stale = staleDist();
   if (stale !== undefined) throw new Error(`dist/ is stale (${stale})`);
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -4,12 +4,13 @@
  * The machine is a test System (crontab faked in memory here; the real
  * crontab is in cron-real.test.ts).
  */
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSchedule } from '../../src/commands/schedule.js';
 import type { PycstoreError } from '../../src/errors.js';
 import { detectBackend } from '../../src/schedule/system.js';
+import { makeVenv } from '../helpers/venv.js';
 import { type Fake, fail, fakeCli, makeCtx, makeSys, ok, tempDir } from './helpers.js';
 
 /** A crontab kept in memory, answering `crontab -l`, `crontab -` and `crontab -r` like Debian's. */
@@ -149,5 +150,73 @@ describe('detectBackend', () => {
     expect((await detectBackend(sys({ home: '/h', pathExists: async (p) => booted(p), fake: () => ok('degraded\n') }))).backend).toBe('systemd');
     const socket = (p: string) => booted(p) || p === '/run/user/1000/systemd/private';
     expect((await detectBackend(sys({ home: '/h', env: { XDG_RUNTIME_DIR: '/run/user/1000' }, pathExists: async (p) => socket(p) }))).backend).toBe('systemd');
+  });
+});
+
+describe('which environments the job covers', () => {
+  it('install --dedup lists what each run would find today, and what only this shell finds', async () => {
+    const { home, sys, ctx } = setup();
+    makeVenv(path.join(home, 'src', 'app', '.venv'), 'python3', { withoutPip: true });
+    writeFileSync(path.join(home, 'src', 'app', 'uv.lock'), '');
+    const workon = path.join(tempDir(), 'workon');
+    makeVenv(path.join(workon, 'scratch'), 'python3', { withoutPip: true });
+    const r = await runSchedule({ dedup: true, 'dry-run': true }, ['install'], ctx, { ...sys, env: { WORKON_HOME: workon, PATH: '/usr/bin:/bin' } });
+    expect(r.json['covers']).toEqual({
+      environments: [{ kind: 'uv', path: path.join(home, 'src', 'app', '.venv') }],
+      kinds: { uv: 1 },
+      registeredRoots: 0,
+      missed: [{ kind: 'virtualenvwrapper', path: path.join(workon, 'scratch'), foundBy: 'WORKON_HOME' }],
+    });
+    const text = r.human.join('\n');
+    expect(text).toMatch(/Each run finds your environments anew .* Today: 1 environment \(1 uv\):\n {2}uv +~\/src\/app\/\.venv/);
+    expect(text).toMatch(/The job will NOT see 1 environment found through this shell's WORKON_HOME/);
+    expect(text).toContain(`  virtualenvwrapper ${path.join(workon, 'scratch')}`);
+  });
+
+  it('a gc-only schedule says that new environments are not deduplicated', async () => {
+    const { sys, ctx } = setup();
+    const r = await runSchedule({ 'dry-run': true }, ['install'], ctx, sys);
+    expect(r.json['covers']).toBeUndefined();
+    expect(r.human.join('\n')).toMatch(/Each run is gc only: new environments are not deduplicated. With --dedup/);
+  });
+});
+
+describe('show and remove find the schedule whichever scheduler holds it', () => {
+  const booted = async (p: string) => p === '/run/systemd/system';
+
+  it('a cron schedule on a machine whose detected scheduler is systemd', async () => {
+    const { sys, ctx, store, tab } = setup();
+    await runSchedule({ every: '6h' }, ['install'], ctx, sys); // detected: cron (no systemd here)
+    const systemdMachine = { ...sys, pathExists: booted, exec: async (argv: readonly string[], o?: { input?: string }) => (argv[0] === 'systemctl' ? ok('running\n') : sys.exec(argv, o)) };
+    const shown = await runSchedule({}, ['show'], ctx, systemdMachine);
+    expect(shown.json).toMatchObject({ backend: 'cron', installed: true, every: '6h', store });
+    expect(shown.human[0]).toMatch(/via cron \(it holds this store's schedule; this machine would use systemd/);
+    const removed = await runSchedule({}, ['remove'], ctx, systemdMachine);
+    expect(removed.json).toMatchObject({ backend: 'cron', removed: ['crontab'] });
+    expect(tab.text()).toBeNull();
+  });
+
+  it('systemd units on a machine that would use cron', async () => {
+    const { sys, ctx, home } = setup();
+    await runSchedule({ backend: 'systemd', every: 'daily' }, ['install'], ctx, sys);
+    const shown = await runSchedule({}, ['show'], ctx, sys);
+    expect(shown.json).toMatchObject({ backend: 'systemd', installed: true, every: 'daily' });
+    const removed = await runSchedule({}, ['remove'], ctx, sys);
+    expect(removed.json['removed']).toEqual(expect.arrayContaining([expect.stringContaining(path.join(home, '.config', 'systemd', 'user'))]));
+    const none = await runSchedule({}, ['show'], ctx, sys);
+    expect(none.json).toMatchObject({ backend: 'cron', installed: false });
+    expect(none.human[0]).toMatch(/^No schedule for store .* \(looked in: cron, systemd\)\.$/);
+  });
+
+  it('show and install --dry-run work on a machine without cron', async () => {
+    const { home, store } = setup();
+    const bare = makeSys({ home, cli: fakeCli(home) }); // every command missing: no crontab, no systemctl
+    const ctx = makeCtx(store);
+    const shown = await runSchedule({}, ['show'], ctx, bare);
+    expect(shown.json).toEqual({ backend: 'cron', installed: false, entries: [], store });
+    const dry = await runSchedule({ 'dry-run': true, dedup: true }, ['install'], ctx, bare);
+    expect(dry.json).toMatchObject({ action: 'install', backend: 'cron', dryRun: true, wouldWrite: ['crontab'] });
+    expect(dry.json['notes']).toEqual([expect.stringMatching(/^cron is not installed here: install it \(Debian\/Ubuntu: sudo apt-get install cron\)/)]);
+    expect(await codeOf(runSchedule({}, ['install'], ctx, bare))).toBe('ESCHEDULE');
   });
 });

@@ -3,11 +3,13 @@
  * root's own crontab): the crontab command parses what we install (it refuses
  * bad lines), install twice is idempotent, remove gives back the crontab byte
  * for byte. The command field is then run the way cron runs it (cron's `%`
- * rule, /bin/sh, as that user, with cron's bare environment). A real cron
- * daemon run is opt-in: PYCSTORE_TEST_CRON_DAEMON=1 (it starts `cron -f`).
+ * rule, /bin/sh, as that user, with cron's bare environment). The real cron
+ * daemon runs are opt-in: PYCSTORE_TEST_CRON_DAEMON=1 (they start `cron -f`):
+ * the installed line run by cron, and the real pycstore job keeping up with a
+ * project created after the install.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { available, isRequired, isRoot, REQUIRE } from '../helpers/require.js';
@@ -17,6 +19,7 @@ import { cronBlock } from '../../src/schedule/cron.js';
 import { parseEvery } from '../../src/schedule/every.js';
 import { makeJob, makeTarget } from '../../src/schedule/job.js';
 import { execFile, realSystem } from '../../src/schedule/system.js';
+import { CLI } from '../helpers/cli.js';
 import { crontabOf, ensureCron, fakeCli, makeCtx, makeSys, makeUser, tempDir } from './helpers.js';
 
 const cron = await ensureCron();
@@ -208,10 +211,8 @@ describe.skipIf(!hasDaemon)('cron backend, a real cron daemon', () => {
 
     if ((await realSystem(process.env, '').cronDaemonRunning()) !== true) daemon = spawn('cron', ['-f'], { stdio: 'ignore' });
     const calls = path.join(store, 'calls.jsonl');
-    const deadline = Date.now() + 125_000;
-    while (!existsSync(calls) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(existsSync(calls), 'cron did not run the job within 2 minutes').toBe(true);
+    const both = (): boolean => existsSync(calls) && readFileSync(calls, 'utf8').trim().split('\n').length >= 2;
+    await pollUntil('cron to run the job (dedup, then gc)', both, 125_000);
     const lines = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     expect(lines.slice(0, 2)).toEqual([
       ['dedup', '--store', store],
@@ -219,4 +220,74 @@ describe.skipIf(!hasDaemon)('cron backend, a real cron daemon', () => {
     ]);
     expect(readFileSync(path.join(store, 'schedule.log'), 'utf8')).toMatch(/fake pycstore dedup\nfake pycstore gc\n/);
   }, 180_000);
+});
+
+/** Check `cond` every second until it holds; fail after `ms` (a deadline, not a sleep as synchronisation). */
+async function pollUntil(what: string, cond: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * The schedule keeps up, for real: a throwaway user whose HOME holds one project env runs
+ * `pycstore schedule install --dedup` (the built CLI), cron runs the job every minute, and a
+ * project created after the install is deduplicated by the next run with no command at all.
+ */
+describe.skipIf(!hasDaemon)('a real cron daemon keeps the store in step with new environments', () => {
+  let daemon: ChildProcess | undefined;
+  let user: Awaited<ReturnType<typeof makeUser>>;
+  let home: string;
+  beforeAll(async () => {
+    home = tempDir('pycstore-cronhome-');
+    user = await makeUser({ home });
+    chownSync(home, user.uid, -1);
+  });
+  afterAll(async () => {
+    daemon?.kill();
+    await user?.remove();
+  });
+
+  const asUser = async (argv: string[]): Promise<string> => {
+    const r = await execFile(['runuser', '-u', user.name, '--', 'env', '-i', `HOME=${home}`, 'PATH=/usr/bin:/bin', ...argv]);
+    expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  /** A uv-style project with one compiled module, made by the user with Debian's python3. */
+  const project = async (name: string): Promise<string> => {
+    const dir = path.join(home, 'src', name);
+    await asUser(['mkdir', '-p', dir]);
+    await asUser(['touch', path.join(dir, 'uv.lock')]);
+    await asUser(['/usr/bin/python3', '-m', 'venv', '--without-pip', path.join(dir, '.venv')]);
+    const sp = (await asUser([path.join(dir, '.venv', 'bin', 'python'), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'])).trim();
+    await asUser(['mkdir', path.join(sp, 'shared_mod')]);
+    await asUser(['/bin/sh', '-c', `printf 'def hello():\n    return 42\n' > '${path.join(sp, 'shared_mod', '__init__.py')}'`]);
+    await asUser(['/usr/bin/python3', '-m', 'compileall', '-q', path.join(sp, 'shared_mod')]);
+    return path.join(sp, 'shared_mod', '__pycache__');
+  };
+  const pyc = (dir: string): string => path.join(dir, readdirSync(dir)[0]!);
+
+  it('a venv created after `schedule install` is deduplicated by the next scheduled run, without any command', async () => {
+    const store = path.join(home, 'store');
+    await asUser(['mkdir', store]);
+    const a = await project('a');
+    const inst = JSON.parse(await asUser([process.execPath, CLI, '--store', store, 'schedule', 'install', '--every', '15m', '--dedup', '--json'])) as Record<string, any>;
+    expect(inst).toMatchObject({ action: 'install', backend: 'cron', dedup: true });
+    expect(inst['covers']['environments']).toEqual([{ kind: 'uv', path: path.join(home, 'src', 'a', '.venv') }]);
+    const text = (await execFile(['crontab', '-u', user.name, '-l'])).stdout;
+    const everyMinute = text.replace(/^\*\/15 \* \* \* \* /m, '* * * * * ');
+    expect(everyMinute).not.toBe(text);
+    expect((await execFile(['crontab', '-u', user.name, '-'], { input: everyMinute })).code).toBe(0);
+    if ((await realSystem(process.env, '').cronDaemonRunning()) !== true) daemon = spawn('cron', ['-f'], { stdio: 'ignore' });
+
+    const b = await project('b'); // after the install: nobody tells pycstore about it
+    const linked = (dir: string): boolean => statSync(pyc(dir)).nlink >= 2;
+    await pollUntil('a scheduled run to share the new project\'s pyc', () => linked(a) && linked(b), 180_000);
+    expect(statSync(pyc(b)).ino).toBe(statSync(pyc(a)).ino);
+    await asUser([path.join(home, 'src', 'b', '.venv', 'bin', 'python'), '-c', 'import shared_mod; assert shared_mod.hello() == 42']);
+    expect(statSync(pyc(b)).ino).toBe(statSync(pyc(a)).ino); // the import used the shared pyc, rewrote nothing
+    expect(readFileSync(path.join(store, 'schedule.log'), 'utf8')).toMatch(/pycstore: found 2 environments \(2 uv\)/);
+  }, 300_000);
 });

@@ -98,10 +98,10 @@ export async function ensureCron(): Promise<{ ok: true } | { ok: false; why: str
   return { ok: false, why: `crontab is missing and apt-get install -y cron failed: ${(r.stderr || r.stdout).trim().split('\n').at(-1) ?? ''}` };
 }
 
-/** A throwaway user with no home and no login, for a real crontab that isn't root's. */
-export async function makeUser(): Promise<{ name: string; uid: number; remove: () => Promise<void> }> {
+/** A throwaway user with no login (and no home, unless `home` names an existing folder), for a real crontab that isn't root's. */
+export async function makeUser(opts: { home?: string } = {}): Promise<{ name: string; uid: number; remove: () => Promise<void> }> {
   const name = `pycst${Math.random().toString(36).slice(2, 10)}`;
-  const r = await execFile(['useradd', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  const r = await execFile(['useradd', '--no-create-home', ...(opts.home ? ['--home-dir', opts.home] : []), '--shell', '/usr/sbin/nologin', name]);
   if (r.code !== 0) throw new Error(`useradd failed: ${r.stderr}`);
   const uid = Number((await execFile(['id', '-u', name])).stdout.trim());
   return {

@@ -30,7 +30,7 @@ describe('store permissions', () => {
     mkdirSync(dir);
     chmodSync(dir, 0o775);
     expect(codeOf(() => checkPrivateDir(dir, 'store'))).toBe('ESTOREPERM');
-    const r = await runCli(['--store', dir, 'dedup', tmp()]);
+    const r = await runCli(['--store', dir, 'dedup', '--no-discover', tmp()]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/writable by group or others/);
     expect(r.stderr).toMatch(/chmod go-w/);

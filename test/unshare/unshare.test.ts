@@ -189,7 +189,7 @@ describe('unshare PATH', () => {
     const parent = path.join(work, 'inside');
     const [a] = copies(parent, ['A']);
     const store = path.join(work, 'store-inside');
-    expect((await runCli(['--store', store, 'dedup', parent])).code).toBe(0);
+    expect((await runCli(['--store', store, 'dedup', '--no-discover', parent])).code).toBe(0); // registers the folder itself
     const u = await runCli(['--store', store, '--json', 'unshare', a!]);
     expect(u.code, u.stderr).toBe(0);
     expect(u.json).toMatchObject({ rootsDropped: 0 });
