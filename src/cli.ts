@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /**
  * The entry file: a table of commands, global options, output and the exit
- * code. Only this file calls process.exit. Exit codes: 0 success, 1 some files
- * failed (each reported), 2 usage error (and any refusal before work began).
+ * code. Only this file calls process.exit (and only for a second SIGINT/SIGTERM:
+ * otherwise it sets process.exitCode and lets the process end). The exit-code
+ * contract is in src/cli/exit.ts; interrupts in src/cli/interrupt.ts.
  */
 import { readFileSync } from 'node:fs';
 import { commandHelp, findCommand, mainHelp, parseCommandArgs } from './cli/args.js';
 import type { CommandModule, Context } from './cli/command.js';
+import { describeError, EXIT, isClosedPipe, signalExit } from './cli/exit.js';
+import { watchInterrupts } from './cli/interrupt.js';
 import { makeOutput } from './cli/output.js';
-import { PycstoreError, usageError } from './errors.js';
+import { usageError } from './errors.js';
 import { defaultStoreDir } from './store/location.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
@@ -26,20 +29,30 @@ function version(): string {
   return pkg.version;
 }
 
+/** A reader that went away (`| head`) is not an error: stop writing to it, quietly. */
+function tolerateClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (!isClosedPipe(err)) throw err;
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { command, rest } = findCommand(argv);
   const wantsJson = argv.includes('--json');
   const out = makeOutput({ quiet: false });
+  let storeDir: string | undefined;
   try {
     if (command === undefined) {
       const { values } = parseCommandArgs(undefined, rest);
       if (values['version']) {
         process.stdout.write(wantsJson ? `${JSON.stringify({ version: version() })}\n` : `pycstore ${version()}\n`);
-        return 0;
+        return EXIT.ok;
       }
       if (values['help']) {
         process.stdout.write(mainHelp(Object.entries(COMMANDS).map(([name, c]) => ({ name, summary: c.summary }))));
-        return 0;
+        return EXIT.ok;
       }
       throw usageError('no command given', 'try: pycstore --help');
     }
@@ -49,47 +62,72 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs(mod.spec, rest);
     if (values['help']) {
       process.stdout.write(commandHelp(mod.spec));
-      return 0;
+      return EXIT.ok;
     }
     if (values['version']) {
       process.stdout.write(`pycstore ${version()}\n`);
-      return 0;
+      return EXIT.ok;
     }
-    const ctx: Context = {
-      storeDir: defaultStoreDir(values['store'] as string | undefined, process.env),
-      json: Boolean(values['json']),
-      out,
-      env: process.env,
-    };
-    const result = await mod.run(values, positionals, ctx);
-    out.done();
-    if (ctx.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
-    else if (result.human.length) process.stdout.write(`${result.human.join('\n')}\n`);
-    return result.exitCode;
+    storeDir = defaultStoreDir(values['store'] as string | undefined, process.env);
+    const interrupts = watchInterrupts({
+      handling: mod.readOnly?.(values, positionals) ? 'dies' : (mod.interrupt ?? 'finishes'),
+      command,
+      note: (m) => out.note(m),
+      exitNow: (code) => process.exit(code),
+    });
+    const ctx: Context = { storeDir, json: Boolean(values['json']), out, env: process.env, signal: interrupts.signal };
+    try {
+      const result = await mod.run(values, positionals, ctx);
+      out.done();
+      if (ctx.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+      else if (result.human.length) process.stdout.write(`${result.human.join('\n')}\n`);
+      const sig = interrupts.received();
+      return sig ? signalExit(sig) : result.exitCode;
+    } catch (err) {
+      const sig = interrupts.received();
+      if (sig) {
+        out.done();
+        reportError(err, wantsJson, storeDir);
+        return signalExit(sig);
+      }
+      throw err;
+    } finally {
+      interrupts.dispose();
+    }
   } catch (err) {
     out.done();
-    return reportError(err, wantsJson);
+    return reportError(err, wantsJson, storeDir);
   }
 }
 
-function reportError(err: unknown, json: boolean): number {
-  const known = err instanceof PycstoreError;
-  const code = known ? err.code : 'EINTERNAL';
-  const message = err instanceof Error ? err.message : String(err);
-  const hint = known ? err.hint : undefined;
-  process.stderr.write(`pycstore: error: ${message}\n`);
-  if (hint) process.stderr.write(`pycstore: ${hint}\n`);
-  if (!known && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
-  // Usage errors and refusals before any work (store permissions, newer format, lock) exit 2.
-  return code === 'EINTERNAL' ? 1 : 2;
+/** One line (two with the hint), the --json error object; the stack only with PYCSTORE_DEBUG=1. Returns the exit code. */
+function reportError(err: unknown, json: boolean, storeDir: string | undefined): number {
+  const r = describeError(err, storeDir);
+  process.stderr.write(`pycstore: ${r.internal ? 'internal error' : 'error'}: ${r.message}\n`);
+  if (r.hint) process.stderr.write(`pycstore: ${r.hint}\n`);
+  if (process.env['PYCSTORE_DEBUG'] === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: r.code, message: r.message, ...(r.hint ? { hint: r.hint } : {}) } })}\n`);
+  return r.exit;
 }
 
+/** Anything thrown outside the command's promise (an event handler's bug): one line, exit 3. */
+function catchStrays(): void {
+  const fatal = (err: unknown): void => {
+    if (isClosedPipe(err)) return;
+    reportError(err instanceof Error ? err : new Error(String(err)), false, undefined);
+    process.exit(EXIT.internal);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
+tolerateClosedPipes();
+catchStrays();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.exitCode = reportError(err, false);
+    process.exitCode = reportError(err, false, undefined);
   },
 );

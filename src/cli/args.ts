@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../errors.js';
 import type { CommandSpec, OptionSpec, Values } from './command.js';
+import { EXIT_STATUS_HELP } from './exit.js';
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   store: {
@@ -86,6 +87,9 @@ export function commandHelp(spec: CommandSpec): string {
     ...optionLines(GLOBAL_OPTIONS),
     ...(spec.examples.length ? ['', 'Examples:', ...spec.examples.map((e) => `  ${e}`)] : []),
     '',
+    ...EXIT_STATUS_HELP,
+    ...(spec.exitNotes ?? []).map((n) => `  ${n}`),
+    '',
   ].join('\n');
 }
 
@@ -105,6 +109,8 @@ export function mainHelp(commands: readonly { name: string; summary: string }[])
     '',
     'Start with:  pycstore dedup --dry-run ~/.venvs   then   pycstore dedup ~/.venvs',
     'More:        pycstore COMMAND --help',
+    '',
+    ...EXIT_STATUS_HELP,
     '',
   ].join('\n');
 }

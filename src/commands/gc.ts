@@ -1,5 +1,5 @@
 /** `pycstore gc`: delete the store objects no live link uses. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_GRACE_MS, runGc, type GcReport } from '../gc/run.js';
 import { formatBytes, formatCount, formatDuration, parseDuration, plural } from '../util/format.js';
@@ -42,6 +42,10 @@ export const spec: CommandSpec = {
   positionals: 'none',
 };
 
+/** gc stops after looking and before deleting when SIGINT/SIGTERM arrived by then; once deleting, it finishes. */
+export const interrupt: CommandModule['interrupt'] = 'honours';
+export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
+
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
   const graceText = values['grace'] as string | undefined;
   let graceMs = DEFAULT_GRACE_MS;
@@ -52,7 +56,7 @@ export async function run(values: Values, _positionals: string[], ctx: Context):
     }
     graceMs = parsed;
   }
-  const report = await runGc({ storeDir: ctx.storeDir, graceMs, dryRun: Boolean(values['dry-run']), out: ctx.out, env: ctx.env });
+  const report = await runGc({ storeDir: ctx.storeDir, graceMs, dryRun: Boolean(values['dry-run']), out: ctx.out, env: ctx.env, signal: ctx.signal });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
@@ -98,6 +102,7 @@ function human(r: GcReport): string[] {
     lines.push(p.objectsDeleted + p.linksDropped + p.rootsDropped > 0 ? 'To do it: pycstore gc' + (r.graceMs !== DEFAULT_GRACE_MS ? ` --grace ${r.graceMs / 1000}s` : '') : 'Nothing to collect.');
     return lines;
   }
+  if (r.interrupted) return ['interrupted before deleting anything; run pycstore gc again to collect.'];
   lines.push(
     `Deleted ${plural(r.objectsDeleted, 'object')}, freeing ${formatBytes(r.bytesFreed)}; ` +
       `dropped ${plural(r.linksDropped, 'link')}${reasons ? ` (${reasons})` : ''} and ${plural(r.rootsDropped, 'root')} whose folder is gone.`,

@@ -1,5 +1,5 @@
 /** `pycstore status`: what the store holds and what it saves, from the ledger. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { openStoreReadOnly } from '../store/open.js';
 import { formatBytes, formatCount } from '../util/format.js';
 
@@ -84,6 +84,8 @@ export function storeStatus(storeDir: string): StatusReport {
     store.close();
   }
 }
+
+export const interrupt: CommandModule['interrupt'] = 'dies';
 
 export async function run(_values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
   const s = storeStatus(ctx.storeDir);

@@ -10,6 +10,7 @@ import type { Output } from '../cli/output.js';
 import { ledgerPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
+import { nextTurn } from '../util/turn.js';
 import { applyGc, type GcApplied, type GcFailure } from './apply.js';
 import { objectName, observe } from './observe.js';
 import { planGc, type DropReason, type GcPlan } from './plan.js';
@@ -26,6 +27,8 @@ export interface GcOptions {
   readonly out: Output;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => number;
+  /** Aborted (SIGINT/SIGTERM) before the delete step starts: gc stops, having deleted nothing. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GcReport {
@@ -60,6 +63,8 @@ export interface GcReport {
   filesInGrace: number;
   unreachableStoreRoots: string[];
   failures: GcFailure[];
+  /** Stopped by SIGINT/SIGTERM after looking, before deleting anything. */
+  interrupted: boolean;
   durationMs: number;
   /** --dry-run: what gc would do. */
   plan?: Omit<GcApplied, 'failures'> & {
@@ -93,6 +98,7 @@ function emptyReport(storeDir: string, dryRun: boolean, graceMs: number): GcRepo
     filesInGrace: 0,
     unreachableStoreRoots: [],
     failures: [],
+    interrupted: false,
     durationMs: 0,
   };
 }
@@ -102,6 +108,13 @@ function testKillAfter(env: NodeJS.ProcessEnv | undefined): number | undefined {
   const v = env?.[KILL_AFTER_ENV];
   if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1) return undefined;
   return Number(v);
+}
+
+/** Lets a pending SIGINT/SIGTERM handler run (observing is synchronous), then asks whether it fired. */
+async function interrupted(signal: AbortSignal | undefined): Promise<boolean> {
+  if (!signal) return false;
+  await nextTurn();
+  return signal.aborted;
 }
 
 function byReason(plan: GcPlan): Partial<Record<DropReason, number>> {
@@ -169,6 +182,8 @@ export async function runGc(opts: GcOptions): Promise<GcReport> {
         roots: plan.dropRoots.map((r) => r.path),
         files: plan.strays.map((s) => ({ path: s.path, kind: s.kind })),
       };
+    } else if (await interrupted(opts.signal)) {
+      report.interrupted = true;
     } else {
       const applied = applyGc(plan, { ledger: store.ledger, onProgress: (l) => out.progress(l), killAfter: testKillAfter(opts.env) });
       report.objectsDeleted = applied.objectsDeleted;

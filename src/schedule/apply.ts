@@ -176,6 +176,7 @@ export async function applyPlan(plan: Plan, sys: System): Promise<void> {
         hint: [e.hint, already].filter(Boolean).join('; '),
         cause: err,
         data: { done, ...(e.data ?? {}) },
+        exit: done.length ? 1 : 2,
       });
     }
     done.push(describeStep(step));

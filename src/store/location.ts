@@ -82,3 +82,19 @@ export const SWAP_PREFIX = '.pycstore-';
 export function swapTempPath(filePath: string): string {
   return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
+
+/** The pid of the process that made a swap temp name (`.pycstore-<pid>-<12 hex>.tmp`), or undefined for any other name. */
+export function swapTempOwner(name: string): number | undefined {
+  const m = /^\.pycstore-(\d+)-[0-9a-f]{12}\.tmp$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The two files of a reflink probe (`dedup --link-mode reflink` checks up front that a store root can
+ * clone): a small file and its clone, in `dir` (the store root, or the nearest existing folder above a
+ * store not created yet), removed right after.
+ */
+export function reflinkProbePaths(dir: string): { readonly source: string; readonly clone: string } {
+  const base = path.join(dir, `${SWAP_PREFIX}probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return { source: `${base}.tmp`, clone: `${base}.clone.tmp` };
+}

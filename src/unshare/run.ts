@@ -11,12 +11,14 @@ import path from 'node:path';
 import type { Output } from '../cli/output.js';
 import { usageError } from '../errors.js';
 import { allocatedBytes } from '../fs/fingerprint.js';
+import { findSwapLeftovers, removeSwapLeftovers } from '../fs/leftovers.js';
 import { fileState, lstatFile, storeRootStates } from '../gc/observe.js';
 import type { Ledger, LinkRow, RootRow } from '../ledger/ledger.js';
 import { parseCacheName, sourceForPrefix, sourceForPycache } from '../pyc/names.js';
 import { ledgerPath, objectPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
+import { checkpointEvery } from '../util/turn.js';
 import { makePrivateCopy } from './copy.js';
 import { planUnshare, type ObservedUnshareLink, type Owner, type UnsharePlan } from './plan.js';
 
@@ -26,6 +28,8 @@ export interface UnshareOptions {
   readonly all: boolean;
   readonly dryRun?: boolean;
   readonly out: Output;
+  /** Stop between two files when aborted (SIGINT/SIGTERM); every file done so far is recorded. */
+  readonly signal?: AbortSignal;
 }
 
 export interface UnshareFailure {
@@ -51,6 +55,10 @@ export interface UnshareReport {
   /** Allocated bytes the private copies take. */
   bytesAdded: number;
   failures: UnshareFailure[];
+  /** Swap temps of a killed earlier run (`__pycache__/.pycstore-<pid>-*.tmp`) found in the folders unshared, removed (dry run: found). */
+  leftoversRemoved: number;
+  /** Stopped by SIGINT/SIGTERM before every file was done (the roots are then kept). */
+  interrupted: boolean;
   durationMs: number;
   /** --dry-run: what unshare would do. */
   plan?: {
@@ -200,6 +208,8 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
     rootsDropped: 0,
     bytesAdded: 0,
     failures: [],
+    leftoversRemoved: 0,
+    interrupted: false,
     durationMs: 0,
   };
   const missingTargets = targets.filter((t) => t.kind === 'missing');
@@ -228,6 +238,8 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
     const observed = observeLinks(rows, ledger, opts.storeDir, roots);
     const folders = targets.filter((t) => t.kind !== 'file').flatMap((t) => [...spellings(t.abs)]);
     const plan = planUnshare({ links: observed, roots, folders, all: opts.all, sep: path.sep });
+    const leftovers = findSwapLeftovers(new Set(observed.map((o) => path.dirname(o.path))));
+    report.leftoversRemoved = dryRun ? leftovers.length : removeSwapLeftovers(leftovers);
     for (const e of plan.enclosingRoots) {
       opts.out.warn(
         `${e.path} is inside the registered root ${e.root}: a later \`pycstore dedup\` without PATH links it again ` +
@@ -249,7 +261,7 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
         roots: plan.dropRoots.map((r) => r.path),
       };
     } else {
-      applyUnshare(plan, ledger, report, opts.out);
+      await applyUnshare(plan, ledger, report, opts);
       report.durationMs = Date.now() - started;
       const runId = ledger.startRun('unshare', started);
       ledger.finishRun(runId, report.failures.length > 0 ? 1 : 0, report, Date.now());
@@ -262,7 +274,9 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
   }
 }
 
-function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareReport, out: Output): void {
+async function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareReport, opts: UnshareOptions): Promise<void> {
+  const out = opts.out;
+  const checkpoint = checkpointEvery(32);
   let pending: number[] = [];
   const flush = (): void => {
     if (pending.length === 0) return;
@@ -272,6 +286,11 @@ function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareReport, 
   };
   let done = 0;
   for (const a of plan.actions) {
+    await checkpoint();
+    if (opts.signal?.aborted) {
+      report.interrupted = true;
+      break;
+    }
     out.progress(`unshare: ${formatCount(++done)}/${formatCount(plan.actions.length)} files`);
     if (a.action === 'skip') {
       report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });
@@ -296,6 +315,7 @@ function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareReport, 
     if (pending.length >= 256) flush();
   }
   flush();
+  if (report.interrupted) return; // the roots stay registered until every file under them is private
   ledger.batch(() => plan.dropRoots.forEach((r) => ledger.forgetRoot(r.id)));
   report.rootsDropped = plan.dropRoots.length;
 }

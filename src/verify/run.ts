@@ -23,6 +23,7 @@ import { ledgerPath, objectPath } from '../store/location.js';
 import { OBJECT_MODE, tryLstat } from '../store/objects.js';
 import { currentStoreRoots, openStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
+import { checkpointEvery } from '../util/turn.js';
 import { checkObject } from './check.js';
 import { repairCorrupt } from './repair.js';
 
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   readonly repair?: boolean;
   readonly out: Output;
   readonly now?: () => number;
+  /** Stop at the next object when aborted (SIGINT/SIGTERM); what was checked so far is recorded. */
+  readonly signal?: AbortSignal;
 }
 
 export interface CorruptObject {
@@ -70,7 +73,14 @@ export interface VerifyReport {
   /** With --repair: link rows whose file was gone, forgotten. */
   forgotten: number;
   errors: { path: string; reason: string }[];
+  /** Stopped by SIGINT/SIGTERM before every object was looked at. */
+  interrupted: boolean;
   durationMs: number;
+}
+
+/** Did verify find something wrong (what its exit status 1 means)? With repair, restored modes count as fixed. */
+export function verifyFoundProblems(r: VerifyReport): boolean {
+  return r.corrupt.length > 0 || r.missing.length > 0 || r.errors.length > 0 || r.writable.some((w) => !w.restored);
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
@@ -93,6 +103,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     missing: [],
     forgotten: 0,
     errors: [],
+    interrupted: false,
     durationMs: 0,
   };
   // Nothing to verify, and nothing to create.
@@ -117,7 +128,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     };
 
     let done = 0;
+    const checkpoint = checkpointEvery(32);
     for (const row of rows) {
+      await checkpoint();
+      if (opts.signal?.aborted) {
+        report.interrupted = true;
+        break;
+      }
       done++;
       out.progress(`verifying: ${formatCount(done)}/${formatCount(rows.length)} objects, ${formatCount(report.checked)} re-hashed`);
       const rootPath = roots.get(row.root_id);
@@ -192,7 +209,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     }
     flush();
 
-    if (repair) {
+    if (repair && !report.interrupted) {
       // Link rows whose file is gone (audit's missing-file): forget them.
       const gone: number[] = [];
       for (const link of ledger.links()) {
@@ -208,7 +225,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     }
     report.durationMs = Date.now() - started;
     const runId = ledger.startRun('verify', started);
-    ledger.finishRun(runId, report.corrupt.length > 0 || report.errors.length > 0 ? 1 : 0, report, now());
+    ledger.finishRun(runId, verifyFoundProblems(report) ? 1 : 0, report, now());
     return report;
   } finally {
     out.done();
