@@ -53,7 +53,8 @@ export function describeError(err: unknown, storeDir: string | undefined): Repor
   const message = err instanceof Error ? err.message : String(err);
   const code = errnoCode(err);
   const ledger = storeDir === undefined ? 'the ledger' : ledgerPath(storeDir);
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code?.startsWith('SQLITE_IOERR')) {
+  const damaged = code === 'SQLITE_ERROR' && /^no such (table|column)/.test(message); // a ledger missing parts of its schema
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code?.startsWith('SQLITE_IOERR') || damaged) {
     return {
       code: 'ELEDGER',
       message: `the ledger ${ledger} is damaged (${message})`,

@@ -159,7 +159,9 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
         `To share them, give a store root there: pycstore dedup --store-root ${o.mount === '/' ? '' : o.mount}/.pycstore-objects …`,
     );
   }
-  return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+  const unreadable = report.skipped['unreadable'] ?? 0;
+  if (unreadable > 0) ctx.out.warn(`${formatCount(unreadable)} pycs could not be read (permission denied?): left as they are`);
+  return { exitCode: report.failures.length > 0 || unreadable > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 
 function human(r: DedupReport): string[] {
