@@ -29,7 +29,11 @@ compare   checks the ROOTs against the snapshot. A pyc that was fresh must still
           and any other new file is reported unless --allow-new. --ignore PATH leaves a path out of
           the comparison altogether (e.g. a pyc the test corrupted on purpose).
 imports   imports each top-level module of SITE_PACKAGES (or each --module) in a fresh
-          `python -I -B` process and reports the ones that fail.
+          `python -I -B` process (SITE_PACKAGES appended to sys.path when it is not a venv's own)
+          and reports the ones that fail.
+
+Files above 64 MiB are compared by a streamed sha256 only (no real pyc comes near; a hostile one
+must simply stay as it was).
 
 Prints one JSON object; exit status 0 when nothing is wrong, 1 when something is, 2 on bad usage.
 """
@@ -50,6 +54,9 @@ import _imp  # noqa: E402
 from importlib import _bootstrap_external as be  # noqa: E402
 
 FORMAT = "pycstore-equivalence-v1"
+# Files above this size are compared by a streamed sha256 only (never read whole, never judged as code:
+# CPython would need the whole file in memory; no real pyc comes near).
+LARGE = 64 << 20
 TAG = sys.implementation.cache_tag
 
 
@@ -140,6 +147,20 @@ def read(path):
         return fh.read()
 
 
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def same_content(p, rec, st):
+    if st.st_size != rec.get("size"):
+        return False
+    return (sha256_file(p) if st.st_size > LARGE else sha256(read(p))) == rec["sha256"]
+
+
 def snapshot(out, roots):
     blobs = out + ".blobs"
     os.makedirs(blobs, exist_ok=True)
@@ -149,7 +170,11 @@ def snapshot(out, roots):
         rec = {"kind": kind_of(st)}
         if rec["kind"] == "symlink":
             rec["target"] = os.readlink(p)
-        if rec["kind"] == "file":
+        if rec["kind"] == "file" and st.st_size > LARGE:
+            rec["sha256"] = sha256_file(p)
+            rec["size"] = st.st_size
+            rec["large"] = True
+        elif rec["kind"] == "file":
             data = read(p)
             rec["sha256"] = sha256(data)
             rec["size"] = len(data)
@@ -187,7 +212,7 @@ def compare_fresh(p, rec, data, blobs):
 
 def compare_new(p, st):
     """A file that was not there: a pyc must be fresh and equal to compiling its source."""
-    source = source_of(p) if p.endswith(".pyc") and kind_of(st) == "file" else None
+    source = source_of(p) if p.endswith(".pyc") and kind_of(st) == "file" and st.st_size <= LARGE else None
     if source is None or not os.path.isfile(source):
         return {"path": p, "kind": "new", "detail": kind_of(st)}
     data = read(p)
@@ -235,7 +260,7 @@ def compare(snap_path, roots, allow_missing, allow_new, ignore):
             else:
                 counts["equivalent"] += 1
             continue
-        if k != rec["kind"] or (k == "symlink" and os.readlink(p) != rec["target"]) or (k == "file" and sha256(read(p)) != rec["sha256"]):
+        if k != rec["kind"] or (k == "symlink" and os.readlink(p) != rec["target"]) or (k == "file" and not same_content(p, rec, st)):
             problems.append({"path": p, "kind": "changed", "detail": "was %s%s, must be byte-for-byte unchanged" % (rec["kind"], " (" + rec["state"] + " pyc)" if "state" in rec else "")})
         else:
             counts["identical"] += 1
@@ -260,7 +285,8 @@ def imports(site_packages, modules):
     failed = []
     with tempfile.TemporaryDirectory() as cwd:
         for m in modules:
-            r = subprocess.run([sys.executable, "-I", "-B", "-c", "import importlib, sys; importlib.import_module(sys.argv[1])", m],
+            child = "import importlib, sys\nif sys.argv[2] not in sys.path: sys.path.append(sys.argv[2])\nimportlib.import_module(sys.argv[1])"
+            r = subprocess.run([sys.executable, "-I", "-B", "-c", child, m, os.path.abspath(site_packages)],
                                cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
             if r.returncode != 0:
                 failed.append({"module": m, "error": (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]})

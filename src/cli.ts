@@ -13,6 +13,7 @@ import { watchInterrupts } from './cli/interrupt.js';
 import { makeOutput } from './cli/output.js';
 import { usageError } from './errors.js';
 import { defaultStoreDir } from './store/location.js';
+import { settle } from './util/turn.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   dedup: { summary: 'Share the pycs of the given trees through the store.', load: () => import('./commands/dedup.js') },
@@ -78,12 +79,16 @@ async function main(argv: string[]): Promise<number> {
     const ctx: Context = { storeDir, json: Boolean(values['json']), out, env: process.env, signal: interrupts.signal };
     try {
       const result = await mod.run(values, positionals, ctx);
+      // A command that never yields to the event loop (only promise callbacks) keeps signal handlers from
+      // running: let a signal that arrived meanwhile be handled before deciding the exit code.
+      await settle();
       out.done();
       if (ctx.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
       else if (result.human.length) process.stdout.write(`${result.human.join('\n')}\n`);
       const sig = interrupts.received();
       return sig ? signalExit(sig) : result.exitCode;
     } catch (err) {
+      await settle();
       const sig = interrupts.received();
       if (sig) {
         out.done();

@@ -10,7 +10,7 @@ import type { Output } from '../cli/output.js';
 import { ledgerPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
-import { nextTurn } from '../util/turn.js';
+import { settle } from '../util/turn.js';
 import { applyGc, type GcApplied, type GcFailure } from './apply.js';
 import { objectName, observe } from './observe.js';
 import { planGc, type DropReason, type GcPlan } from './plan.js';
@@ -113,7 +113,7 @@ function testKillAfter(env: NodeJS.ProcessEnv | undefined): number | undefined {
 /** Lets a pending SIGINT/SIGTERM handler run (observing is synchronous), then asks whether it fired. */
 async function interrupted(signal: AbortSignal | undefined): Promise<boolean> {
   if (!signal) return false;
-  await nextTurn();
+  await settle();
   return signal.aborted;
 }
 
