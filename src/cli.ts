@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { commandHelp, findCommand, mainHelp, parseCommandArgs } from './cli/args.js';
 import type { CommandModule, Context } from './cli/command.js';
-import { describeError, EXIT, isClosedPipe, signalExit } from './cli/exit.js';
+import { describeError, errorJson, errorLines, EXIT, isClosedPipe, signalExit } from './cli/exit.js';
 import { watchInterrupts } from './cli/interrupt.js';
 import { makeOutput } from './cli/output.js';
 import { usageError } from './errors.js';
@@ -108,10 +108,9 @@ async function main(argv: string[]): Promise<number> {
 /** One line (two with the hint), the --json error object; the stack only with PYCSTORE_DEBUG=1. Returns the exit code. */
 function reportError(err: unknown, json: boolean, storeDir: string | undefined): number {
   const r = describeError(err, storeDir);
-  process.stderr.write(`pycstore: ${r.internal ? 'internal error' : 'error'}: ${r.message}\n`);
-  if (r.hint) process.stderr.write(`pycstore: ${r.hint}\n`);
-  if (process.env['PYCSTORE_DEBUG'] === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: r.code, message: r.message, ...(r.hint ? { hint: r.hint } : {}) } })}\n`);
+  const stack = process.env['PYCSTORE_DEBUG'] === '1' && err instanceof Error ? err.stack : undefined;
+  process.stderr.write(`${errorLines(r, stack).join('\n')}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(errorJson(r))}\n`);
   return r.exit;
 }
 

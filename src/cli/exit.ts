@@ -84,6 +84,19 @@ export function describeError(err: unknown, storeDir: string | undefined): Repor
   return { code: 'EINTERNAL', message, hint: REPORT_BUG, exit: EXIT.internal, internal: true };
 }
 
+/** The lines pycstore prints for an error: one (two with a hint); the stack only when asked (PYCSTORE_DEBUG=1). */
+export function errorLines(r: Reported, stack: string | undefined): string[] {
+  const lines = [`pycstore: ${r.internal ? 'internal error' : 'error'}: ${r.message}`];
+  if (r.hint) lines.push(`pycstore: ${r.hint}`);
+  if (stack) lines.push(stack);
+  return lines;
+}
+
+/** The --json error object. */
+export function errorJson(r: Reported): { error: { code: string; message: string; hint?: string } } {
+  return { error: { code: r.code, message: r.message, ...(r.hint ? { hint: r.hint } : {}) } };
+}
+
 /** Is this a write to a closed pipe or a destroyed stream (the reader went away)? */
 export function isClosedPipe(err: unknown): boolean {
   const code = errnoCode(err);
