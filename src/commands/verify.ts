@@ -76,6 +76,7 @@ function human(r: VerifyReport): string[] {
     );
   }
   if (r.missing.length) lines.push(`${formatCount(r.missing.length)} objects are gone from the store, e.g. ${r.missing[0]}; fix: pycstore gc`);
+  if (r.finished.length) lines.push(`Finished the quarantine of ${formatCount(r.finished.length)} objects an interrupted repair had moved, e.g. ${r.finished[0]}.`);
   if (r.repair && r.forgotten) lines.push(`Forgot ${formatCount(r.forgotten)} ledger links whose file is gone.`);
   if (r.corrupt.length && !r.repair) lines.push('Fix: pycstore verify --repair (removes the files linked to corrupt objects; Python recompiles them).');
   if (r.corrupt.length && r.repair) lines.push('Next: run your venvs (or pycstore dedup --fill), then pycstore dedup to share the fresh pycs again.');

@@ -25,7 +25,7 @@ import { currentStoreRoots, openStore } from '../store/open.js';
 import { formatCount } from '../util/format.js';
 import { checkpointEvery } from '../util/turn.js';
 import { checkObject } from './check.js';
-import { repairCorrupt } from './repair.js';
+import { repairCorrupt, wasQuarantined } from './repair.js';
 
 export interface VerifyOptions {
   readonly storeDir: string;
@@ -70,6 +70,8 @@ export interface VerifyReport {
   writable: { path: string; restored: boolean }[];
   /** Object rows whose file is gone (gc drops them). */
   missing: string[];
+  /** With --repair: objects an interrupted repair had moved to quarantine; their rows forgotten now. */
+  finished: string[];
   /** With --repair: link rows whose file was gone, forgotten. */
   forgotten: number;
   errors: { path: string; reason: string }[];
@@ -101,6 +103,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     corrupt: [],
     writable: [],
     missing: [],
+    finished: [],
     forgotten: 0,
     errors: [],
     interrupted: false,
@@ -142,7 +145,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       const file = objectPath(rootPath, row, row.replica);
       const c = checkObject(row, file, full);
       if (c.state === 'missing') {
-        report.missing.push(file);
+        if (repair && wasQuarantined(rootPath, row)) {
+          flush();
+          queries.forgetObject(row.id); // a killed repair's step 3
+          report.finished.push(file);
+        } else report.missing.push(file);
         continue;
       }
       if (c.state === 'unreadable') {

@@ -8,7 +8,7 @@
  * and skip (they fail instead when PYCSTORE_REQUIRE_STRACE is set).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
@@ -175,5 +175,39 @@ describe('unshare after a SIGKILL', () => {
     const cmp = checker(py, ['compare', snap, moved]);
     expect(cmp.json?.problems ?? cmp.stderr).toEqual([]);
     expect(lstatSync(venvs[0]!).isDirectory()).toBe(true);
+  });
+});
+
+describe('verify --repair after a SIGKILL', () => {
+  it('killed right after moving a corrupt object to quarantine (its rows not yet forgotten): the next repair finishes', async (ctx) => {
+    needStrace(ctx);
+    const { venvs, store } = await linkedVenvs();
+    const pyc = listFiles(venvs[0]!, isPyc)[0]!.path;
+    const info = (await runCli(['--store', store, '--json', 'audit', pyc])).json!['files'][0] as { objectPath: string };
+    chmodSync(info.objectPath, 0o644);
+    const bytes = readFileSync(info.objectPath);
+    bytes[bytes.length - 1]! ^= 0xff;
+    writeFileSync(info.objectPath, bytes);
+    chmodSync(info.objectPath, 0o444);
+    // Held at the exit of its rename into quarantine-v1 (strace delays it), then SIGKILLed there.
+    const child = spawn(process.execPath, [CLI, '--store', store, '--json', 'verify', '--full', '--repair'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+    const tracer = spawn('strace', ['-qq', '-p', String(child.pid), '-e', 'trace=rename', '-e', 'inject=rename:delay_exit=3000000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let trace = '';
+    const killed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    tracer.stderr.on('data', (d: Buffer) => {
+      trace += d.toString();
+      if (/rename\(.*quarantine-v1.*\) = 0/.test(trace)) child.kill('SIGKILL');
+    });
+    expect(await killed).toBe('SIGKILL');
+    expect(existsSync(info.objectPath)).toBe(false);
+    expect(readdirSync(path.join(store, 'quarantine-v1'))).toHaveLength(1);
+    const audit = await runCli(['--store', store, '--json', 'audit']);
+    expect(audit.json?.['anomalies'].map((a: { kind: string }) => a.kind)).toContain('missing-object');
+
+    const again = await runCli(['--store', store, '--json', 'verify', '--full', '--repair']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json).toMatchObject({ finished: [info.objectPath], missing: [], corrupt: [] });
+    expect((await runCli(['--store', store, 'verify', '--full'])).code).toBe(0);
+    expect((await runCli(['--store', store, 'audit'])).code).toBe(0);
   });
 });
