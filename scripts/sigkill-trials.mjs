@@ -378,7 +378,7 @@ function sabotage(t) {
   const victim = path.join(pycache, '__init__.cpython-311.pyc');
   const source = path.join(path.dirname(pycache), '__init__.py');
   const code = `import py_compile, sys, os, tempfile
-src = open(sys.argv[1]).read() + "\nSABOTAGED = 1\n"
+src = open(sys.argv[1]).read() + "\\nSABOTAGED = 1\\n"
 d = tempfile.mkdtemp(); p = os.path.join(d, "m.py"); open(p, "w").write(src)
 st = os.stat(sys.argv[1]); os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
 out = py_compile.compile(p, cfile=os.path.join(d, "m.pyc"), doraise=True)
