@@ -10,7 +10,7 @@ import { commandHelp, findCommand, mainHelp, parseCommandArgs } from './cli/args
 import type { CommandModule, Context } from './cli/command.js';
 import { describeError, errorJson, errorLines, EXIT, isClosedPipe, signalExit } from './cli/exit.js';
 import { watchInterrupts } from './cli/interrupt.js';
-import { makeOutput } from './cli/output.js';
+import { makeOutput } from './util/output.js';
 import { usageError } from './errors.js';
 import { defaultStoreDir } from './store/location.js';
 import { settle } from './util/turn.js';

@@ -9,28 +9,42 @@
  * or changed on disk; every other code means the run failed part-way (exit 1),
  * with what was done so far recorded. An error can override that with `exit`.
  */
-export type ErrorCode =
+/** Every `code` a PycstoreError can carry (stable: scripts match on them). */
+export const ERROR_CODES = [
   // refusals (exit 2)
-  | 'EUSAGE' // bad command line
-  | 'ESTOREPERM' // store path unusable: a file, owned by someone else, writable by others (or a folder on its way)
-  | 'ESTOREFORMAT' // store or ledger written by a newer pycstore
-  | 'ELEDGER' // the ledger can't be read: not a database, damaged, unreadable
-  | 'ELOCKED' // could not get the store lock
-  | 'ENOREFLINK' // reflink asked for, the filesystem can't
-  | 'ESCHEDULE' // scheduler setup refused or failed (exit 1 once a step was done)
+  'EUSAGE', // bad command line
+  'ECONFIG', // pycstore's config file: unreadable, bad TOML, unknown key or wrong type
+  'ESTOREPERM', // store path unusable: a file, owned by someone else, writable by others (or a folder on its way)
+  'ESTOREFORMAT', // store or ledger written by a newer pycstore
+  'ELEDGER', // the ledger can't be read: not a database, damaged, unreadable
+  'ELOCKED', // could not get the store lock
+  'ENOREFLINK', // reflink asked for, the filesystem can't
+  'ESCHEDULE', // scheduler setup refused or failed (exit 1 once a step was done)
   // failures part-way (exit 1)
-  | 'EBADPYC' // a pyc we cannot parse (truncated, bad magic, ...)
-  | 'EMARSHAL' // marshal stream we cannot read or write
-  | 'ECANON' // canonical form failed its structural check
-  | 'EINTEGRITY' // an object's content does not match its address
-  | 'ECHANGED' // a file changed between hashing and swapping
-  | 'EXDEV' // file and store on different filesystems
-  | 'ENOSPC' // no space left (or quota exceeded) on the store's filesystem
-  | 'EPYTHON' // interpreter worker failed
+  'EBADPYC', // a pyc we cannot parse (truncated, bad magic, ...)
+  'EMARSHAL', // marshal stream we cannot read or write
+  'ECANON', // canonical form failed its structural check
+  'EINTEGRITY', // an object's content does not match its address
+  'ECHANGED', // a file changed between hashing and swapping
+  'EXDEV', // file and store on different filesystems
+  'ENOSPC', // no space left (or quota exceeded) on the store's filesystem
+  'EPYTHON', // interpreter worker failed
   // a bug (exit 3)
-  | 'EINTERNAL';
+  'EINTERNAL',
+] as const;
 
-const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['EUSAGE', 'ESTOREPERM', 'ESTOREFORMAT', 'ELEDGER', 'ELOCKED', 'ENOREFLINK', 'ESCHEDULE']);
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'EUSAGE',
+  'ECONFIG',
+  'ESTOREPERM',
+  'ESTOREFORMAT',
+  'ELEDGER',
+  'ELOCKED',
+  'ENOREFLINK',
+  'ESCHEDULE',
+]);
 
 export class PycstoreError extends Error {
   readonly code: ErrorCode;
@@ -63,4 +77,13 @@ export function errnoCode(err: unknown): string | undefined {
     return (err as { code: string }).code;
   }
   return undefined;
+}
+
+/**
+ * The exit code an error thrown by a command ends the process with: a PycstoreError's own (2 refused
+ * before any work, 1 failed part-way), 3 for anything unexpected. (The CLI also recognises some system
+ * errors as anticipated: src/cli/exit.ts.)
+ */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof PycstoreError ? err.exit : 3;
 }

@@ -22,7 +22,7 @@
  *   rounding per root.
  * - totals: the sums of the roots' figures.
  */
-import type { LinkKind } from '../ledger/ledger.js';
+import type { LinkKind } from '../fs/link.js';
 
 export interface PycRecord {
   readonly rootIndex: number;

@@ -9,12 +9,11 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import { fingerprintOf, sameInode } from '../fs/fingerprint.js';
-import { AuditQueries } from '../ledger/audit-queries.js';
-import type { LinkKind } from '../ledger/ledger.js';
-import { keyString } from '../store/key.js';
+import type { LinkKind } from '../fs/link.js';
+import { tryLstat } from '../fs/stat.js';
+import { keyString } from '../hash/key.js';
 import { objectPath } from '../store/location.js';
-import { tryLstat } from '../store/objects.js';
-import { openStoreReadOnly } from '../store/open.js';
+import { openStoreReadOnly } from '../session/open.js';
 import { linkState, stillLinked } from './link-state.js';
 
 export interface SharedPath {
@@ -58,7 +57,6 @@ export function auditFiles(storeDir: string, files: readonly string[]): FileAudi
   const store = openStoreReadOnly(storeDir);
   try {
     const ledger = store?.ledger;
-    const queries = ledger ? new AuditQueries(ledger) : undefined;
     const rootPaths = new Map((ledger?.storeRoots() ?? []).map((r) => [r.id, r.path]));
     return files.map((file) => {
       const st = tryLstat(file);
@@ -67,7 +65,7 @@ export function auditFiles(storeDir: string, files: readonly string[]): FileAudi
       const nlink = Number(st.nlink);
       const s = linkState(file, fp, ledger);
       const base: FileAudit = { path: file, state: 'not-linked', object: null, objectPath: null, kind: null, nlink, sharedWith: [], unrecordedNames: 0 };
-      if (!ledger || !queries) return base;
+      if (!ledger) return base;
       const object = s.linked ? s.object : s.link ? ledger.objectById(s.link.object_id) : undefined;
       if (!object) return base;
       const rootPath = rootPaths.get(object.root_id);
@@ -79,7 +77,7 @@ export function auditFiles(storeDir: string, files: readonly string[]): FileAudi
         kind: s.linked ? s.kind : null,
       };
       let namesInLedger = 0;
-      for (const l of queries.linksOfAddress(object.hash, object.size)) {
+      for (const l of ledger.linksOfAddress(object.hash, object.size)) {
         const p = ledger.filePath(l.dir_id, l.name);
         if (p === file) continue;
         const other = tryLstat(p);

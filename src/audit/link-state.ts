@@ -12,7 +12,9 @@
  * recompiled it, or something else wrote it).
  */
 import { sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
-import { recordedFingerprint, type Ledger, type LinkKind, type LinkRow, type ObjectRow } from '../ledger/ledger.js';
+import type { LinkKind } from '../fs/link.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { recordedFingerprint, type LinkRow, type ObjectRow } from '../ledger/rows.js';
 
 export type LinkState =
   | { readonly linked: true; readonly kind: LinkKind; readonly object: ObjectRow }

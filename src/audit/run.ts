@@ -15,21 +15,23 @@
  * with no PATH (every registered root), all objects in the ledger; with PATHs,
  * the objects linked from those trees.
  */
-import { existsSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { existsSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { errnoCode, usageError } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
-import { AuditQueries } from '../ledger/audit-queries.js';
-import type { Ledger, ObjectRow } from '../ledger/ledger.js';
+import { listDir } from '../fs/list.js';
+import { tryLstat } from '../fs/stat.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
 import { prefixMirror } from '../pyc/names.js';
-import { scanRoots, type ScanRoot } from '../dedup/scan.js';
+import { scanRoots, type ScanRoot } from '../python/scan.js';
 import { objectPath, quarantineDir } from '../store/location.js';
-import { tryLstat } from '../store/objects.js';
-import { openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { openStoreReadOnly, type OpenStore } from '../session/open.js';
+import { usableStoreRoots } from '../session/roots.js';
 import { formatCount } from '../util/format.js';
-import { checkObject } from '../verify/check.js';
+import { checkObject } from '../store/check.js';
 import { groupAnomalies, type Anomaly, type AnomalyKind } from './anomalies.js';
 import { computeFigures, type Figures, type PycRecord, type RootFigures } from './figures.js';
 import { linkState, stillLinked } from './link-state.js';
@@ -94,22 +96,33 @@ function lstatOr(p: string, onError: (p: string, err: unknown) => void): BigIntS
 }
 
 /** Inodes of the objects verify --repair moved to quarantine, in every store root. */
-function quarantinedInodes(rootPaths: readonly string[]): Set<string> {
+function quarantinedInodes(rootPaths: readonly string[], warn: (m: string) => void): Set<string> {
   const out = new Set<string>();
   for (const r of rootPaths) {
     const dir = quarantineDir(r);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const st = tryLstat(path.join(dir, n));
+    for (const e of listDir(dir, (err) => warn(`${err.path}: cannot list it (${err.code}); quarantined inodes there are not recognised`))) {
+      const st = tryLstat(path.join(dir, e.name));
       if (st?.isFile()) out.add(`${st.dev}:${st.ino}`);
     }
   }
   return out;
+}
+
+/** One audited pyc: its figures' record, and the object it is (when it is one). */
+interface Entry {
+  record: { -readonly [K in keyof PycRecord]: PycRecord[K] };
+  object: ObjectRow | undefined;
+}
+
+/** What one audit run shares between its steps. */
+interface Audit {
+  readonly out: Output;
+  readonly ledger: Ledger | undefined;
+  readonly found: Found[];
+  readonly unreadable: (p: string, err: unknown) => void;
+  readonly entries: Map<string, Entry>;
+  /** Objects the audited pycs are (by id). */
+  readonly linkedObjects: Map<number, ObjectRow>;
 }
 
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
@@ -121,128 +134,23 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   try {
     const ledger = store?.ledger;
     const roots = resolveRoots(opts.paths, ledger);
-    const storeRoots = (ledger?.storeRoots() ?? []).filter((r) => {
-      if (existsSync(r.path)) return true;
-      out.warn(`store root ${r.path} is not reachable; its objects are not checked`);
-      return false;
-    });
-    const storeRootPath = new Map(storeRoots.map((r) => [r.id, r.path]));
-    const quarantined = quarantinedInodes(storeRoots.map((r) => r.path));
-    const found: Found[] = [];
-    const unreadable = (p: string, err: unknown): void => out.warn(`${p}: cannot stat (${errnoCode(err) ?? String(err)}); left out`);
-
-    // 1. The pycs, as dedup's scanner finds them.
-    for (const r of roots) if (!existsSync(r.path)) out.warn(`root ${r.path} no longer exists`);
-    const scan = scanRoots(roots, (files, dirs) => out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`));
-    for (const e of scan.errors) out.warn(`${e.path}: ${e.reason}`);
-
-    interface Entry {
-      record: { -readonly [K in keyof PycRecord]: PycRecord[K] };
-      object: ObjectRow | undefined;
-    }
-    const entries = new Map<string, Entry>();
-    const linkedObjects = new Map<number, ObjectRow>();
-    for (const cand of scan.candidates) {
-      const st = lstatOr(cand.path, unreadable);
-      if (!st || !st.isFile()) continue; // gone since the scan, or unreadable
-      const fp = fingerprintOf(st);
-      const nlink = Number(st.nlink);
-      const s = linkState(cand.path, fp, ledger);
-      const record: Entry['record'] = {
-        rootIndex: cand.rootIndex,
-        size: fp.size,
-        allocated: allocatedBytes(st),
-        nlink,
-        linked: s.linked ? s.kind : null,
-      };
-      entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
-      if (s.linked) {
-        linkedObjects.set(s.object.id, s.object);
-        continue;
-      }
-      if (quarantined.has(`${fp.dev}:${fp.ino}`)) found.push({ kind: 'quarantined-inode', path: cand.path });
-      else if (nlink > 1) found.push({ kind: 'foreign-inode', path: cand.path });
-      if (s.link) found.push({ kind: 'replaced', path: cand.path });
-    }
-
-    // 2. Reflinks: k = the live ledger links of their object.
-    if (ledger) {
-      const queries = new AuditQueries(ledger);
-      const live = new Map<number, number>();
-      for (const e of entries.values()) {
-        if (e.record.linked !== 'reflink' || !e.object) continue;
-        let k = live.get(e.object.id);
-        if (k === undefined) {
-          k = 0;
-          for (const l of queries.linksOfObject(e.object.id)) {
-            const p = ledger.filePath(l.dir_id, l.name);
-            const known = entries.get(p);
-            if (known) {
-              if (known.object?.id === e.object.id) k++;
-              continue;
-            }
-            const st = lstatOr(p, unreadable);
-            if (st?.isFile() && stillLinked(l, e.object, fingerprintOf(st))) k++;
-          }
-          live.set(e.object.id, k);
-        }
-        e.record.reflinkSharers = k;
-      }
-    }
-
-    // 3. Ledger links under the roots that the scan did not find as pycs: gone, or replaced.
-    const objectsOfRoots = new Set<number>();
-    if (ledger) {
-      const dirs = roots.flatMap((r) => [r.path, ...(r.pycachePrefix ? [prefixMirror(r.pycachePrefix, r.path)] : [])]);
-      const seenLinks = new Set<number>();
-      for (const dir of dirs) {
-        for (const l of ledger.linksUnder(dir)) {
-          if (seenLinks.has(l.id)) continue;
-          seenLinks.add(l.id);
-          objectsOfRoots.add(l.object_id);
-          const p = ledger.filePath(l.dir_id, l.name);
-          if (entries.has(p)) continue; // judged above
-          const st = lstatOr(p, unreadable);
-          if (st === null) continue; // can't tell
-          if (!st) found.push({ kind: 'missing-file', path: p });
-          else if (!st.isFile() || !stillLinked(l, ledger.objectById(l.object_id), fingerprintOf(st))) found.push({ kind: 'replaced', path: p });
-        }
-      }
-    }
-
-    // 4. Store objects: every object with no PATH, else those the trees link to.
-    const objects = { checked: 0, rehashed: 0, bytesHashed: 0 };
-    if (ledger) {
-      let rows: ObjectRow[];
-      if (opts.paths.length === 0) rows = ledger.objects();
-      else {
-        for (const id of objectsOfRoots) {
-          const o = linkedObjects.has(id) ? undefined : ledger.objectById(id);
-          if (o) linkedObjects.set(id, o);
-        }
-        rows = [...linkedObjects.values()].sort((a, b) => a.id - b.id);
-      }
-      for (const row of rows) {
-        const rootPath = storeRootPath.get(row.root_id);
-        if (rootPath === undefined) continue;
-        objects.checked++;
-        out.progress(`checking objects: ${formatCount(objects.checked)}/${formatCount(rows.length)}`);
-        const file = objectPath(rootPath, row, row.replica);
-        const c = checkObject(row, file, full);
-        if (c.state === 'ok' || c.state === 'corrupt') {
-          objects.rehashed++;
-          objects.bytesHashed += c.bytes;
-        }
-        if (c.state === 'unreadable') out.warn(`${file}: ${c.reason}; not checked`);
-        else if (c.state === 'missing') found.push({ kind: 'missing-object', path: file });
-        else if (c.state === 'not-file' || c.state === 'corrupt') found.push({ kind: 'corrupt-object', path: file });
-        if ((c.state === 'ok' || c.state === 'unchanged' || c.state === 'corrupt') && c.writable) found.push({ kind: 'writable-object', path: file });
-      }
-    }
-
+    const storeRoots = ledger ? usableStoreRoots(ledger, opts.storeDir, (root, why) => out.warn(`store root ${root}: ${why}; its objects are not checked`)) : [];
+    const a: Audit = {
+      out,
+      ledger,
+      found: [],
+      unreadable: (p, err) => out.warn(`${p}: cannot stat (${errnoCode(err) ?? String(err)}); left out`),
+      entries: new Map(),
+      linkedObjects: new Map(),
+    };
+    recordPycs(a, roots, quarantinedInodes(storeRoots.map((r) => r.path), (m) => out.warn(m)));
+    countReflinkSharers(a);
+    const objectsOfRoots = judgeLedgerLinks(a, roots);
+    const rows = !ledger ? [] : opts.paths.length === 0 ? ledger.objects() : objectsOf(a, objectsOfRoots);
+    const objects = checkObjects(a, rows, new Map(storeRoots.map((r) => [r.id, r.path])), full);
     const figures = computeFigures(
       roots.map((r) => r.path),
-      [...entries.values()].map((e) => e.record),
+      [...a.entries.values()].map((e) => e.record),
     );
     return {
       store: opts.storeDir,
@@ -250,7 +158,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       full,
       roots: figures.roots,
       totals: figures.totals,
-      anomalies: groupAnomalies(found),
+      anomalies: groupAnomalies(a.found),
       objects,
       durationMs: Date.now() - started,
     };
@@ -258,4 +166,107 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     out.done();
     store?.close();
   }
+}
+
+/** 1. The pycs, as dedup's scanner finds them: each one's record, and the anomalies a pyc alone shows. */
+function recordPycs(a: Audit, roots: readonly ScanRoot[], quarantined: ReadonlySet<string>): void {
+  for (const r of roots) if (!existsSync(r.path)) a.out.warn(`root ${r.path} no longer exists`);
+  const scan = scanRoots(roots, (files, dirs) => a.out.progress(`scanning: ${formatCount(dirs)} folders, ${formatCount(files)} pycs`));
+  for (const e of scan.errors) a.out.warn(`${e.path}: ${e.reason}`);
+  for (const cand of scan.candidates) {
+    const st = lstatOr(cand.path, a.unreadable);
+    if (!st || !st.isFile()) continue; // gone since the scan, or unreadable
+    const fp = fingerprintOf(st);
+    const nlink = Number(st.nlink);
+    const s = linkState(cand.path, fp, a.ledger);
+    const record: Entry['record'] = { rootIndex: cand.rootIndex, size: fp.size, allocated: allocatedBytes(st), nlink, linked: s.linked ? s.kind : null };
+    a.entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
+    if (s.linked) {
+      a.linkedObjects.set(s.object.id, s.object);
+      continue;
+    }
+    if (quarantined.has(`${fp.dev}:${fp.ino}`)) a.found.push({ kind: 'quarantined-inode', path: cand.path });
+    else if (nlink > 1) a.found.push({ kind: 'foreign-inode', path: cand.path });
+    if (s.link) a.found.push({ kind: 'replaced', path: cand.path });
+  }
+}
+
+/** 2. Reflinks: k = the live ledger links of their object. */
+function countReflinkSharers(a: Audit): void {
+  const ledger = a.ledger;
+  if (!ledger) return;
+  const live = new Map<number, number>();
+  for (const e of a.entries.values()) {
+    if (e.record.linked !== 'reflink' || !e.object) continue;
+    let k = live.get(e.object.id);
+    if (k === undefined) {
+      k = 0;
+      for (const l of ledger.linksOfObject(e.object.id)) {
+        const p = ledger.filePath(l.dir_id, l.name);
+        const known = a.entries.get(p);
+        if (known) {
+          if (known.object?.id === e.object.id) k++;
+          continue;
+        }
+        const st = lstatOr(p, a.unreadable);
+        if (st?.isFile() && stillLinked(l, e.object, fingerprintOf(st))) k++;
+      }
+      live.set(e.object.id, k);
+    }
+    e.record.reflinkSharers = k;
+  }
+}
+
+/** 3. Ledger links under the roots that the scan did not find as pycs: gone, or replaced. Returns the objects they link to. */
+function judgeLedgerLinks(a: Audit, roots: readonly ScanRoot[]): Set<number> {
+  const objectsOfRoots = new Set<number>();
+  const ledger = a.ledger;
+  if (!ledger) return objectsOfRoots;
+  const dirs = roots.flatMap((r) => [r.path, ...(r.pycachePrefix ? [prefixMirror(r.pycachePrefix, r.path)] : [])]);
+  const seenLinks = new Set<number>();
+  for (const dir of dirs) {
+    for (const l of ledger.linksUnder(dir)) {
+      if (seenLinks.has(l.id)) continue;
+      seenLinks.add(l.id);
+      objectsOfRoots.add(l.object_id);
+      const p = ledger.filePath(l.dir_id, l.name);
+      if (a.entries.has(p)) continue; // judged above
+      const st = lstatOr(p, a.unreadable);
+      if (st === null) continue; // can't tell
+      if (!st) a.found.push({ kind: 'missing-file', path: p });
+      else if (!st.isFile() || !stillLinked(l, ledger.objectById(l.object_id), fingerprintOf(st))) a.found.push({ kind: 'replaced', path: p });
+    }
+  }
+  return objectsOfRoots;
+}
+
+/** With PATHs: the objects the trees link to (their pycs', and their ledger links'). */
+function objectsOf(a: Audit, objectsOfRoots: ReadonlySet<number>): ObjectRow[] {
+  for (const id of objectsOfRoots) {
+    const o = a.linkedObjects.has(id) ? undefined : a.ledger?.objectById(id);
+    if (o) a.linkedObjects.set(id, o);
+  }
+  return [...a.linkedObjects.values()].sort((x, y) => x.id - y.id);
+}
+
+/** 4. Store objects of usable store roots: there, a regular file, read-only, and (when their times moved, or `full`) their content. */
+function checkObjects(a: Audit, rows: readonly ObjectRow[], storeRootPath: ReadonlyMap<number, string>, full: boolean): AuditReport['objects'] {
+  const objects = { checked: 0, rehashed: 0, bytesHashed: 0 };
+  for (const row of rows) {
+    const rootPath = storeRootPath.get(row.root_id);
+    if (rootPath === undefined) continue;
+    objects.checked++;
+    a.out.progress(`checking objects: ${formatCount(objects.checked)}/${formatCount(rows.length)}`);
+    const file = objectPath(rootPath, row, row.replica);
+    const c = checkObject(row, recordedFingerprint(row), file, full);
+    if (c.state === 'ok' || c.state === 'corrupt') {
+      objects.rehashed++;
+      objects.bytesHashed += c.bytes;
+    }
+    if (c.state === 'unreadable') a.out.warn(`${file}: ${c.reason}; not checked`);
+    else if (c.state === 'missing') a.found.push({ kind: 'missing-object', path: file });
+    else if (c.state === 'not-file' || c.state === 'corrupt') a.found.push({ kind: 'corrupt-object', path: file });
+    if ((c.state === 'ok' || c.state === 'unchanged' || c.state === 'corrupt') && c.writable) a.found.push({ kind: 'writable-object', path: file });
+  }
+  return objects;
 }

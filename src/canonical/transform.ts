@@ -2,31 +2,28 @@
  * The canonical transform: a fresh pyc becomes an object whose marshal body is
  * canonical (co_filename relative to the import root, deterministic encoding)
  * under the header the policy picks. Pure over bytes; bodies that had to be
- * recompiled by a real interpreter are supplied through `fallbackBodies`.
+ * recompiled by a real interpreter are looked up through `fallbackBody`.
  *
  * Every body is checked structurally against its original (canonicalizeChecked)
  * when it is made, i.e. before any object is stored or linked.
  * Sourceless pycs never get here: the scanner only yields pycs with a source,
  * and only loads from source get co_filename fixed by CPython.
  */
-import type { TransformInput, Transform } from '../dedup/transform.js';
-import { contentAddress } from '../dedup/transform.js';
-import type { HeaderChoice, Variant } from '../dedup/types.js';
+import { contentAddress } from '../hash/key.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { canonicalizeChecked } from '../marshal/index.js';
-import { compileKey, sourceKeyOf, type CompiledBodies } from './fallback.js';
-import { buildHeader, HEADER_SIZE, sourceHash, type Invalidation } from '../pyc/header.js';
-import type { InvalidationPolicy } from '../dedup/policy.js';
-import { mtimeSeconds } from '../fs/fingerprint.js';
+import { buildHeader, HEADER_SIZE, mtimeSeconds, sourceHash, type Invalidation } from '../pyc/header.js';
+import { compileKey, sourceKeyOf } from './compile-key.js';
+import type { HeaderChoice, InvalidationPolicy, Transform, TransformInput, Variant } from './types.js';
 
 export interface CanonicalTransformOptions {
   readonly policy: InvalidationPolicy;
-  /** Checked canonical bodies obtained by compiling with a real interpreter, by compileKey. */
-  readonly fallbackBodies: CompiledBodies;
+  /** The checked canonical body a real interpreter compiled for this compileKey, if any (the compile cache). */
+  readonly fallbackBody: (key: string) => Uint8Array | undefined;
 }
 
 export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
-  const { policy, fallbackBodies } = opts;
+  const { policy, fallbackBody } = opts;
 
   const relNameOf = (input: TransformInput): string => {
     if (!input.relName) throw new Error(`no canonical name for ${input.cand.path}`);
@@ -38,7 +35,7 @@ export function canonicalTransform(opts: CanonicalTransformOptions): Transform {
     if (input.prepared) return input.prepared;
     const rel = relNameOf(input);
     if (input.source) {
-      const fb = fallbackBodies.get(compileKey(input.header.version.magic, input.cand.name.optimization, rel, sourceKeyOf(input.source)));
+      const fb = fallbackBody(compileKey(input.header.version.magic, input.cand.name.optimization, rel, sourceKeyOf(input.source)));
       if (fb) return fb;
     }
     const original = input.bytes.subarray(HEADER_SIZE);

@@ -7,7 +7,7 @@
  * object with --json) and exits with its code. Warnings and progress go to
  * `ctx.out` (stderr).
  */
-import type { Output } from './output.js';
+import type { Output } from '../util/output.js';
 
 export interface OptionSpec {
   readonly type: 'boolean' | 'string';

@@ -1,9 +1,8 @@
 /** `pycstore audit [PATH...] [--json]`: figures re-checked on disk, and the anomalies, per root. */
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { ANOMALIES, hasProblem, type Anomaly } from '../audit/anomalies.js';
-import { auditFiles, fileArguments, type FileAudit } from '../audit/file.js';
+import { audit, type AuditReport, type FileAudit } from '../api/audit.js';
 import type { Figures, RootFigures } from '../audit/figures.js';
-import { runAudit, type AuditReport } from '../audit/run.js';
 import { formatBytes, formatCount } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -56,12 +55,8 @@ const SHOWN_PATHS = 5;
 export const interrupt: CommandModule['interrupt'] = 'dies';
 
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
-  const files = fileArguments(positionals);
-  if (files) {
-    const audits = auditFiles(ctx.storeDir, files);
-    return { exitCode: 0, json: { files: audits }, human: audits.flatMap(fileHuman) };
-  }
-  const report = await runAudit({ storeDir: ctx.storeDir, paths: positionals, full: Boolean(values['full']), out: ctx.out });
+  const report = await audit({ store: ctx.storeDir, paths: positionals, full: Boolean(values['full']), output: ctx.out });
+  if ('files' in report) return { exitCode: 0, json: { files: report.files }, human: report.files.flatMap(fileHuman) };
   return { exitCode: hasProblem(report.anomalies) ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 

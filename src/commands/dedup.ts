@@ -1,15 +1,9 @@
 /** `pycstore dedup [PATH...]`: share the pycs of the given trees through the store. */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { existingFolder } from '../cli/validate.js';
-import { PycstoreError, usageError } from '../errors.js';
-import { probeReflink } from '../fs/reflink-probe.js';
-import { ledgerPath } from '../store/location.js';
-import { openStoreReadOnly } from '../store/open.js';
-import { preflightPrivateDir } from '../store/permissions.js';
-import type { InvalidationPolicy } from '../dedup/policy.js';
-import { runDedup, type DedupReport } from '../dedup/run.js';
+import { usageError } from '../errors.js';
+import { dedup, type DedupReport } from '../api/dedup.js';
+import type { InvalidationPolicy } from '../canonical/types.js';
+import type { LinkMode } from '../fs/link.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -75,82 +69,21 @@ export const spec: CommandSpec = {
 
 export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
 
-interface Checked {
-  readonly linkMode: 'auto' | 'reflink' | 'hardlink';
-  readonly jobs: number;
-  readonly invalidation: InvalidationPolicy;
-  readonly storeRoots: string[];
-}
-
-/** Every refusal that needs no work, before the store is opened: a usage error creates nothing. */
-function preflight(values: Values, positionals: readonly string[], ctx: Context): Checked {
-  const linkMode = (values['link-mode'] as string | undefined) ?? 'auto';
-  if (linkMode !== 'auto' && linkMode !== 'reflink' && linkMode !== 'hardlink') {
-    throw usageError(`--link-mode must be auto, reflink or hardlink (got "${linkMode}")`, 'symlinks are never used: py_compile refuses to write through them');
-  }
-  const jobsText = (values['jobs'] as string | undefined) ?? '8';
-  const jobs = Number(jobsText);
-  if (!/^\d+$/.test(jobsText) || jobs < 1 || jobs > 256) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
-  const invalidation = (values['invalidation'] as string | undefined) ?? 'auto';
-  if (!['auto', 'checked-hash', 'timestamp', 'unchecked-hash'].includes(invalidation)) {
-    throw usageError(`--invalidation must be auto, checked-hash, timestamp or unchecked-hash (got "${invalidation}")`);
-  }
-  if (values['fill'] && values['byte-identical']) throw usageError('--fill needs canonical pycs: drop --byte-identical');
-  const where = { hint: 'give the path of a venv or of a folder holding venvs' };
-  for (const p of positionals) existingFolder(p, where);
-  const prefix = values['pycache-prefix'] as string | undefined;
-  if (prefix !== undefined) {
-    if (!path.isAbsolute(prefix)) throw usageError('--pycache-prefix needs an absolute path (as PYTHONPYCACHEPREFIX)');
-    existingFolder(prefix, { flag: '--pycache-prefix', hint: 'give the folder PYTHONPYCACHEPREFIX names; it must exist' });
-  }
-  if (positionals.length === 0 && !existsSync(ledgerPath(ctx.storeDir))) {
-    throw usageError('no PATH given and no roots registered yet', 'name the venvs or folders to deduplicate: pycstore dedup ~/.venvs');
-  }
-  const storeRoots = (values['store-root'] as string[] | undefined) ?? [];
-  if (!values['dry-run']) {
-    preflightPrivateDir(ctx.storeDir, 'store');
-    for (const r of storeRoots) preflightPrivateDir(path.resolve(r), 'store root');
-    if (linkMode === 'reflink') refuseWithoutReflinks([ctx.storeDir, ...storeRoots.map((r) => path.resolve(r)), ...registeredStoreRoots(ctx.storeDir)]);
-  }
-  return { linkMode, jobs, invalidation: invalidation as InvalidationPolicy, storeRoots };
-}
-
-function registeredStoreRoots(storeDir: string): string[] {
-  const store = openStoreReadOnly(storeDir);
-  if (!store) return [];
-  try {
-    return store.ledger.storeRoots().map((r) => r.path).filter((p) => existsSync(p));
-  } finally {
-    store.close();
-  }
-}
-
-/** `--link-mode reflink`: every store root must be able to clone, or nothing is done at all. */
-function refuseWithoutReflinks(roots: readonly string[]): void {
-  for (const root of new Set(roots)) {
-    const probe = probeReflink(root);
-    if (probe.ok) continue;
-    throw new PycstoreError('ENOREFLINK', `--link-mode reflink: the filesystem of ${root} can't make reflinks (cloning a file in ${probe.dir} failed: ${probe.why})`, {
-      hint: 'use --link-mode auto (reflinks where the filesystem can, else hard links) or --link-mode hardlink; reflinks need XFS (reflink=1), btrfs, bcachefs, APFS or ReFS',
-      data: { path: root, errno: probe.why },
-    });
-  }
-}
-
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
-  const { linkMode, jobs, invalidation, storeRoots } = preflight(values, positionals, ctx);
-  const report = await runDedup({
-    invalidation,
-    byteIdentical: Boolean(values['byte-identical']),
-    fill: Boolean(values['fill']),
-    storeDir: ctx.storeDir,
+  const jobsText = (values['jobs'] as string | undefined) ?? '8';
+  if (!/^\d+$/.test(jobsText)) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
+  const report = await dedup({
+    store: ctx.storeDir,
     paths: positionals,
     dryRun: Boolean(values['dry-run']),
-    linkMode,
-    jobs,
-    pycachePrefix: values['pycache-prefix'] as string | undefined,
-    storeRoots,
-    out: ctx.out,
+    linkMode: ((values['link-mode'] as string | undefined) ?? 'auto') as LinkMode,
+    jobs: Number(jobsText),
+    invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
+    fill: Boolean(values['fill']),
+    byteIdentical: Boolean(values['byte-identical']),
+    ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
+    storeRoot: (values['store-root'] as string[] | undefined) ?? [],
+    output: ctx.out,
   });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   for (const o of report.otherFilesystems) {

@@ -1,8 +1,8 @@
 /** `pycstore gc`: delete the store objects no live link uses. */
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { usageError } from '../errors.js';
-import { DEFAULT_GRACE_MS, runGc, type GcReport } from '../gc/run.js';
-import { formatBytes, formatCount, formatDuration, parseDuration, plural } from '../util/format.js';
+import { gc, type GcReport } from '../api/gc.js';
+import { DEFAULT_GRACE_MS } from '../gc/run.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../util/format.js';
 
 export const spec: CommandSpec = {
   name: 'gc',
@@ -47,16 +47,7 @@ export const interrupt: CommandModule['interrupt'] = 'honours';
 export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
 
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
-  const graceText = values['grace'] as string | undefined;
-  let graceMs = DEFAULT_GRACE_MS;
-  if (graceText !== undefined) {
-    const parsed = parseDuration(graceText);
-    if (parsed === undefined || !Number.isFinite(parsed)) {
-      throw usageError(`--grace must be a duration like 90s, 30m, 1h, 2d or 0 (got "${graceText}")`, 'see: pycstore gc --help');
-    }
-    graceMs = parsed;
-  }
-  const report = await runGc({ storeDir: ctx.storeDir, graceMs, dryRun: Boolean(values['dry-run']), out: ctx.out, env: ctx.env, signal: ctx.signal });
+  const report = await gc({ store: ctx.storeDir, grace: values['grace'] as string | undefined, dryRun: Boolean(values['dry-run']), output: ctx.out, signal: ctx.signal });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }

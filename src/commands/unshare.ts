@@ -1,6 +1,6 @@
 /** `pycstore unshare PATH... | --all`: give linked pycs their own private copy again. */
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { runUnshare, type UnshareReport } from '../unshare/run.js';
+import { unshare, type UnshareReport } from '../api/unshare.js';
 import { formatBytes, formatCount, formatDuration, plural } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -35,14 +35,7 @@ export const interrupt: CommandModule['interrupt'] = 'honours';
 export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
 
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
-  const report = await runUnshare({
-    storeDir: ctx.storeDir,
-    paths: positionals,
-    all: Boolean(values['all']),
-    dryRun: Boolean(values['dry-run']),
-    out: ctx.out,
-    signal: ctx.signal,
-  });
+  const report = await unshare({ store: ctx.storeDir, paths: positionals, all: Boolean(values['all']), dryRun: Boolean(values['dry-run']), output: ctx.out, signal: ctx.signal });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }

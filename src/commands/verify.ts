@@ -1,6 +1,6 @@
 /** `pycstore verify [--full] [--repair] [--json]`: re-hash store objects; quarantine the corrupt ones. */
 import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { runVerify, verifyFoundProblems, type VerifyReport } from '../verify/run.js';
+import { verify, verifyFoundProblems, type VerifyReport } from '../api/verify.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -44,7 +44,7 @@ export const spec: CommandSpec = {
 export const interrupt: CommandModule['interrupt'] = 'honours';
 
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
-  const report = await runVerify({ storeDir: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), out: ctx.out, signal: ctx.signal });
+  const report = await verify({ store: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), output: ctx.out, signal: ctx.signal });
   for (const e of report.errors) ctx.out.warn(`${e.path}: ${e.reason}`);
   return { exitCode: verifyFoundProblems(report) ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }

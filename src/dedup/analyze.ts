@@ -5,11 +5,12 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
-import { sourceKeyOf } from '../canonical/fallback.js';
-import { allocatedBytes, fingerprintOf, mtimeSeconds, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import { checkFresh, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
-import type { Candidate } from './scan.js';
-import type { Transform, TransformInput } from './transform.js';
+import { sourceKeyOf } from '../canonical/compile-key.js';
+import { allocatedBytes, fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
+import { checkFresh, mtimeSeconds, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
+import type { CanonicalCompiler } from '../python/compile.js';
+import type { Candidate } from '../python/scan.js';
+import type { Transform, TransformInput } from '../canonical/types.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
 export type Analysis =
@@ -85,6 +86,16 @@ export async function readCandidate(
 export type Recover = (
   input: TransformInput,
 ) => Promise<{ ok: true; source: Uint8Array } | { ok: false; reason: SkipReason; detail: string }>;
+
+/** The recompile fallback: compile the pyc's source with an interpreter of its magic (the body joins the compile cache). */
+export function recompileWith(compiler: CanonicalCompiler): Recover {
+  return async (input) => {
+    const cand = input.cand as Candidate;
+    const source = input.source ?? (await readFile(cand.source));
+    const r = await compiler.compile({ sourcePath: cand.source, source, version: input.header.version, optimization: cand.name.optimization, relName: cand.relName });
+    return r.ok ? { ok: true, source } : r;
+  };
+}
 
 export async function analyzeCandidate(cand: Candidate, transform: Transform, recover?: Recover): Promise<Analysis> {
   const r = await readCandidate(cand, transform);

@@ -7,8 +7,9 @@
  */
 import { lstatSync } from 'node:fs';
 import { fingerprintOf, sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
-import { recordedFingerprint, type Ledger, type ObjectRow } from '../ledger/ledger.js';
-import type { Candidate } from './scan.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
+import type { Candidate } from '../python/scan.js';
 import { sourceFingerprint } from './types.js';
 
 export type Classified =
@@ -45,4 +46,34 @@ export function classify(cand: Candidate, ledger: Ledger | undefined): Classifie
     return { state: 'known-skip', cand, reason: seen.outcome };
   }
   return { state: 'read', cand };
+}
+
+/** Candidates sorted by what the ledger knows of them. */
+export interface ClassifiedAll {
+  /** Pycs already sharing an object (not read); by object id (the header policy may move them). */
+  readonly shared: Map<number, Candidate[]>;
+  readonly sharedCount: number;
+  /** Hard links to an object made outside pycstore (e.g. `cp -al`): recorded without reading. */
+  readonly adopt: { readonly path: string; readonly objectId: number; readonly fp: Fingerprint; readonly rootIndex: number }[];
+  /** Skip reasons known from earlier runs, or 'changed' for files gone since the scan. */
+  readonly skipped: string[];
+  readonly toRead: Candidate[];
+}
+
+export function classifyAll(candidates: readonly Candidate[], ledger: Ledger | undefined): ClassifiedAll {
+  const out: ClassifiedAll = { shared: new Map(), sharedCount: 0, adopt: [], skipped: [], toRead: [] };
+  let shared = 0;
+  for (const cand of candidates) {
+    const c = classify(cand, ledger);
+    if (c.state === 'shared') {
+      shared++;
+      const same = out.shared.get(c.object.id);
+      if (same) same.push(cand);
+      else out.shared.set(c.object.id, [cand]);
+      if (c.adopt) out.adopt.push({ path: cand.path, objectId: c.object.id, fp: c.fp, rootIndex: cand.rootIndex });
+    } else if (c.state === 'known-skip') out.skipped.push(c.reason);
+    else if (c.state === 'gone') out.skipped.push('changed');
+    else out.toRead.push(cand);
+  }
+  return { ...out, sharedCount: shared };
 }

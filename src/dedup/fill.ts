@@ -8,21 +8,21 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compileCanonical, compileKey, sourceKeyOf, type CompiledBodies } from '../canonical/fallback.js';
+import { compileKey, sourceKeyOf } from '../canonical/compile-key.js';
+import type { CanonicalCompiler } from '../python/compile.js';
 import { canonicalName } from '../canonical/relpath.js';
-import { fingerprintOf, mtimeSeconds, type Fingerprint } from '../fs/fingerprint.js';
+import { fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { listDir, type OnListError } from '../fs/list.js';
+import { tryLstat } from '../fs/stat.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { HEADER_SIZE, sourceHash } from '../pyc/header.js';
+import { HEADER_SIZE, mtimeSeconds, sourceHash } from '../pyc/header.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import { cacheName, parseCacheName } from '../pyc/names.js';
-import type { InterpreterFinder } from '../python/interpreters.js';
-import type { CompilerPool } from '../python/pool.js';
-import { findVenvs, readDirOrNone } from '../python/venvs.js';
+import { findVenvs } from '../python/venvs.js';
 import { objectPath } from '../store/location.js';
-import { tryLstat } from '../store/objects.js';
-import { packageDirProbe, type Candidate, type ScanRoot } from './scan.js';
-import type { Transform } from './transform.js';
+import { packageDirProbe, type Candidate, type ScanRoot } from '../python/scan.js';
+import type { Transform } from '../canonical/types.js';
 import { sourceFingerprint, type FileFacts, type SkipReason } from './types.js';
 
 export interface FillTarget {
@@ -44,11 +44,17 @@ export interface FillSummary {
 }
 
 /** Sources under the venvs of `roots` that have no fresh pyc: no pyc at all, or one found stale. */
-export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<string>, stalePycs: ReadonlySet<string>, summary: FillSummary): FillTarget[] {
+export function findFillTargets(
+  roots: readonly ScanRoot[],
+  known: ReadonlySet<string>,
+  stalePycs: ReadonlySet<string>,
+  summary: FillSummary,
+  onListError: OnListError,
+): FillTarget[] {
   const out: FillTarget[] = [];
   const isPackageDir = packageDirProbe();
   roots.forEach((root, rootIndex) => {
-    for (const venv of findVenvs(root.path)) {
+    for (const venv of findVenvs(root.path, onListError)) {
       summary.venvs++;
       const version = venv.version;
       if (!version) {
@@ -61,7 +67,7 @@ export function findFillTargets(roots: readonly ScanRoot[], known: ReadonlySet<s
   return out;
 
   function walk(dir: string, version: PyVersionInfo, rootIndex: number): void {
-    for (const e of readDirOrNone(dir)) {
+    for (const e of listDir(dir, onListError)) {
       const p = path.join(dir, e.name);
       if (e.isSymbolicLink()) continue;
       if (e.isDirectory()) {
@@ -103,9 +109,7 @@ export async function analyzeFillTarget(
     readonly ledger: Ledger | undefined;
     readonly storeRoots: ReadonlyMap<number, string>;
     readonly transform: Transform;
-    readonly pool: CompilerPool;
-    readonly finder: InterpreterFinder;
-    readonly bodies: CompiledBodies;
+    readonly compiler: CanonicalCompiler;
     readonly summary: FillSummary;
   },
 ): Promise<FillAnalysis> {
@@ -121,18 +125,20 @@ export async function analyzeFillTarget(
   if (source.length !== Number(cand.sourceStat.size)) return { ok: false, reason: 'changed', detail: 'source changed while reading', bytesRead };
   const sourceKey = sourceKeyOf(source);
   const key = compileKey(version.magic, 0, cand.relName, sourceKey);
-  if (!ctx.bodies.has(key)) {
+  let prepared = ctx.compiler.body(key);
+  if (!prepared) {
     const fromStore = ctx.ledger ? bodyFromStore(ctx.ledger, ctx.storeRoots, version.magic, cand.relName, sourceKey) : undefined;
     if (fromStore) {
-      ctx.bodies.set(key, fromStore);
+      ctx.compiler.remember(key, fromStore);
       ctx.summary.fromStore++;
+      prepared = fromStore;
     } else {
-      const made = await compileCanonical(ctx, { sourcePath: cand.source, source, version, optimization: 0, relName: cand.relName }, key);
+      const made = await ctx.compiler.compile({ sourcePath: cand.source, source, version, optimization: 0, relName: cand.relName }, key);
       if (!made.ok) return { ...made, bytesRead };
       if (made.made) ctx.summary.compiled++;
+      prepared = made.body;
     }
   }
-  const prepared = ctx.bodies.get(key)!;
   const header = { version, invalidation: 'timestamp' as const, mtime: mtimeSeconds(cand.sourceStat), sourceSize: Number(cand.sourceStat.size) };
   const hash = sourceHash(version, source);
   const variants = ctx.transform.variants({ bytes: new Uint8Array(0), header, cand, source, relName: cand.relName, sourceHash: hash, prepared });

@@ -15,10 +15,11 @@
  * "That code" = same magic number and same canonical marshal body.
  */
 import type { Invalidation } from '../pyc/header.js';
-import { sameKey, type ObjectKey } from '../store/key.js';
-import type { FileFacts, Variant } from './types.js';
+import { sameKey, type ObjectKey } from '../hash/key.js';
+import type { InvalidationPolicy, Variant } from '../canonical/types.js';
+import type { FileFacts } from './types.js';
 
-export type InvalidationPolicy = 'auto' | Invalidation;
+export type { InvalidationPolicy };
 
 /** An object already in the store with a given (magic, body). */
 export interface BodyObject {

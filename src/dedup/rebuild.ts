@@ -11,9 +11,10 @@ import path from 'node:path';
 import { PycstoreError } from '../errors.js';
 import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
 import { parseHeader } from '../pyc/header.js';
-import { tryLstat } from '../store/objects.js';
+import { pycMode } from '../pyc/mode.js';
+import { tryLstat } from '../fs/stat.js';
 import type { PlannedLink } from './plan.js';
-import type { Transform } from './transform.js';
+import type { Transform } from '../canonical/types.js';
 import { sourceFingerprint, type SkipReason } from './types.js';
 
 /** What the transform prepared from each file during the plan, kept for the apply step up to a budget. */
@@ -95,9 +96,9 @@ export async function rebuild(l: PlannedLink, transform: Transform, inodes: Touc
   }
 }
 
-/** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666. */
+/** Mode CPython gives a pyc it writes next to this source. */
 export function fillMode(sourceStat: BigIntStats): number {
-  return (Number(sourceStat.mode) | 0o200) & 0o666;
+  return pycMode(sourceStat.mode);
 }
 
 /** A --fill target: its source unchanged, its path still free (or still the same stale pyc), its bytes from the transform. */

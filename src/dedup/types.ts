@@ -1,24 +1,22 @@
 /**
- * The shapes dedup passes between its phases: scan → analyze → plan → apply.
+ * The shapes dedup passes between its steps:
+ *
+ *   collect (collect.ts)   roots → candidates (the scanner, python/scan.ts)
+ *   classify (classify.ts) one candidate → shared / known skip / to read            (ledger reads, one lstat)
+ *   analyze (analyze.ts,   one candidate → FileFacts or a skip                       (reads the file; pure work)
+ *            fill.ts)
+ *   plan (plan.ts)         one code group of FileFacts → planned objects and skips   (pure)
+ *   apply (objects.ts,     one planned object → it exists; then its files linked    (store, venv files, ledger)
+ *          link.ts)
+ *   record (record.ts)     what the run learnt → the ledger
+ *
+ * Every step takes one item (a file, a group, an object) and returns a typed result, so a driver
+ * can run them in bulk (run.ts) or stream them.
  */
 import type { Fingerprint } from '../fs/fingerprint.js';
-import type { Invalidation, PycHeader } from '../pyc/header.js';
-import type { ObjectKey } from '../store/key.js';
-import type { Candidate } from './scan.js';
-
-/** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
-export type HeaderChoice = 'as-is' | Invalidation;
-
-/** One object a pyc can be stored as (its bytes are rebuilt on demand, never kept). */
-export interface Variant {
-  readonly choice: HeaderChoice;
-  readonly key: ObjectKey;
-  readonly invalidation: Invalidation;
-  /** xxh64 of the marshal body the object carries (canonical or raw). */
-  readonly bodyHash: string;
-  /** Timestamp objects: the source (mtime s, size) the header names. */
-  readonly stamp?: string | undefined;
-}
+import type { Variant } from '../canonical/types.js';
+import type { PycHeader } from '../pyc/header.js';
+import type { Candidate } from '../python/scan.js';
 
 /** What reading one pyc established. */
 export interface FileFacts {
@@ -61,4 +59,48 @@ export type SkipReason =
 
 export function sourceFingerprint(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
   return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** A file the run did not link, and why. */
+export interface PlannedSkip {
+  readonly path: string;
+  readonly reason: SkipReason;
+  readonly detail?: string | undefined;
+}
+
+/** A file that failed (an error the user should see, with its path). */
+export interface Failure {
+  readonly path: string;
+  readonly reason: SkipReason | 'error';
+  readonly detail: string;
+}
+
+/** What applying (part of) a plan did; tallies of several objects add up (addTally). */
+export interface ApplyTally {
+  /** Files replaced by a link. */
+  linked: number;
+  /** Pycs created (or put in place of stale ones) by --fill. */
+  filled: number;
+  bytesSaved: number;
+  bytesRead: number;
+  objectsCreated: number;
+  replicasCreated: number;
+  readonly skips: PlannedSkip[];
+  readonly failures: Failure[];
+}
+
+export function emptyTally(): ApplyTally {
+  return { linked: 0, filled: 0, bytesSaved: 0, bytesRead: 0, objectsCreated: 0, replicasCreated: 0, skips: [], failures: [] };
+}
+
+/** Add `b` into `a`. */
+export function addTally(a: ApplyTally, b: ApplyTally): void {
+  a.linked += b.linked;
+  a.filled += b.filled;
+  a.bytesSaved += b.bytesSaved;
+  a.bytesRead += b.bytesRead;
+  a.objectsCreated += b.objectsCreated;
+  a.replicasCreated += b.replicasCreated;
+  a.skips.push(...b.skips);
+  a.failures.push(...b.failures);
 }

@@ -36,8 +36,3 @@ export function allocatedBytes(st: BigIntStats): number {
   if (st.blocks > 0n || st.size === 0n) return Number(st.blocks) * 512;
   return Math.ceil(Number(st.size) / 4096) * 4096;
 }
-
-/** Whole seconds of mtime truncated toward zero, as importlib's int(st_mtime) does. */
-export function mtimeSeconds(st: BigIntStats): number {
-  return Number(st.mtimeNs / 1_000_000_000n);
-}

@@ -8,7 +8,7 @@
  */
 import { readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { swapTempOwner } from '../store/location.js';
+import { swapTempOwner } from './swap.js';
 
 /** Is a process with this pid running (or existing under another user)? */
 export function processAlive(pid: number): boolean {

@@ -4,10 +4,19 @@
  * linker clones objects (copyFileSync with COPYFILE_FICLONE_FORCE), and both
  * files are removed. Nothing else is left behind.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, copyFileSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { reflinkProbePaths } from '../store/location.js';
+
+/**
+ * The probe's two files in `dir`: `.pycstore-probe-<pid>-<12 hex>.tmp` and its `.clone.tmp` (never
+ * `.pyc`; the pid says whose they are). This function is their one owner.
+ */
+export function reflinkProbePaths(dir: string): { readonly source: string; readonly clone: string } {
+  const base = path.join(dir, `.pycstore-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return { source: `${base}.tmp`, clone: `${base}.clone.tmp` };
+}
 
 export type ReflinkProbe = { readonly ok: true; readonly dir: string } | { readonly ok: false; readonly dir: string; readonly why: string };
 

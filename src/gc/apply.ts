@@ -16,9 +16,8 @@ import { rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { sameInode } from '../fs/fingerprint.js';
-import { GcQueries } from '../ledger/gc-queries.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { fileState } from './observe.js';
+import { fileState } from '../fs/stat.js';
+import type { LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import type { GcPlan } from './plan.js';
 
 export interface GcFailure {
@@ -41,17 +40,14 @@ export interface GcApplied {
 }
 
 export interface ApplyGcOptions {
-  readonly ledger: Ledger;
+  readonly writer: LedgerWriter<LedgerWrites>;
   readonly onProgress?: (line: string) => void;
   /** Test seam (crash tests): SIGKILL this process right after deleting this many object files. */
   readonly killAfter?: number | undefined;
 }
 
-const BATCH = 256;
-
 export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
-  const { ledger } = opts;
-  const q = new GcQueries(ledger);
+  const { writer } = opts;
   const res: GcApplied = {
     objectsDeleted: 0,
     bytesFreed: 0,
@@ -66,12 +62,12 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
   };
 
   // 1. The ledger first: after this, no row says a garbage object is used.
-  ledger.batch(() => {
-    for (const r of plan.refreshLinks) q.refreshLink(r);
-    for (const d of plan.dropLinks) ledger.forgetLinkById(d.row.id);
-    for (const o of plan.missing) ledger.forgetObjectById(o.id);
-    for (const r of plan.dropRoots) ledger.forgetRoot(r.id);
-    for (const id of plan.dropSeen) q.deleteSeen(id);
+  writer.now((w) => {
+    for (const r of plan.refreshLinks) w.refreshLink(r.linkId, r.fp);
+    for (const d of plan.dropLinks) w.forgetLinkById(d.row.id);
+    for (const o of plan.missing) w.forgetObjectById(o.id);
+    for (const r of plan.dropRoots) w.forgetRoot(r.id);
+    for (const id of plan.dropSeen) w.forgetSeenById(id);
   });
   res.linksRefreshed = plan.refreshLinks.length;
   res.linksDropped = plan.dropLinks.length;
@@ -79,20 +75,28 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
   res.rootsDropped = plan.dropRoots.length;
   res.seenDropped = plan.dropSeen.length;
 
-  // 2. Garbage objects: file, then row.
   const touchedShards = new Set<string>();
-  let rows: number[] = [];
-  const flush = (): void => {
-    if (rows.length === 0) return;
-    const ids = rows;
-    rows = [];
-    ledger.batch(() => ids.forEach((id) => ledger.forgetObjectById(id)));
-  };
+  deleteGarbage(plan, opts, res, touchedShards);
+  deleteStrays(plan, res, touchedShards);
+  for (const dir of touchedShards) {
+    try {
+      rmdirSync(dir); // only when empty; the next object in that shard creates it again
+    } catch {
+      // not empty, or gone
+    }
+  }
+  return res;
+}
+
+/** 2. Garbage objects: file, then row (rows in batches). */
+function deleteGarbage(plan: GcPlan, opts: ApplyGcOptions, res: GcApplied, touchedShards: Set<string>): void {
+  const { writer } = opts;
+  const forget = (id: number): void => writer.add((w) => w.forgetObjectById(id));
   for (const g of plan.garbage) {
     opts.onProgress?.(`gc: deleting objects ${res.objectsDeleted + 1}/${plan.garbage.length}`);
     const now = fileState(g.path);
     if (now.kind === 'missing') {
-      rows.push(g.row.id); // gone meanwhile: only the row is left to drop
+      forget(g.row.id); // gone meanwhile: only the row is left to drop
       res.missingObjectRows++;
       continue;
     }
@@ -109,13 +113,14 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
     touchedShards.add(path.dirname(g.path));
     res.objectsDeleted++;
     res.bytesFreed += g.freed;
-    rows.push(g.row.id);
+    forget(g.row.id);
     if (opts.killAfter !== undefined && res.objectsDeleted >= opts.killAfter) process.kill(process.pid, 'SIGKILL');
-    if (rows.length >= BATCH) flush();
   }
-  flush();
+  writer.flush();
+}
 
-  // 3. Files the ledger never knew, then shard folders left empty.
+/** 3. Files the ledger never knew (the caller then removes shard folders left empty). */
+function deleteStrays(plan: GcPlan, res: GcApplied, touchedShards: Set<string>): void {
   for (const s of plan.strays) {
     const now = fileState(s.path);
     if (now.kind === 'missing') continue;
@@ -136,12 +141,4 @@ export function applyGc(plan: GcPlan, opts: ApplyGcOptions): GcApplied {
       touchedShards.add(path.dirname(s.path));
     }
   }
-  for (const dir of touchedShards) {
-    try {
-      rmdirSync(dir); // only when empty; the next object in that shard creates it again
-    } catch {
-      // not empty, or gone
-    }
-  }
-  return res;
 }

@@ -5,65 +5,21 @@
  * Reads only; the one costly check (reading a reflink and its object) happens
  * only for reflinks whose fingerprint moved.
  */
-import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { allocatedBytes, fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
-import { GcQueries } from '../ledger/gc-queries.js';
-import { recordedFingerprint, type Ledger, type ObjectRow, type StoreRootRow } from '../ledger/ledger.js';
-import { objectFileName, parseObjectFileName } from '../store/key.js';
-import { objectPath, objectsDir, tmpDir } from '../store/location.js';
+import { sameFingerprint } from '../fs/fingerprint.js';
+import { listDir, type OnListError } from '../fs/list.js';
+import { fileState } from '../fs/stat.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
+import { storeRootStates, type StoreRootState } from '../session/roots.js';
+import { objectFileName, objectPath, objectsDir, parseObjectFileName, tmpDir } from '../store/location.js';
 import { sameBytes } from '../store/objects.js';
-import type { FileState, GcInput, ObservedLink, ObservedObject, ObservedStray } from './plan.js';
-
-export interface StoreRootState {
-  readonly row: StoreRootRow;
-  readonly reachable: boolean;
-  /** Why not, for the warning. */
-  readonly why?: string;
-}
+import type { GcInput, ObservedLink, ObservedObject, ObservedStray } from './plan.js';
 
 export interface Observation {
   readonly input: GcInput;
   readonly storeRoots: StoreRootState[];
-}
-
-/** One lstat of `p`: its state for the plan, and the stat itself for callers that need more of it (unshare: mode, owner). */
-export function lstatFile(p: string): { readonly file: FileState; readonly stat?: BigIntStats } {
-  try {
-    const st = lstatSync(p, { bigint: true });
-    const file: FileState = {
-      kind: 'present',
-      fp: fingerprintOf(st),
-      isFile: st.isFile(),
-      nlink: Number(st.nlink),
-      allocated: allocatedBytes(st),
-      mtimeMs: Number(st.mtimeNs / 1_000_000n),
-    };
-    return { file, stat: st };
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { file: { kind: 'missing' } };
-    return { file: { kind: 'error', errno: code ?? String(err) } };
-  }
-}
-
-export function fileState(p: string): FileState {
-  return lstatFile(p).file;
-}
-
-/** A store root is looked at only while the filesystem it was registered on is mounted there. */
-export function storeRootStates(ledger: Ledger, mainStore: string): StoreRootState[] {
-  return ledger.storeRoots().map((row) => {
-    if (row.path === mainStore) return { row, reachable: true };
-    try {
-      const st = statSync(row.path, { bigint: true });
-      if (st.dev.toString() !== row.dev) return { row, reachable: false, why: 'another filesystem is mounted there now' };
-      return { row, reachable: true };
-    } catch (err) {
-      return { row, reachable: false, why: `not reachable (${errnoCode(err) ?? String(err)})` };
-    }
-  });
 }
 
 /** Does the file at `p` hold exactly the bytes of the object at `objPath`? undefined when either can't be read. */
@@ -83,18 +39,21 @@ export interface ObserveOptions {
   readonly now: number;
   readonly graceMs: number;
   readonly onProgress?: (line: string) => void;
+  /** A store folder that could not be listed (its strays are not collected this time). */
+  readonly onListError?: OnListError;
 }
 
 export function observe(opts: ObserveOptions): Observation {
   const { ledger } = opts;
   const storeRoots = storeRootStates(ledger, opts.storeDir);
   const rootById = new Map(storeRoots.map((r) => [r.row.id, r]));
+  const list = (dir: string): string[] => listDir(dir, opts.onListError ?? (() => undefined)).map((e) => e.name);
 
   // Objects: is each object file still there?
   const objects: ObservedObject[] = ledger.objects().map((row) => {
     const root = rootById.get(row.root_id);
     const p = root ? objectPath(root.row.path, row, row.replica) : `(store root ${row.root_id})`;
-    if (!root || !root.reachable) return { row, path: p, reachable: false, file: { kind: 'missing' } };
+    if (!root || !root.usable) return { row, path: p, reachable: false, file: { kind: 'missing' } };
     return { row, path: p, reachable: true, file: fileState(p) };
   });
   const objectById = new Map(objects.map((o) => [o.row.id, o]));
@@ -117,7 +76,7 @@ export function observe(opts: ObserveOptions): Observation {
   }
 
   const roots = ledger.roots().map((row) => ({ row, gone: fileState(row.path).kind === 'missing' }));
-  const seen = new GcQueries(ledger).seen().map((s) => {
+  const seen = ledger.seenRows().map((s) => {
     const p = ledger.filePath(s.dir_id, s.name);
     return { id: s.id, path: p, gone: fileState(p).kind === 'missing' };
   });
@@ -127,11 +86,11 @@ export function observe(opts: ObserveOptions): Observation {
   const known = new Set(objects.map((o) => o.path));
   const strays: ObservedStray[] = [];
   for (const root of storeRoots) {
-    if (!root.reachable) continue;
-    for (const shard of listDir(objectsDir(root.row.path))) {
+    if (!root.usable) continue;
+    for (const shard of list(objectsDir(root.row.path))) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       const shardPath = path.join(objectsDir(root.row.path), shard);
-      for (const name of listDir(shardPath)) {
+      for (const name of list(shardPath)) {
         const parsed = parseObjectFileName(name);
         if (!parsed) continue; // not ours: left alone
         const address = objectPath(root.row.path, parsed.key, parsed.replica);
@@ -141,7 +100,7 @@ export function observe(opts: ObserveOptions): Observation {
         if (st.kind === 'present' && st.isFile) strays.push({ path: p, kind: 'unknown-object', file: st });
       }
     }
-    for (const name of listDir(tmpDir(root.row.path))) {
+    for (const name of list(tmpDir(root.row.path))) {
       if (!name.endsWith('.tmp')) continue;
       const p = path.join(tmpDir(root.row.path), name);
       const st = fileState(p);
@@ -153,14 +112,6 @@ export function observe(opts: ObserveOptions): Observation {
     storeRoots,
     input: { now: opts.now, graceMs: opts.graceMs, objects, links, roots, seen, strays },
   };
-}
-
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
 }
 
 /** An object's file name (its address and replica), for reports. */

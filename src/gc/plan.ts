@@ -16,13 +16,8 @@
  * that just made them (or crashed before recording its links) can't lose them.
  */
 import { sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
-import { recordedFingerprint, type LinkRow, type ObjectRow, type RootRow } from '../ledger/ledger.js';
-
-/** What an lstat of a path said. */
-export type FileState =
-  | { readonly kind: 'missing' }
-  | { readonly kind: 'error'; readonly errno: string }
-  | { readonly kind: 'present'; readonly fp: Fingerprint; readonly isFile: boolean; readonly nlink: number; readonly allocated: number; readonly mtimeMs: number };
+import type { FileState } from '../fs/stat.js';
+import { recordedFingerprint, type LinkRow, type ObjectRow, type RootRow } from '../ledger/rows.js';
 
 export interface ObservedObject {
   readonly row: ObjectRow;

@@ -6,9 +6,9 @@
  * from what the disk and ledger say once no dedup can be running.
  */
 import { existsSync } from 'node:fs';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { ledgerPath } from '../store/location.js';
-import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
 import { settle } from '../util/turn.js';
 import { applyGc, type GcApplied, type GcFailure } from './apply.js';
@@ -131,80 +131,85 @@ export async function runGc(opts: GcOptions): Promise<GcReport> {
   const report = emptyReport(opts.storeDir, dryRun, graceMs);
   // gc never creates a store: collecting a mistyped path is a mistake, not an empty success.
   if (!existsSync(ledgerPath(opts.storeDir))) return report;
-
-  const store: OpenStore | undefined = dryRun
-    ? openStoreReadOnly(opts.storeDir)
-    : openStore(opts.storeDir, { command: 'gc', lock: 'exclusive', onWait: (m) => out.note(m) });
-  if (!store) return report;
-  report.exists = true;
+  if (dryRun) {
+    const store = openStoreReadOnly(opts.storeDir);
+    if (!store) return report;
+    try {
+      return await collect(store, report, opts, started);
+    } finally {
+      out.done();
+      store.close();
+    }
+  }
+  const store = openStore(opts.storeDir, { command: 'gc', lock: 'exclusive', onWait: (m) => out.note(m) });
   try {
-    // Liveness is computed from here on, under the lock.
-    const now = (opts.now ?? Date.now)();
-    const seen = observe({ ledger: store.ledger, storeDir: opts.storeDir, now, graceMs, onProgress: (l) => out.progress(l) });
-    for (const r of seen.storeRoots) {
-      if (!r.reachable) {
-        report.unreachableStoreRoots.push(r.row.path);
-        out.warn(`store root ${r.row.path}: ${r.why ?? 'not reachable'}; its objects are kept and not checked (mount it and run pycstore gc again)`);
-      }
-    }
-    const plan = planGc(seen.input);
-    report.objectsLive = plan.live.length;
-    report.objectsInGrace = plan.inGrace.length;
-    report.objectsUnverified = plan.unverifiedObjects.length;
-    report.linksUnverified = plan.unverifiedLinks.length;
-    report.filesInGrace = plan.straysInGrace;
-    report.linksDroppedByReason = byReason(plan);
-    if (plan.unverifiedLinks.length > 0) {
-      const first = plan.unverifiedLinks[0]!;
-      out.warn(
-        `${formatCount(plan.unverifiedLinks.length)} linked files could not be checked and count as in use, e.g. ${first.path}: ${first.why}`,
-      );
-    }
-
-    if (dryRun) {
-      report.plan = {
-        objectsDeleted: plan.garbage.length,
-        bytesFreed: plan.garbage.reduce((s, g) => s + g.freed, 0) + plan.strays.reduce((s, f) => s + f.freed, 0),
-        linksDropped: plan.dropLinks.length,
-        rootsDropped: plan.dropRoots.length,
-        missingObjectRows: plan.missing.length,
-        linksRefreshed: plan.refreshLinks.length,
-        seenDropped: plan.dropSeen.length,
-        unknownFilesDeleted: plan.strays.filter((s) => s.kind === 'unknown-object').length,
-        tempFilesDeleted: plan.strays.filter((s) => s.kind === 'temp').length,
-        objects: plan.garbage.map((g) => ({
-          object: objectName(g.row),
-          path: g.path,
-          allocated: g.allocated,
-          lastUsed: new Date(Math.max(g.row.used_at, g.row.created_at)).toISOString(),
-        })),
-        links: plan.dropLinks.map((d) => ({ path: d.path, reason: d.reason })),
-        roots: plan.dropRoots.map((r) => r.path),
-        files: plan.strays.map((s) => ({ path: s.path, kind: s.kind })),
-      };
-    } else if (await interrupted(opts.signal)) {
-      report.interrupted = true;
-    } else {
-      const applied = applyGc(plan, { ledger: store.ledger, onProgress: (l) => out.progress(l), killAfter: testKillAfter(opts.env) });
-      report.objectsDeleted = applied.objectsDeleted;
-      report.bytesFreed = applied.bytesFreed;
-      report.linksDropped = applied.linksDropped;
-      report.rootsDropped = applied.rootsDropped;
-      report.missingObjectRows = applied.missingObjectRows;
-      report.linksRefreshed = applied.linksRefreshed;
-      report.seenDropped = applied.seenDropped;
-      report.unknownFilesDeleted = applied.unknownFilesDeleted;
-      report.tempFilesDeleted = applied.tempFilesDeleted;
-      report.failures = applied.failures;
-    }
-    report.durationMs = Date.now() - started;
-    if (!dryRun) {
-      const runId = store.ledger.startRun('gc', started);
-      store.ledger.finishRun(runId, report.failures.length > 0 ? 1 : 0, report, Date.now());
-    }
-    return report;
+    return await recordedRun(store, 'gc', Date.now, async () => collect(store, report, opts, started), (r) => ({
+      exitCode: r.failures.length > 0 ? 1 : 0,
+      figures: r,
+    }));
   } finally {
     out.done();
     store.close();
   }
+}
+
+/** observe → plan → (dry run: the plan; interrupted: stop) → apply, under the lock. */
+async function collect(store: OpenStore | WritableStore, report: GcReport, opts: GcOptions, started: number): Promise<GcReport> {
+  const out = opts.out;
+  report.exists = true;
+  // Liveness is computed from here on, under the lock.
+  const now = (opts.now ?? Date.now)();
+  const seen = observe({
+    ledger: store.ledger,
+    storeDir: opts.storeDir,
+    now,
+    graceMs: report.graceMs,
+    onProgress: (l) => out.progress(l),
+    onListError: (e) => out.warn(`${e.path}: cannot list it (${e.code}); what it holds is left for the next gc`),
+  });
+  for (const r of seen.storeRoots) {
+    if (!r.usable) {
+      report.unreachableStoreRoots.push(r.row.path);
+      out.warn(`store root ${r.row.path}: ${r.why ?? 'not usable'}; its objects are kept and not checked (mount it and run pycstore gc again)`);
+    }
+  }
+  const plan = planGc(seen.input);
+  report.objectsLive = plan.live.length;
+  report.objectsInGrace = plan.inGrace.length;
+  report.objectsUnverified = plan.unverifiedObjects.length;
+  report.linksUnverified = plan.unverifiedLinks.length;
+  report.filesInGrace = plan.straysInGrace;
+  report.linksDroppedByReason = byReason(plan);
+  if (plan.unverifiedLinks.length > 0) {
+    const first = plan.unverifiedLinks[0]!;
+    out.warn(`${formatCount(plan.unverifiedLinks.length)} linked files could not be checked and count as in use, e.g. ${first.path}: ${first.why}`);
+  }
+  if (!('writer' in store)) report.plan = dryRunPlan(plan);
+  else if (await interrupted(opts.signal)) report.interrupted = true; // looked, deleted nothing
+  else Object.assign(report, applyGc(plan, { writer: store.writer, onProgress: (l) => out.progress(l), killAfter: testKillAfter(opts.env) }));
+  report.durationMs = Date.now() - started;
+  return report;
+}
+
+function dryRunPlan(plan: GcPlan): NonNullable<GcReport['plan']> {
+  return {
+    objectsDeleted: plan.garbage.length,
+    bytesFreed: plan.garbage.reduce((s, g) => s + g.freed, 0) + plan.strays.reduce((s, f) => s + f.freed, 0),
+    linksDropped: plan.dropLinks.length,
+    rootsDropped: plan.dropRoots.length,
+    missingObjectRows: plan.missing.length,
+    linksRefreshed: plan.refreshLinks.length,
+    seenDropped: plan.dropSeen.length,
+    unknownFilesDeleted: plan.strays.filter((s) => s.kind === 'unknown-object').length,
+    tempFilesDeleted: plan.strays.filter((s) => s.kind === 'temp').length,
+    objects: plan.garbage.map((g) => ({
+      object: objectName(g.row),
+      path: g.path,
+      allocated: g.allocated,
+      lastUsed: new Date(Math.max(g.row.used_at, g.row.created_at)).toISOString(),
+    })),
+    links: plan.dropLinks.map((d) => ({ path: d.path, reason: d.reason })),
+    roots: plan.dropRoots.map((r) => r.path),
+    files: plan.strays.map((s) => ({ path: s.path, kind: s.kind })),
+  };
 }

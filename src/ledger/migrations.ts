@@ -121,6 +121,10 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 3: the meta table never held anything (settings live in the file names and user_version): dropped.
+  (db) => {
+    db.exec('DROP TABLE IF EXISTS meta');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

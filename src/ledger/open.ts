@@ -1,6 +1,10 @@
 /**
  * The one place the ledger is opened: WAL, busy timeout, foreign keys, then
- * migrations. A ledger written by a newer pycstore is refused.
+ * migrations. A ledger written by a newer pycstore is refused. Several
+ * processes may open a new or older ledger at once: each migration runs in an
+ * IMMEDIATE transaction that re-reads `user_version` once it holds the write
+ * lock, so exactly one of them migrates and the others wait (saying so) and
+ * find it done.
  */
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,11 +12,14 @@ import { errnoCode, PycstoreError } from '../errors.js';
 import { ledgerWayOut } from './advice.js';
 import { ledgerPath } from '../store/location.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { BUSY_TIMEOUT_MS, immediate, type Db } from './db.js';
 
-export type Db = Database.Database;
+export type { Db } from './db.js';
 
 export interface OpenOptions {
   readonly readonly?: boolean;
+  /** Told once if migrating has to wait for another process. */
+  readonly onWait?: (message: string) => void;
 }
 
 export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
@@ -38,7 +45,7 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
     throw unreadable(file, err, opts.readonly ?? false);
   }
   try {
-    db.pragma('busy_timeout = 30000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (!opts.readonly) {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') {
@@ -49,12 +56,18 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
     }
     db.pragma('foreign_keys = ON');
     // An in-memory copy of an older ledger is migrated in memory: reading needs no upgrade on disk.
-    migrate(db, file, (opts.readonly ?? false) && !inMemory);
+    migrate(db, file, (opts.readonly ?? false) && !inMemory, opts.onWait);
   } catch (err) {
     if (db.open) db.close();
-    throw err instanceof PycstoreError ? err : unreadable(file, err, opts.readonly ?? false);
+    throw err instanceof PycstoreError || !cannotRead(err) ? err : unreadable(file, err, opts.readonly ?? false);
   }
   return db;
+}
+
+/** SQLite's answer for a file it can't read as a ledger (as opposed to, say, waiting too long for a lock). */
+function cannotRead(err: unknown): boolean {
+  const code = errnoCode(err) ?? '';
+  return ['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_READONLY'].includes(code) || code.startsWith('SQLITE_IOERR');
 }
 
 /** A ledger SQLite can't open or read (not a database, damaged, no permission): a refusal naming the file and the way out. */
@@ -76,16 +89,9 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db, file: string, readonly: boolean): void {
+function migrate(db: Db, file: string, readonly: boolean, onWait: ((message: string) => void) | undefined): void {
   const current = schemaVersion(db);
-  if (current > SCHEMA_VERSION) {
-    db.close();
-    throw new PycstoreError(
-      'ESTOREFORMAT',
-      `the ledger ${file} has schema version ${current}, written by a newer pycstore (this one knows up to ${SCHEMA_VERSION})`,
-      { hint: 'upgrade pycstore (npm install -g pycstore@latest), or use another store with --store DIR', data: { found: current, known: SCHEMA_VERSION } },
-    );
-  }
+  refuseNewer(db, file, current);
   if (current === SCHEMA_VERSION) return;
   if (readonly) {
     db.close();
@@ -93,11 +99,31 @@ function migrate(db: Db, file: string, readonly: boolean): void {
       hint: 'run any writing command once, e.g. pycstore dedup',
     });
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    const step = MIGRATIONS[v]!;
-    db.transaction(() => {
-      step(db);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  let said = false;
+  const wait = (): void => {
+    if (!said) onWait?.(`waiting for another pycstore to finish upgrading the ledger ${file}…`);
+    said = true;
+  };
+  // One step per transaction; each re-reads user_version under the write lock (another process may have done it).
+  for (;;) {
+    const v = immediate(db, () => {
+      const found = schemaVersion(db);
+      if (found >= SCHEMA_VERSION) return found;
+      MIGRATIONS[found]!(db);
+      db.pragma(`user_version = ${found + 1}`);
+      return found;
+    }, { onWait: wait });
+    refuseNewer(db, file, v);
+    if (v >= SCHEMA_VERSION) return;
   }
+}
+
+function refuseNewer(db: Db, file: string, current: number): void {
+  if (current <= SCHEMA_VERSION) return;
+  db.close();
+  throw new PycstoreError(
+    'ESTOREFORMAT',
+    `the ledger ${file} has schema version ${current}, written by a newer pycstore (this one knows up to ${SCHEMA_VERSION})`,
+    { hint: 'upgrade pycstore (npm install -g pycstore@latest), or use another store with --store DIR', data: { found: current, known: SCHEMA_VERSION } },
+  );
 }

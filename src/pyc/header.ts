@@ -56,6 +56,11 @@ export function sourceHash(version: PyVersionInfo, source: Uint8Array): string {
   return toHex(siphash(key, source, version.sipRounds));
 }
 
+/** Whole seconds of a source's mtime truncated toward zero, as importlib's int(st_mtime) does. */
+export function mtimeSeconds(st: { readonly mtimeNs: bigint }): number {
+  return Number(st.mtimeNs / 1_000_000_000n);
+}
+
 /** Build a header. Timestamp: mtime seconds + size; hash: the source hash hex. */
 export function buildHeader(
   version: PyVersionInfo,

@@ -29,8 +29,7 @@ interface Worker {
 export class CompilerPool {
   private readonly workers = new Map<string, Worker[]>();
   private nextId = 1;
-  /** Every compile this run, so nothing is compiled twice. */
-  private readonly memo = new Map<string, Promise<CompileAnswer>>();
+  /** Compile requests sent (the caller, python/compile.ts, sends each compilation once). */
   compiled = 0;
 
   constructor(private readonly perInterpreter = 2) {}
@@ -98,18 +97,8 @@ export class CompilerPool {
     return this.pick(exe).ready;
   }
 
-  /**
-   * Compile once per `memoKey` (e.g. magic, optimization level, relative path, source hash).
-   */
-  compile(exe: string, memoKey: string, req: CompileRequest): Promise<CompileAnswer> {
-    const known = this.memo.get(memoKey);
-    if (known) return known;
-    const p = this.send(exe, req);
-    this.memo.set(memoKey, p);
-    return p;
-  }
-
-  private async send(exe: string, req: CompileRequest): Promise<CompileAnswer> {
+  /** Compile `req.source` with the interpreter `exe` (marshal.dumps of the code object). */
+  async compile(exe: string, req: CompileRequest): Promise<CompileAnswer> {
     const w = this.pick(exe);
     await w.ready;
     const id = this.nextId++;

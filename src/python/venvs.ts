@@ -2,8 +2,9 @@
  * Finding venvs under a folder and what they hold: the folders with a
  * pyvenv.cfg, their Python version (from pyvenv.cfg) and site-packages.
  */
-import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { listDir, type OnListError } from '../fs/list.js';
 import { PY_VERSIONS, type PyVersionInfo } from '../pyc/magic.js';
 
 export interface Venv {
@@ -24,7 +25,7 @@ export function parsePyvenvCfg(text: string): Record<string, string> {
   return out;
 }
 
-export function readVenv(dir: string): Venv {
+export function readVenv(dir: string, onError: OnListError): Venv {
   const cfg = parsePyvenvCfg(readFileSync(path.join(dir, 'pyvenv.cfg'), 'utf8'));
   const versionText = cfg['version_info'] ?? cfg['version'] ?? '';
   const m = /^3\.(\d+)/.exec(versionText);
@@ -34,7 +35,7 @@ export function readVenv(dir: string): Venv {
   if (existsSync(winSite)) sitePackages.push(winSite);
   const lib = path.join(dir, 'lib');
   if (existsSync(lib)) {
-    for (const e of readdirSync(lib, { withFileTypes: true })) {
+    for (const e of listDir(lib, onError)) {
       if (e.isDirectory() && /^python3\.\d+t?$/.test(e.name)) {
         const sp = path.join(lib, e.name, 'site-packages');
         if (existsSync(sp)) sitePackages.push(sp);
@@ -44,24 +45,15 @@ export function readVenv(dir: string): Venv {
   return { dir, version, versionText, sitePackages };
 }
 
-/** A folder's entries, or none when it can't be read (gone, no permission). */
-export function readDirOrNone(dir: string): Dirent[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-}
-
 /** Every venv at or under `root` (symlinks not followed; a venv's own tree is not searched for more venvs). */
-export function findVenvs(root: string): Venv[] {
+export function findVenvs(root: string, onError: OnListError): Venv[] {
   const out: Venv[] = [];
   const walk = (dir: string): void => {
     if (existsSync(path.join(dir, 'pyvenv.cfg'))) {
-      out.push(readVenv(dir));
+      out.push(readVenv(dir, onError));
       return;
     }
-    for (const e of readDirOrNone(dir)) {
+    for (const e of listDir(dir, onError)) {
       if (e.isDirectory() && !e.isSymbolicLink() && e.name !== '__pycache__' && e.name !== 'node_modules' && e.name !== '.git') {
         walk(path.join(dir, e.name));
       }

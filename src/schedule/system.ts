@@ -6,9 +6,10 @@
  * Files under HOME are read and written with the real fs.
  */
 import { spawn } from 'node:child_process';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { listDir } from '../fs/list.js';
 import type { Backend } from './job.js';
 
 export interface ExecResult {
@@ -64,12 +65,11 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function cronDaemonRunning(): Promise<boolean | undefined> {
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
-  } catch {
-    return undefined;
-  }
+  let unreadable = false;
+  const pids = listDir('/proc', () => (unreadable = true))
+    .map((e) => e.name)
+    .filter((n) => /^\d+$/.test(n));
+  if (unreadable || pids.length === 0) return undefined; // no /proc (macOS), or not readable: can't tell
   for (const pid of pids) {
     const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
     if (/^(cron|crond|cronie|busybox-crond)\n?$/.test(comm)) return true;

@@ -16,7 +16,7 @@
 import envPaths from 'env-paths';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { objectFileName, type ObjectKey } from './key.js';
+import { keyString, type ObjectKey } from '../hash/key.js';
 
 /** --store, else $PYCSTORE_HOME, else the user cache dir without the "-nodejs" suffix. */
 export function defaultStoreDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -42,6 +42,19 @@ export function lockPath(storeDir: string): string {
 
 export function objectsDir(rootDir: string): string {
   return path.join(rootDir, OBJECTS_DIR);
+}
+
+/** File name of an object inside its shard directory; replica N > 0 is an extra copy made when the
+ *  previous one hit the filesystem's hard-link limit (EMLINK). */
+export function objectFileName(key: ObjectKey, replica: number): string {
+  return replica === 0 ? keyString(key) : `${keyString(key)}.r${replica}`;
+}
+
+/** Inverse of objectFileName, or undefined for anything that isn't an object name. */
+export function parseObjectFileName(name: string): { key: ObjectKey; replica: number } | undefined {
+  const m = /^([0-9a-f]{16})-(\d+)(?:\.r(\d+))?$/.exec(name);
+  if (!m) return undefined;
+  return { key: { hash: m[1]!, size: Number(m[2]) }, replica: m[3] === undefined ? 0 : Number(m[3]) };
 }
 
 export function shardDir(rootDir: string, key: ObjectKey): string {
@@ -78,29 +91,4 @@ export function isQuarantineOf(name: string, key: ObjectKey, replica: number): b
 /** Where scheduled runs (cron, launchd) append their output. */
 export function scheduleLogPath(storeDir: string): string {
   return path.join(storeDir, 'schedule.log');
-}
-
-/**
- * The temp name used to swap a venv file: same directory (so rename is atomic),
- * unique, and recognisable so a crash's leftovers can be found and removed.
- */
-export const SWAP_PREFIX = '.pycstore-';
-export function swapTempPath(filePath: string): string {
-  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-}
-
-/** The pid of the process that made a swap temp name (`.pycstore-<pid>-<12 hex>.tmp`), or undefined for any other name. */
-export function swapTempOwner(name: string): number | undefined {
-  const m = /^\.pycstore-(\d+)-[0-9a-f]{12}\.tmp$/.exec(name);
-  return m ? Number(m[1]) : undefined;
-}
-
-/**
- * The two files of a reflink probe (`dedup --link-mode reflink` checks up front that a store root can
- * clone): a small file and its clone, in `dir` (the store root, or the nearest existing folder above a
- * store not created yet), removed right after.
- */
-export function reflinkProbePaths(dir: string): { readonly source: string; readonly clone: string } {
-  const base = path.join(dir, `${SWAP_PREFIX}probe-${process.pid}-${randomBytes(6).toString('hex')}`);
-  return { source: `${base}.tmp`, clone: `${base}.clone.tmp` };
 }

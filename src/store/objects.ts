@@ -10,7 +10,8 @@
  */
 import { closeSync, fdatasyncSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { PycstoreError, errnoCode } from '../errors.js';
-import { type ObjectKey, keyString } from './key.js';
+import { tryLstat } from '../fs/stat.js';
+import { type ObjectKey, keyString } from '../hash/key.js';
 import { objectPath, objectTempPath, shardDir, tmpDir } from './location.js';
 
 export const OBJECT_MODE = 0o444;
@@ -88,13 +89,4 @@ function checkExisting(target: string, st: BigIntStats, bytes: Uint8Array, key: 
 
 export function readObject(rootDir: string, key: ObjectKey, replica = 0): Buffer {
   return readFileSync(objectPath(rootDir, key, replica));
-}
-
-export function tryLstat(p: string): BigIntStats | undefined {
-  try {
-    return lstatSync(p, { bigint: true });
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }

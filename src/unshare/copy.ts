@@ -1,6 +1,6 @@
 /**
- * Giving a linked venv file a private copy again, atomically, by the linker's
- * rules (src/fs/link.ts): the copy is written under a unique temp name in the
+ * Giving a linked venv file a private copy again, atomically, by the one swap
+ * (src/fs/swap.ts): the copy is written under a unique temp name in the
  * same folder, the original is stat-ed again and compared with what was
  * observed, and only then is the temp renamed over it. The path is never
  * missing, not even for an instant.
@@ -13,15 +13,16 @@
  * may come back empty or zeroed, which CPython rejects (EOFError / bad magic)
  * and replaces by compiling the source, as it does for any broken pyc.
  */
-import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readFileSync, writeSync, type BigIntStats } from 'node:fs';
 import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import type { LinkKind } from '../ledger/ledger.js';
-import { swapTempPath } from '../store/location.js';
+import type { LinkKind } from '../fs/link.js';
+import { swapIn } from '../fs/swap.js';
 
 export type CopyOutcome =
   | { readonly ok: true; readonly stat: BigIntStats }
   | { readonly ok: false; readonly reason: 'changed' | 'error'; readonly detail: string };
+
+type CopyFailed = Extract<CopyOutcome, { ok: false }>;
 
 /**
  * Is `st` still the file that was observed as `expected`? A hard link's ctime
@@ -36,6 +37,20 @@ function unchanged(st: BigIntStats, expected: Fingerprint, kind: LinkKind): bool
   return sameFingerprint(kind === 'hardlink' ? { ...fp, ctimeNs: expected.ctimeNs } : fp, expected);
 }
 
+/** Write `bytes` to the new file `tmp` with the mode, owner and times a pyc CPython wrote would have. */
+function writeCopy(tmp: string, bytes: Uint8Array, mode: number, owner: { uid: number; gid: number }, before: BigIntStats): void {
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fchmodSync(fd, mode);
+    if (process.platform !== 'win32' && process.geteuid?.() === 0 && owner.uid >= 0) fchownSync(fd, owner.uid, owner.gid);
+    futimesSync(fd, new Date(Number(before.atimeMs)), new Date(Number(before.mtimeMs)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function makePrivateCopy(
   target: string,
   expected: Fingerprint,
@@ -43,40 +58,22 @@ export function makePrivateCopy(
   mode: number,
   owner: { uid: number; gid: number },
 ): CopyOutcome {
-  let tmp: string | undefined;
-  try {
-    const before = lstatSync(target, { bigint: true });
-    if (!unchanged(before, expected, kind)) return { ok: false, reason: 'changed', detail: 'the file changed since it was looked at' };
-    const bytes = readFileSync(target);
-    if (bytes.length !== expected.size) return { ok: false, reason: 'changed', detail: 'the file changed while it was read' };
-    tmp = swapTempPath(target);
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fchmodSync(fd, mode);
-      if (process.platform !== 'win32' && process.geteuid?.() === 0 && owner.uid >= 0) fchownSync(fd, owner.uid, owner.gid);
-      futimesSync(fd, new Date(Number(before.atimeMs)), new Date(Number(before.mtimeMs)));
-    } finally {
-      closeSync(fd);
-    }
+  const out = swapIn<CopyFailed>(
+    target,
+    (tmp) => {
+      const before = lstatSync(target, { bigint: true });
+      if (!unchanged(before, expected, kind)) return { ok: false, reason: 'changed', detail: 'the file changed since it was looked at' };
+      const bytes = readFileSync(target);
+      if (bytes.length !== expected.size) return { ok: false, reason: 'changed', detail: 'the file changed while it was read' };
+      writeCopy(tmp, bytes, mode, owner, before);
+      return undefined;
+    },
     // The last look before the swap.
-    const now = lstatSync(target, { bigint: true });
-    if (!unchanged(now, expected, kind)) return { ok: false, reason: 'changed', detail: 'the file changed while its copy was made' };
-    renameSync(tmp, target);
-    tmp = undefined;
-    return { ok: true, stat: lstatSync(target, { bigint: true }) };
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT') return { ok: false, reason: 'changed', detail: 'the file disappeared meanwhile' };
-    return { ok: false, reason: 'error', detail: code ?? String(err) };
-  } finally {
-    if (tmp !== undefined) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never created
-      }
-    }
+    (st) => unchanged(st, expected, kind),
+  );
+  if (out.ok || 'detail' in out) return out;
+  if (out.reason === 'changed') {
+    return { ok: false, reason: 'changed', detail: out.errno === 'ENOENT' ? 'the file disappeared meanwhile' : 'the file changed while its copy was made' };
   }
+  return { ok: false, reason: 'error', detail: out.errno };
 }

@@ -6,8 +6,8 @@
  * can't be checked (left alone, reported).
  */
 import { sameFingerprint, sameInode, type Fingerprint } from '../fs/fingerprint.js';
-import { recordedFingerprint, type LinkRow, type RootRow } from '../ledger/ledger.js';
-import type { FileState } from '../gc/plan.js';
+import type { FileState } from '../fs/stat.js';
+import { recordedFingerprint, type LinkRow, type RootRow } from '../ledger/rows.js';
 
 export interface ObservedUnshareLink {
   readonly row: LinkRow;

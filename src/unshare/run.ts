@@ -8,15 +8,18 @@
  */
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { usageError } from '../errors.js';
 import { allocatedBytes } from '../fs/fingerprint.js';
 import { findSwapLeftovers, removeSwapLeftovers } from '../fs/leftovers.js';
-import { fileState, lstatFile, storeRootStates } from '../gc/observe.js';
-import type { Ledger, LinkRow, RootRow } from '../ledger/ledger.js';
+import { fileState, lstatFile } from '../fs/stat.js';
+import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
+import type { LinkRow, RootRow } from '../ledger/rows.js';
+import { storeRootStates } from '../session/roots.js';
+import { pycMode } from '../pyc/mode.js';
 import { parseCacheName, sourceForPrefix, sourceForPycache } from '../pyc/names.js';
 import { ledgerPath, objectPath } from '../store/location.js';
-import { openStore, openStoreReadOnly, type OpenStore } from '../store/open.js';
+import { openStore, openStoreReadOnly, recordedRun } from '../session/open.js';
 import { formatCount } from '../util/format.js';
 import { checkpointEvery } from '../util/turn.js';
 import { makePrivateCopy } from './copy.js';
@@ -116,7 +119,7 @@ function linksOf(t: Target, ledger: Ledger): LinkRow[] {
 }
 
 /** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666 (importlib _calc_mode). */
-function pycMode(pycPath: string, rootPrefix: string | null | undefined, fallbackMode: number): number {
+function modeFor(pycPath: string, rootPrefix: string | null | undefined, fallbackMode: number): number {
   const name = parseCacheName(path.basename(pycPath));
   let source: string | undefined;
   if (name && path.basename(path.dirname(pycPath)) === '__pycache__') source = sourceForPycache(pycPath, name);
@@ -130,7 +133,7 @@ function pycMode(pycPath: string, rootPrefix: string | null | undefined, fallbac
       base = 0o666;
     }
   }
-  return (base | 0o200) & 0o666;
+  return pycMode(base);
 }
 
 type Inode = { readonly dev: string; readonly ino: string };
@@ -148,7 +151,7 @@ function observeLinks(rows: readonly LinkRow[], ledger: Ledger, storeDir: string
     if (object) {
       inodes.push({ dev: object.dev, ino: object.ino });
       const root = storeRoots.get(object.root_id);
-      if (root?.reachable) {
+      if (root?.usable) {
         const of = fileState(objectPath(root.row.path, object, object.replica));
         if (of.kind === 'present') inodes.push({ dev: of.fp.dev, ino: of.fp.ino });
       }
@@ -182,7 +185,7 @@ function observeLinks(rows: readonly LinkRow[], ledger: Ledger, storeDir: string
     // owns the __pycache__ folder, as a pyc CPython writes there would. A reflink kept the file's own owner.
     let owner: Owner | undefined;
     if (stat) owner = row.kind === 'hardlink' ? folderOwnerOf(path.dirname(p)) : { uid: Number(stat.uid), gid: Number(stat.gid) };
-    const mode = pycMode(p, row.root_id === null ? null : prefixes.get(row.root_id), stat ? Number(stat.mode) : 0o644);
+    const mode = modeFor(p, row.root_id === null ? null : prefixes.get(row.root_id), stat ? Number(stat.mode) : 0o644);
     out.push({ row, path: p, file, objectInodes: objectInodesOf(row.object_id), mode, owner });
   }
   return out;
@@ -218,78 +221,96 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
     opts.out.note(`no store at ${opts.storeDir}: nothing is linked`);
     return report;
   }
-  const store: OpenStore | undefined = dryRun
-    ? openStoreReadOnly(opts.storeDir)
-    : openStore(opts.storeDir, { command: 'unshare', lock: 'shared', onWait: (m) => opts.out.note(m) });
-  if (!store) return report;
-  try {
-    const ledger = store.ledger;
-    const rows: LinkRow[] = [];
-    if (opts.all) rows.push(...ledger.links());
-    for (const t of targets) {
-      const found = linksOf(t, ledger);
-      if (found.length === 0) {
-        if (t.kind === 'missing') throw usageError(`${t.given}: no such file or folder, and nothing linked there in the ledger`);
-        opts.out.note(`${t.given}: no file there is linked to the store`);
-      }
-      rows.push(...found);
-    }
-    const roots = ledger.roots();
-    const observed = observeLinks(rows, ledger, opts.storeDir, roots);
-    const folders = targets.filter((t) => t.kind !== 'file').flatMap((t) => [...spellings(t.abs)]);
-    const plan = planUnshare({ links: observed, roots, folders, all: opts.all, sep: path.sep });
-    const leftovers = findSwapLeftovers(new Set(observed.map((o) => path.dirname(o.path))));
-    report.leftoversRemoved = dryRun ? leftovers.length : removeSwapLeftovers(leftovers);
-    for (const e of plan.enclosingRoots) {
-      opts.out.warn(
-        `${e.path} is inside the registered root ${e.root}: a later \`pycstore dedup\` without PATH links it again ` +
-          `(to stop that, unshare the whole root: pycstore unshare ${e.root})`,
-      );
-    }
-    if (dryRun) {
-      const copy = plan.actions.filter((a) => a.action === 'copy').map((a) => a.path);
-      const drop = plan.actions.flatMap((a) => (a.action === 'drop' ? [{ path: a.path, reason: a.reason }] : []));
-      for (const a of plan.actions) if (a.action === 'skip') report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });
-      report.plan = {
-        unshared: copy.length,
-        alreadyPrivate: drop.filter((d) => d.reason === 'private').length,
-        gone: drop.filter((d) => d.reason === 'gone').length,
-        linksDropped: copy.length + drop.length,
-        rootsDropped: plan.dropRoots.length,
-        copy,
-        drop,
-        roots: plan.dropRoots.map((r) => r.path),
-      };
-    } else {
-      await applyUnshare(plan, ledger, report, opts);
+  if (dryRun) {
+    const store = openStoreReadOnly(opts.storeDir);
+    if (!store) return report;
+    try {
+      const plan = planFor(store.ledger, targets, opts);
+      report.leftoversRemoved = leftoversOf(plan).length;
+      report.plan = dryRunPlan(plan, report);
       report.durationMs = Date.now() - started;
-      const runId = ledger.startRun('unshare', started);
-      ledger.finishRun(runId, report.failures.length > 0 ? 1 : 0, report, Date.now());
+      return report;
+    } finally {
+      opts.out.done();
+      store.close();
     }
-    report.durationMs = Date.now() - started;
-    return report;
+  }
+  const store = openStore(opts.storeDir, { command: 'unshare', lock: 'shared', onWait: (m) => opts.out.note(m) });
+  try {
+    return await recordedRun(
+      store,
+      'unshare',
+      Date.now,
+      async () => {
+        const plan = planFor(store.ledger, targets, opts);
+        report.leftoversRemoved = removeSwapLeftovers(leftoversOf(plan));
+        await applyUnshare(plan, store.writer, report, opts);
+        report.durationMs = Date.now() - started;
+        return report;
+      },
+      (r) => ({ exitCode: r.failures.length > 0 ? 1 : 0, figures: r }),
+    );
   } finally {
     opts.out.done();
     store.close();
   }
 }
 
-async function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareReport, opts: UnshareOptions): Promise<void> {
+/** The ledger's links under the targets, observed on disk, and what to do with each. */
+function planFor(ledger: Ledger, targets: readonly Target[], opts: UnshareOptions): UnsharePlan {
+  const rows: LinkRow[] = [];
+  if (opts.all) rows.push(...ledger.links());
+  for (const t of targets) {
+    const found = linksOf(t, ledger);
+    if (found.length === 0) {
+      if (t.kind === 'missing') throw usageError(`${t.given}: no such file or folder, and nothing linked there in the ledger`);
+      opts.out.note(`${t.given}: no file there is linked to the store`);
+    }
+    rows.push(...found);
+  }
+  const roots = ledger.roots();
+  const observed = observeLinks(rows, ledger, opts.storeDir, roots);
+  const folders = targets.filter((t) => t.kind !== 'file').flatMap((t) => [...spellings(t.abs)]);
+  const plan = planUnshare({ links: observed, roots, folders, all: opts.all, sep: path.sep });
+  for (const e of plan.enclosingRoots) {
+    opts.out.warn(
+      `${e.path} is inside the registered root ${e.root}: a later \`pycstore dedup\` without PATH links it again ` +
+        `(to stop that, unshare the whole root: pycstore unshare ${e.root})`,
+    );
+  }
+  return plan;
+}
+
+/** Swap temps that a killed earlier run left in the folders of the files being unshared (their process is gone). */
+function leftoversOf(plan: UnsharePlan): string[] {
+  return findSwapLeftovers(new Set(plan.actions.map((a) => path.dirname(a.path))));
+}
+
+function dryRunPlan(plan: UnsharePlan, report: UnshareReport): NonNullable<UnshareReport['plan']> {
+  const copy = plan.actions.filter((a) => a.action === 'copy').map((a) => a.path);
+  const drop = plan.actions.flatMap((a) => (a.action === 'drop' ? [{ path: a.path, reason: a.reason }] : []));
+  for (const a of plan.actions) if (a.action === 'skip') report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });
+  return {
+    unshared: copy.length,
+    alreadyPrivate: drop.filter((d) => d.reason === 'private').length,
+    gone: drop.filter((d) => d.reason === 'gone').length,
+    linksDropped: copy.length + drop.length,
+    rootsDropped: plan.dropRoots.length,
+    copy,
+    drop,
+    roots: plan.dropRoots.map((r) => r.path),
+  };
+}
+
+async function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, report: UnshareReport, opts: UnshareOptions): Promise<void> {
   const out = opts.out;
   const checkpoint = checkpointEvery(32);
-  let pending: number[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const ids = pending;
-    pending = [];
-    ledger.batch(() => ids.forEach((id) => ledger.forgetLinkById(id)));
-  };
   let done = 0;
   for (const a of plan.actions) {
     await checkpoint();
     if (opts.signal?.aborted) {
       report.interrupted = true;
-      break;
+      return; // the rows of the files done are in the writer's batch (written when the store closes); the roots stay
     }
     out.progress(`unshare: ${formatCount(++done)}/${formatCount(plan.actions.length)} files`);
     if (a.action === 'skip') {
@@ -310,12 +331,10 @@ async function applyUnshare(plan: UnsharePlan, ledger: Ledger, report: UnshareRe
     }
     // The file is private (or gone) from here on: its row goes. A crash before this batch is written
     // leaves rows of files that are private already, which the next unshare drops.
-    pending.push(a.row.id);
+    const id = a.row.id;
+    writer.add((w) => w.forgetLinkById(id));
     report.linksDropped++;
-    if (pending.length >= 256) flush();
   }
-  flush();
-  if (report.interrupted) return; // the roots stay registered until every file under them is private
-  ledger.batch(() => plan.dropRoots.forEach((r) => ledger.forgetRoot(r.id)));
+  writer.now((w) => plan.dropRoots.forEach((r) => w.forgetRoot(r.id)));
   report.rootsDropped = plan.dropRoots.length;
 }

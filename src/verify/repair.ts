@@ -29,11 +29,11 @@ import { mkdirSync, readdirSync, renameSync, unlinkSync, type BigIntStats } from
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint, sameInode } from '../fs/fingerprint.js';
-import type { AuditQueries } from '../ledger/audit-queries.js';
-import { recordedFingerprint, type ObjectRow } from '../ledger/ledger.js';
+import { tryLstat } from '../fs/stat.js';
+import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
 import { isQuarantineOf, quarantineDir, quarantinePath } from '../store/location.js';
-import { tryLstat } from '../store/objects.js';
-import { holdsAddress } from './check.js';
+import { holdsAddress } from '../store/check.js';
 
 export interface RepairResult {
   /** Venv paths removed (they held, or might hold, the corrupt content). */
@@ -48,18 +48,18 @@ export interface RepairResult {
 }
 
 export function repairCorrupt(
-  queries: AuditQueries,
+  ledger: Ledger,
+  writer: LedgerWriter<LedgerWrites>,
   row: ObjectRow,
   storeRootPath: string,
   objectFile: string,
   corruptStat: BigIntStats,
 ): RepairResult {
-  const ledger = queries.ledger;
   const res: RepairResult = { removed: [], kept: [], quarantined: null, unrecordedNames: 0, errors: [] };
   const corrupt = fingerprintOf(corruptStat);
 
   // 1. The linked paths.
-  for (const link of queries.linksOfObject(row.id)) {
+  for (const link of ledger.linksOfObject(row.id)) {
     const p = ledger.filePath(link.dir_id, link.name);
     let st;
     try {
@@ -110,7 +110,7 @@ export function repairCorrupt(
   }
 
   // 3. The ledger: only when nothing failed, so the next repair can finish the job.
-  if (res.errors.length === 0) queries.forgetObject(row.id);
+  if (res.errors.length === 0) writer.now((w) => w.forgetObjectWithLinks(row.id));
   return res;
 }
 

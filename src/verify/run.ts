@@ -13,18 +13,20 @@
  * recorded times into the ledger and takes the shared lock, like dedup.
  */
 import { chmodSync, existsSync } from 'node:fs';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../util/output.js';
 import { errnoCode } from '../errors.js';
 import { allocatedBytes, fingerprintOf } from '../fs/fingerprint.js';
 import { initHash } from '../hash/xxhash.js';
-import { AuditQueries } from '../ledger/audit-queries.js';
-import { keyString } from '../store/key.js';
+import { tryLstat } from '../fs/stat.js';
+import { keyString } from '../hash/key.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
+import { openStore, recordedRun, type WritableStore } from '../session/open.js';
+import { usableStoreRoots } from '../session/roots.js';
+import { checkObject, type ObjectCheck } from '../store/check.js';
 import { ledgerPath, objectPath } from '../store/location.js';
-import { OBJECT_MODE, tryLstat } from '../store/objects.js';
-import { currentStoreRoots, openStore } from '../store/open.js';
+import { OBJECT_MODE } from '../store/objects.js';
 import { formatCount } from '../util/format.js';
 import { checkpointEvery } from '../util/turn.js';
-import { checkObject } from './check.js';
 import { repairCorrupt, wasQuarantined } from './repair.js';
 
 export interface VerifyOptions {
@@ -118,124 +120,143 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const store = openStore(opts.storeDir, { command: 'verify', lock: repair ? 'exclusive' : 'shared', onWait: (m) => out.note(m) });
   try {
     report.exists = true;
-    const ledger = store.ledger;
-    const queries = new AuditQueries(ledger);
-    const roots = new Map(currentStoreRoots(store, (m) => out.warn(m)).map((r) => [r.id, r.path]));
-    const rows = ledger.objects();
-    report.objects = rows.length;
-    let pending: (() => void)[] = [];
-    const flush = (): void => {
-      const ops = pending;
-      pending = [];
-      if (ops.length) ledger.batch(() => ops.forEach((op) => op()));
-    };
-
-    let done = 0;
-    const checkpoint = checkpointEvery(32);
-    for (const row of rows) {
-      await checkpoint();
-      if (opts.signal?.aborted) {
-        report.interrupted = true;
-        break;
-      }
-      done++;
-      out.progress(`verifying: ${formatCount(done)}/${formatCount(rows.length)} objects, ${formatCount(report.checked)} re-hashed`);
-      const rootPath = roots.get(row.root_id);
-      if (rootPath === undefined) continue; // its store root is unreachable (warned above)
-      const file = objectPath(rootPath, row, row.replica);
-      const c = checkObject(row, file, full);
-      if (c.state === 'missing') {
-        if (repair && wasQuarantined(rootPath, row)) {
-          flush();
-          queries.forgetObject(row.id); // a killed repair's step 3
-          report.finished.push(file);
-        } else report.missing.push(file);
-        continue;
-      }
-      if (c.state === 'unreadable') {
-        report.errors.push({ path: file, reason: c.reason });
-        continue;
-      }
-      if (c.state === 'unchanged') report.unchanged++;
-      else if (c.state === 'ok' || c.state === 'corrupt') {
-        report.checked++;
-        report.bytesHashed += c.bytes;
-      }
-      if (c.state === 'not-file' || c.state === 'corrupt') {
-        const entry: CorruptObject = {
-          object: keyString(row),
-          replica: row.replica,
-          path: file,
-          found: c.state === 'corrupt' ? keyString(c.found) : null,
-          links: queries.linksOfObject(row.id).length,
-        };
-        report.corrupt.push(entry);
-        if (repair) {
-          flush();
-          const r = repairCorrupt(queries, row, rootPath, file, c.stat);
-          entry.removed = r.removed;
-          entry.kept = r.kept;
-          entry.quarantined = r.quarantined;
-          entry.unrecordedNames = r.unrecordedNames;
-          report.errors.push(...r.errors);
-          if (r.unrecordedNames > 0) {
-            out.warn(
-              `${r.unrecordedNames} more names of the corrupt ${file} are not in the ledger (copies made with cp -al?); ` +
-                'pycstore audit over their trees lists them as quarantined-inode',
-            );
-          }
-        }
-        continue;
-      }
-      // Intact (or not re-hashed): the mode, then what to record.
-      let stat = c.stat;
-      if (c.writable) {
-        let restored = false;
-        if (repair) {
-          try {
-            chmodSync(file, OBJECT_MODE);
-            restored = true;
-            stat = tryLstat(file) ?? stat;
-          } catch (err) {
-            report.errors.push({ path: file, reason: `cannot restore mode 0444: ${errnoCode(err) ?? String(err)}` });
-          }
-        }
-        report.writable.push({ path: file, restored });
-      }
-      const verified = c.state === 'ok' && c.stable;
-      // Record the current inode and times: after a re-hash that found it intact, or after our own chmod
-      // of an object whose times were as recorded (the chmod moved its ctime). Never for content we didn't check.
-      const recordable = verified || (c.state === 'unchanged' && stat !== c.stat);
-      if (recordable && stat.mtimeNs === c.stat.mtimeNs && stat.ino === c.stat.ino) {
-        const fp = fingerprintOf(stat);
-        const alloc = allocatedBytes(stat);
-        const id = row.id;
-        pending.push(() => ledger.reinodeObject(id, fp, alloc));
-        if (pending.length >= 256) flush();
-      }
-    }
-    flush();
-
-    if (repair && !report.interrupted) {
-      // Link rows whose file is gone (audit's missing-file): forget them.
-      const gone: number[] = [];
-      for (const link of ledger.links()) {
-        const p = ledger.filePath(link.dir_id, link.name);
-        try {
-          if (!tryLstat(p)) gone.push(link.id);
-        } catch {
-          // unreadable folder: leave its rows alone
-        }
-      }
-      ledger.batch(() => gone.forEach((id) => ledger.forgetLinkById(id)));
-      report.forgotten = gone.length;
-    }
-    report.durationMs = Date.now() - started;
-    const runId = ledger.startRun('verify', started);
-    ledger.finishRun(runId, verifyFoundProblems(report) ? 1 : 0, report, now());
-    return report;
+    return await recordedRun(
+      store,
+      'verify',
+      now,
+      async () => {
+        await checkAll(store, report, opts);
+        if (repair && !report.interrupted) report.forgotten = forgetGoneLinks(store);
+        report.durationMs = Date.now() - started;
+        return report;
+      },
+      (r) => ({ exitCode: verifyFoundProblems(r) ? 1 : 0, figures: r }),
+    );
   } finally {
     out.done();
     store.close();
   }
+}
+
+/** Check every object of a usable store root; with repair, deal with what is wrong. Stops between two objects when aborted. */
+async function checkAll(store: WritableStore, report: VerifyReport, opts: VerifyOptions): Promise<void> {
+  const { ledger, writer } = store;
+  const roots = new Map(
+    usableStoreRoots(ledger, store.dir, (root, why) => opts.out.warn(`store root ${root}: ${why}; its objects are not checked`)).map((r) => [r.id, r.path]),
+  );
+  const rows = ledger.objects();
+  report.objects = rows.length;
+  let done = 0;
+  const checkpoint = checkpointEvery(32);
+  for (const row of rows) {
+    await checkpoint();
+    if (opts.signal?.aborted) {
+      report.interrupted = true;
+      break;
+    }
+    done++;
+    opts.out.progress(`verifying: ${formatCount(done)}/${formatCount(rows.length)} objects, ${formatCount(report.checked)} re-hashed`);
+    const rootPath = roots.get(row.root_id);
+    if (rootPath === undefined) continue; // its store root is not usable (warned above)
+    checkOne(store, row, rootPath, report, opts);
+  }
+  writer.flush();
+}
+
+function checkOne(store: WritableStore, row: ObjectRow, rootPath: string, report: VerifyReport, opts: VerifyOptions): void {
+  const file = objectPath(rootPath, row, row.replica);
+  const c = checkObject(row, recordedFingerprint(row), file, opts.full ?? false);
+  if (c.state === 'missing') {
+    if (opts.repair && wasQuarantined(rootPath, row)) {
+      store.writer.flush();
+      store.writer.now((w) => w.forgetObjectWithLinks(row.id)); // a killed repair's step 3
+      report.finished.push(file);
+    } else report.missing.push(file);
+    return;
+  }
+  if (c.state === 'unreadable') {
+    report.errors.push({ path: file, reason: c.reason });
+    return;
+  }
+  if (c.state === 'unchanged') report.unchanged++;
+  else if (c.state === 'ok' || c.state === 'corrupt') {
+    report.checked++;
+    report.bytesHashed += c.bytes;
+  }
+  if (c.state === 'not-file' || c.state === 'corrupt') {
+    report.corrupt.push(corruptEntry(store, row, rootPath, file, c, report, opts));
+    return;
+  }
+  // Intact (or not re-hashed): the mode, then what to record.
+  let stat = c.stat;
+  if (c.writable) {
+    let restored = false;
+    if (opts.repair) {
+      try {
+        chmodSync(file, OBJECT_MODE);
+        restored = true;
+        stat = tryLstat(file) ?? stat;
+      } catch (err) {
+        report.errors.push({ path: file, reason: `cannot restore mode 0444: ${errnoCode(err) ?? String(err)}` });
+      }
+    }
+    report.writable.push({ path: file, restored });
+  }
+  const verified = c.state === 'ok' && c.stable;
+  // Record the current inode and times: after a re-hash that found it intact, or after our own chmod
+  // of an object whose times were as recorded (the chmod moved its ctime). Never for content we didn't check.
+  const recordable = verified || (c.state === 'unchanged' && stat !== c.stat);
+  if (recordable && stat.mtimeNs === c.stat.mtimeNs && stat.ino === c.stat.ino) {
+    const fp = fingerprintOf(stat);
+    const alloc = allocatedBytes(stat);
+    store.writer.add((w) => w.reinodeObject(row.id, fp, alloc));
+  }
+}
+
+function corruptEntry(
+  store: WritableStore,
+  row: ObjectRow,
+  rootPath: string,
+  file: string,
+  c: Extract<ObjectCheck, { state: 'not-file' | 'corrupt' }>,
+  report: VerifyReport,
+  opts: VerifyOptions,
+): CorruptObject {
+  const entry: CorruptObject = {
+    object: keyString(row),
+    replica: row.replica,
+    path: file,
+    found: c.state === 'corrupt' ? keyString(c.found) : null,
+    links: store.ledger.linksOfObject(row.id).length,
+  };
+  if (!opts.repair) return entry;
+  store.writer.flush();
+  const r = repairCorrupt(store.ledger, store.writer, row, rootPath, file, c.stat);
+  entry.removed = r.removed;
+  entry.kept = r.kept;
+  entry.quarantined = r.quarantined;
+  entry.unrecordedNames = r.unrecordedNames;
+  report.errors.push(...r.errors);
+  if (r.unrecordedNames > 0) {
+    opts.out.warn(
+      `${r.unrecordedNames} more names of the corrupt ${file} are not in the ledger (copies made with cp -al?); ` +
+        'pycstore audit over their trees lists them as quarantined-inode',
+    );
+  }
+  return entry;
+}
+
+/** verify --repair: link rows whose file is gone (audit's missing-file) are forgotten. */
+function forgetGoneLinks(store: WritableStore): number {
+  const gone: number[] = [];
+  for (const link of store.ledger.links()) {
+    const p = store.ledger.filePath(link.dir_id, link.name);
+    try {
+      if (!tryLstat(p)) gone.push(link.id);
+    } catch {
+      // unreadable folder: leave its rows alone
+    }
+  }
+  store.writer.now((w) => gone.forEach((id) => w.forgetLinkById(id)));
+  return gone.length;
 }

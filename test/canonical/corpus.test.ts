@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { runCli } from '../helpers/cli.js';
 import { pythonEnv, REPO_ROOT } from '../helpers/interpreters.js';
 import { isPyc, listFiles } from '../helpers/venv.js';
@@ -52,8 +53,7 @@ for (const layout of ['pip', 'uv'] as const) {
     it('import exactly as before after dedup, rewrite nothing, and share their pycs', async (ctx) => {
       const c = build(layout, layout === 'pip' ? ['--layout', 'pip', '--without-pip'] : ['--layout', 'uv']);
       if ('skip' in c) {
-        console.warn(`corpus test (${layout}) skipped: the corpus could not be built here: ${c.skip}`);
-        ctx.skip();
+        requireOrSkip(ctx, REQUIRE.corpus, `corpus test (${layout})`, `the corpus could not be built here: ${c.skip}`);
         return;
       }
       const pycs = c.venvs.reduce((a, v) => a + v.pyc_count, 0);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHeader } from '../../src/pyc/header.js';
 import { runCli } from '../helpers/cli.js';
-import { findInterpreters, missingVersions, pythonEnv, type Interpreter } from '../helpers/interpreters.js';
+import { findInterpreters, announceMissing, missingVersions, pythonEnv, type Interpreter } from '../helpers/interpreters.js';
 import { isPyc, listFiles, venvPython } from '../helpers/venv.js';
 
 let work: string;
@@ -23,7 +23,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const found = findInterpreters();
 const missing = missingVersions(found);
-if (missing.length) console.warn(`canonical venv tests: no interpreter here for Python ${missing.join(', ')} — not verified on those`);
+announceMissing('canonical venv tests', found);
 
 const PKG: Record<string, string> = {
   'demo/__init__.py': 'from .core import answer, Thing\n',

@@ -8,9 +8,11 @@ import { appendFileSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryOutput } from '../../src/cli/output.js';
+import { isRoot, REQUIRE, requireOrSkip } from '../helpers/require.js';
+import { memoryOutput } from '../../src/util/output.js';
 import { runDedup } from '../../src/dedup/run.js';
-import { rawTransform, type Transform } from '../../src/dedup/transform.js';
+import { rawTransform } from '../../src/canonical/raw.js';
+import type { Transform } from '../../src/canonical/types.js';
 import { replaceWithLink } from '../../src/fs/link.js';
 import { fingerprintOf } from '../../src/fs/fingerprint.js';
 import { ledgerPath } from '../../src/store/location.js';
@@ -234,9 +236,8 @@ describe('what dedup skips and leaves alone', () => {
 });
 
 describe('other filesystems', () => {
-  const root = process.getuid?.() === 0;
-  if (!root) console.warn('other-filesystem test: needs root to mount a tmpfs; skipped');
-  it.skipIf(!root)('skips files on another filesystem with one loud line, and links them given a store root there', async () => {
+  it('skips files on another filesystem with one loud line, and links them given a store root there', async (ctx) => {
+    requireOrSkip(ctx, REQUIRE.root, 'files on another filesystem (a tmpfs)', isRoot ? undefined : 'needs root to mount a tmpfs');
     const mnt = mkdtempSync(path.join(os.tmpdir(), 'pycstore-tmpfs-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', mnt]);
     try {

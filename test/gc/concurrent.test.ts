@@ -5,15 +5,13 @@
  * deleting leaves a store the next gc finishes, with nothing live lost.
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KILL_AFTER_ENV } from '../../src/gc/run.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { lockPath } from '../../src/store/location.js';
-import { CLI, runCli } from '../helpers/cli.js';
-import { REPO_ROOT } from '../helpers/interpreters.js';
+import { runCli, startCli, until } from '../helpers/cli.js';
 import { cpCopies, isPyc, listFiles, makeVenv, runInVenv } from '../helpers/venv.js';
 import { IMPORT_PIP, addPackage, distinctModules, ledgerCount, ledgerLinks, pycInodes, storeObjects } from './helpers.js';
 
@@ -28,33 +26,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function copies(name: string, names: string[]): string[] {
   return cpCopies(template, path.join(work, name), names);
-}
-
-interface Proc {
-  readonly pid: number;
-  stderr(): string;
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
-function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { pid: child.pid!, stderr: () => stderr, done };
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function holder(store: string): { command?: string; pid?: number; mode?: string } {
@@ -117,7 +88,6 @@ describe('gc and dedup at the same time (real processes)', () => {
       await until('dedup to say it waits', () => /waiting for/.test(dedup.stderr()) || exited);
       expect(exited, dedup.stderr()).toBe(false);
       expect(dedup.stderr()).toMatch(new RegExp(`waiting for pycstore gc \\(pid ${process.pid}\\) to finish with the store \\(dedup needs it too\\)`));
-      await new Promise((r) => setTimeout(r, 300));
       expect(holder(store)).toMatchObject({ command: 'gc', pid: process.pid }); // still ours: dedup did not get in
       lock.release();
       released = true;
@@ -147,6 +117,10 @@ describe('gc killed in the middle of deleting (SIGKILL)', () => {
     const killed = await startCli(['--store', store, '--json', 'gc', '--grace', '0'], { [KILL_AFTER_ENV]: '25' }).done;
     expect(killed.signal).toBe('SIGKILL');
     expect(killed.stdout).toBe('');
+    // Its run was recorded when it started, and never finished: status says so.
+    const st = await runCli(['--store', store, '--json', 'status']);
+    expect(st.json!['lastRun']).toMatchObject({ command: 'gc', exitCode: null });
+    expect((await runCli(['--store', store, 'status'])).stdout).toMatch(/last run {2}gc at .* \(exit unfinished\)/);
     // 25 object files deleted, their rows not yet; the dead links were dropped before any deletion.
     expect(doomed.filter((o) => !existsSync(o.path)).length).toBe(25);
     expect(ledgerCount(store, 'objects')).toBe(objectRows);

@@ -100,6 +100,16 @@ export function ledgerLinks(store: string): LedgerLink[] {
   }
 }
 
+/** Move every object's recorded creation and last use `ms` into the past: time passing, as gc's grace period sees it. */
+export function ageObjects(store: string, ms: number): void {
+  const db = new Database(ledgerPath(store));
+  try {
+    db.prepare('UPDATE objects SET created_at = created_at - ?, used_at = used_at - ?').run(ms, ms);
+  } finally {
+    db.close();
+  }
+}
+
 export function ledgerCount(store: string, table: 'objects' | 'links' | 'roots'): number {
   const db = new Database(ledgerPath(store), { readonly: true });
   try {

@@ -1,8 +1,9 @@
 /** gc's plan, pure: rows + observations in, decisions out. No disk. */
 import { describe, expect, it } from 'vitest';
 import type { Fingerprint } from '../../src/fs/fingerprint.js';
-import { judgeLink, planGc, type FileState, type GcInput, type ObservedLink, type ObservedObject } from '../../src/gc/plan.js';
-import type { LinkRow, ObjectRow, RootRow } from '../../src/ledger/ledger.js';
+import type { FileState } from '../../src/fs/stat.js';
+import { judgeLink, planGc, type GcInput, type ObservedLink, type ObservedObject } from '../../src/gc/plan.js';
+import type { LinkRow, ObjectRow, RootRow } from '../../src/ledger/rows.js';
 
 const HOUR = 3_600_000;
 const NOW = 1_800_000_000_000;

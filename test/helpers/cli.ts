@@ -1,7 +1,8 @@
-/** Run the built CLI (dist/cli.js) as a real process. `npm test` builds it first. */
+/** Run the built CLI (dist/cli.js) as a real process; refuses a dist/ that is not the build of src/ (test/helpers/dist.ts). */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
+import { staleDist } from './dist.js';
 import { REPO_ROOT } from './interpreters.js';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -15,7 +16,8 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npx tsc -p ." (npm test does) before the CLI tests`);
+  const stale = staleDist();
+  if (stale !== undefined) throw new Error(`dist/ is stale (${stale}): run "npx tsc -p tsconfig.json" (npm test and vitest's globalSetup do) before the CLI tests`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
@@ -39,4 +41,36 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+export interface Proc {
+  readonly pid: number;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Start the built CLI and return at once (for races: watch its stderr, await `done`). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const stale = staleDist();
+  if (stale !== undefined) throw new Error(`dist/ is stale (${stale})`);
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { pid: child.pid!, stderr: () => stderr, done };
+}
+
+/** Poll `cond` every 10 ms until it holds; fail after `timeoutMs` (a deadline, never a fixed sleep). */
+export async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(10);
+  }
 }

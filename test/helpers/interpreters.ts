@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { available, REQUIRE } from './require.js';
 
 export interface Interpreter {
   readonly version: string; // "3.11"
@@ -52,6 +53,15 @@ export function findInterpreters(): Interpreter[] {
 export function missingVersions(found = findInterpreters()): string[] {
   const have = new Set(found.map((i) => i.minor));
   return WANTED_MINORS.filter((m) => !have.has(m)).map((m) => `3.${m}`);
+}
+
+/**
+ * Say which wanted versions `what` is not verified on (one line on stderr), or fail when
+ * PYCSTORE_REQUIRE_PYTHONS is set (CI): every CPython 3.8–3.15 must then be here.
+ */
+export function announceMissing(what: string, found = findInterpreters()): void {
+  const missing = missingVersions(found);
+  available(REQUIRE.pythons, `${what} on every CPython 3.8–3.15`, missing.length ? `NOT TESTED, no interpreter here for Python ${missing.join(', ')}` : undefined);
 }
 
 export function interpreter(minor: number): Interpreter | undefined {

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PycstoreError } from '../../src/errors.js';
-import { Ledger } from '../../src/ledger/ledger.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/ledger/migrations.js';
 import { openLedger, schemaVersion } from '../../src/ledger/open.js';
 import { ledgerPath } from '../../src/store/location.js';
@@ -59,19 +58,5 @@ describe('ledger', () => {
     expect(db.prepare('SELECT added_at FROM roots').get()).toEqual({ added_at: 42 });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'sources'").get()).toBeDefined();
     db.close();
-  });
-
-  it('stores paths as a directory tree and maps them back', () => {
-    const l = new Ledger(openLedger(tmp()));
-    const a = l.dirId('/a/b/c', true);
-    const b = l.dirId('/a/b/d', true);
-    expect(a).not.toBe(b);
-    expect(l.dirId('/a/b/c', false)).toBe(a);
-    const rows = l.db.prepare('SELECT count(*) AS n FROM dirs').get() as { n: number };
-    expect(rows.n).toBe(5); // "/", a, b, c, d
-    const fresh = new Ledger(l.db);
-    expect(fresh.dirPath(a)).toBe('/a/b/c');
-    expect(fresh.dirId('/x', false)).toBeUndefined();
-    l.close();
   });
 });

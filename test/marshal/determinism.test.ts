@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalize, checkCanonical, parseMarshal } from '../../src/marshal/index.js';
 import { parseHeader } from '../../src/pyc/header.js';
-import { findInterpreters, missingVersions, pythonEnv, type Interpreter } from '../helpers/interpreters.js';
+import { findInterpreters, announceMissing, missingVersions, pythonEnv, type Interpreter } from '../helpers/interpreters.js';
 import { writeFaithful } from './helpers/faithful.js';
 
 // Modules with frozenset constants (x in {...}), many interned names, and the two whose
@@ -48,7 +48,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const found = findInterpreters();
 const missing = missingVersions(found);
-if (missing.length > 0) console.warn(`marshal determinism: NOT TESTED, no interpreter for ${missing.join(', ')}`);
+announceMissing('marshal determinism', found);
 
 interface Side {
   readonly root: string;

@@ -22,7 +22,7 @@ import { decodeUtf8Surrogatepass } from '../../src/marshal/strings.js';
 import { payload, type StrNode } from '../../src/marshal/types.js';
 import { parseHeader } from '../../src/pyc/header.js';
 import { sameBytes } from '../../src/store/objects.js';
-import { findInterpreters, missingVersions, REPO_ROOT } from '../helpers/interpreters.js';
+import { findInterpreters, announceMissing, missingVersions, REPO_ROOT } from '../helpers/interpreters.js';
 import { writeFaithful } from './helpers/faithful.js';
 import { LoadsChecker } from './helpers/python.js';
 import { relSourceName, stdlibPycs } from './helpers/stdlib.js';
@@ -30,7 +30,7 @@ import { relSourceName, stdlibPycs } from './helpers/stdlib.js';
 const only = process.env['PYCSTORE_MARSHAL_VERSIONS']?.split(',');
 const found = findInterpreters().filter((i) => !only || only.includes(i.version));
 const missing = missingVersions(findInterpreters());
-if (missing.length > 0) console.warn(`marshal differential: NOT TESTED, no interpreter for ${missing.join(', ')}`);
+announceMissing('marshal differential');
 if (only) console.warn(`marshal differential: restricted to ${only.join(', ')} by PYCSTORE_MARSHAL_VERSIONS`);
 
 interface Counts {

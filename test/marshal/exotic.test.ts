@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalize, checkCanonical, readCodeFilename } from '../../src/marshal/index.js';
 import { parseHeader } from '../../src/pyc/header.js';
-import { findInterpreters, missingVersions, pythonEnv } from '../helpers/interpreters.js';
+import { findInterpreters, announceMissing, missingVersions, pythonEnv } from '../helpers/interpreters.js';
 import { LoadsChecker } from './helpers/python.js';
 
 const MAKE = String.raw`
@@ -49,7 +49,7 @@ print(json.dumps([out + '/exotic.body', out + '/mod.pyc']))
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pycstore-exotic-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const found = findInterpreters();
-if (missingVersions(found).length > 0) console.warn(`marshal exotic: NOT TESTED, no interpreter for ${missingVersions(found).join(', ')}`);
+announceMissing('marshal exotic', found);
 
 describe('every kind of constant, from the real marshal.dumps', () => {
   for (const py of found) {

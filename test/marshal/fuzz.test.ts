@@ -11,7 +11,7 @@ import { PycstoreError } from '../../src/errors.js';
 import { canonicalize, checkCanonical, parseMarshal } from '../../src/marshal/index.js';
 import { parseHeader } from '../../src/pyc/header.js';
 import type { PyVersionInfo } from '../../src/pyc/magic.js';
-import { findInterpreters, missingVersions } from '../helpers/interpreters.js';
+import { findInterpreters, announceMissing, missingVersions } from '../helpers/interpreters.js';
 import { relSourceName, stdlibPycs } from './helpers/stdlib.js';
 import * as m from './helpers/stream.js';
 
@@ -49,7 +49,7 @@ function attempt(body: Uint8Array, v: PyVersionInfo, rel: string): 'ok' | 'EMARS
 }
 
 const found = findInterpreters();
-if (missingVersions(found).length > 0) console.warn(`marshal fuzz: NOT TESTED, no interpreter for ${missingVersions(found).join(', ')}`);
+announceMissing('marshal fuzz', found);
 
 describe('truncated and corrupted pycs', () => {
   for (const py of found) {
@@ -92,13 +92,11 @@ describe('truncated and corrupted pycs', () => {
           tally[attempt(bad, v, rel)]++;
         }
       }
-      const ms = performance.now() - t0;
       console.log(
         `marshal fuzz ${py.version}: ${picks.length} pycs, ${tally.truncations} truncations refused, ${tally.flips} corruptions: ` +
-          `${tally.ok} still valid (and canonicalized, checked), ${tally.EMARSHAL} EMARSHAL, ${tally.ECANON} ECANON, ${Math.round(ms)} ms`,
+          `${tally.ok} still valid (and canonicalized, checked), ${tally.EMARSHAL} EMARSHAL, ${tally.ECANON} ECANON, ${Math.round(performance.now() - t0)} ms`,
       );
-      expect(ms).toBeLessThan(60_000);
-    }, 120_000);
+    }, 120_000); // a hang guard, not a speed check (speed: npm run bench:marshal)
   }
 });
 
@@ -109,20 +107,18 @@ describe('pathological but valid streams', () => {
     return m.tuple([dag(levels - 1, firstSlot + 1), m.ref(firstSlot + 1)], m.REF);
   }
 
-  it('a DAG with 2^40 paths canonicalizes and checks in linear time', () => {
+  // 2^40 paths: anything that walked paths instead of nodes would never finish (the timeout is a hang
+  // guard, not a speed check; how fast it is: npm run bench:marshal, test/marshal/pathological.bench.ts).
+  it('a DAG with 2^40 paths canonicalizes and checks, sharing kept (linear in its nodes)', { timeout: 60_000 }, () => {
     const body = m.bytes(m.code(11, { consts: m.tuple([dag(40, 0)]) }));
-    const t0 = performance.now();
     const canon = canonicalize(body, m.v(11), 'm.py');
     checkCanonical(body, canon, m.v(11), 'm.py');
     expect(parseMarshal(canon, m.v(11)).nodeCount).toBeLessThan(60);
-    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
-  it('the same DAG as a set element is refused by the check (ECANON), quickly', () => {
+  it('the same DAG as a set element is refused by the check (ECANON)', { timeout: 60_000 }, () => {
     const body = m.bytes(m.code(11, { consts: m.tuple([m.frozenset([dag(40, 0), m.int(1)])]) }));
-    const t0 = performance.now();
     const canon = canonicalize(body, m.v(11), 'm.py');
     expect(() => checkCanonical(body, canon, m.v(11), 'm.py')).toThrow(expect.objectContaining({ code: 'ECANON' }));
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

@@ -195,11 +195,10 @@ describe('robustness', () => {
   });
 
   it('checks huge or negative length fields against the bytes left before allocating', () => {
+    // (How fast: npm run bench:marshal, test/marshal/pathological.bench.ts.)
     for (const c of ['s', 'u', 'a', '(', '[', '<', '>']) {
-      const t0 = performance.now();
       expect(marshalErr(() => parse([c.charCodeAt(0), ...m.i32(0x7fffffff)])).message).toMatch(/exceeds|too short/);
       expect(marshalErr(() => parse([c.charCodeAt(0), ...m.i32(-1)])).message).toMatch(/negative/);
-      expect(performance.now() - t0).toBeLessThan(50);
     }
     expect(marshalErr(() => parse([0x6c, ...m.i32(0x7fffffff)])).message).toMatch(/too short/);
     expect(marshalErr(() => parse([0x29, 200, ...m.NONE])).message).toMatch(/exceeds/);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildHeader, checkFresh, parseHeader, sourceHash } from '../../src/pyc/header.js';
 import { PY_VERSIONS, versionForMagic } from '../../src/pyc/magic.js';
 import { siphash } from '../../src/pyc/siphash.js';
-import { findInterpreters, missingVersions, pythonEnv } from '../helpers/interpreters.js';
+import { findInterpreters, announceMissing, missingVersions, pythonEnv } from '../helpers/interpreters.js';
 
 const enc = new TextEncoder();
 const big = new Uint8Array(1028);
@@ -39,7 +39,7 @@ describe('source hash (SipHash keyed by the magic)', () => {
   });
 
   const found = findInterpreters();
-  if (missingVersions(found).length) console.warn(`header tests: no interpreter for ${missingVersions(found).join(', ')}`);
+  announceMissing('header tests', found);
   for (const py of found) {
     it(`equals importlib.util.source_hash on Python ${py.version} for many lengths`, () => {
       const samples = Array.from({ length: 40 }, (_, n) => Buffer.from(Array.from({ length: n * 7 }, (_, i) => (i * 31 + n) & 0xff)));

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { ledgerPath } from '../../src/store/location.js';
 import { CLI } from '../helpers/cli.js';
 import { isLoopFsSkip, mountLoopFs, requireLoopFs, type LoopFs } from '../helpers/loopfs.js';
+import { isRoot, REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { makeVenv } from '../helpers/venv.js';
 import { checker, expectCleanError, fileIdentity, makePkgTree } from './helpers.js';
 import { giveToNobody, HOSTILE, NOBODY, type HostileRow, type RowCtx } from './hostile-table.js';
@@ -229,15 +230,9 @@ describe('bad and hostile input: one clear line, the right exit code, nothing lo
 
   for (const row of HOSTILE) {
     it(`${row.kind}: ${row.input}`, async (ctx) => {
-      if (row.how === 'as-nobody' && process.geteuid?.() !== 0) {
-        console.warn(`[hostile] SKIPPED ${row.kind}: needs root to run pycstore as uid ${NOBODY}`);
-        ctx.skip();
-      }
-      if (row.how?.startsWith('sig') && !hasStrace()) {
-        const why = 'strace not found (apt-get install strace): it slows the linking so the signal lands mid-run';
-        if (process.env['PYCSTORE_REQUIRE_STRACE']) throw new Error(why);
-        console.warn(`[hostile] SKIPPED ${row.kind}: ${why}`);
-        ctx.skip();
+      if (row.how === 'as-nobody') requireOrSkip(ctx, REQUIRE.root, row.kind, isRoot ? undefined : `needs root to run pycstore as uid ${NOBODY}`);
+      if (row.how?.startsWith('sig')) {
+        requireOrSkip(ctx, REQUIRE.strace, row.kind, hasStrace() ? undefined : 'strace not found (apt-get install strace): it slows the linking so the signal lands mid-run');
       }
       const c = await prepare(row, ctx);
       row.setup(c);

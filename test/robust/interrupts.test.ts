@@ -5,7 +5,7 @@
  *
  * strace (attached to the running pycstore) slows one kind of syscall down so the signal lands
  * mid-run, and its output is the event the signal waits for; without strace these tests say so
- * and skip (they fail instead when PYCSTORE_REQUIRE_STRACE is set).
+ * and skip (they fail instead when PYCSTORE_REQUIRE_STRACE is set, as CI does).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { objectsDir } from '../../src/store/location.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { isPyc, listFiles, makeVenv } from '../helpers/venv.js';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { checker, expectCleanError } from './helpers.js';
 
 let work: string;
@@ -28,11 +29,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const haveStrace = spawnSync('strace', ['-V']).status === 0;
 function needStrace(ctx: TestContext): void {
-  if (haveStrace) return;
-  const why = 'strace not found (apt-get install strace)';
-  if (process.env['PYCSTORE_REQUIRE_STRACE']) throw new Error(why);
-  console.warn(`[interrupts] SKIPPED "${ctx.task.name}": ${why}`);
-  ctx.skip();
+  requireOrSkip(ctx, REQUIRE.strace, 'strace', haveStrace ? undefined : 'strace not found (apt-get install strace)');
 }
 
 let n = 0;

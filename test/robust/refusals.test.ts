@@ -13,6 +13,7 @@ import { probeReflink } from '../../src/fs/reflink-probe.js';
 import { checkAncestors, ensurePrivateDir, foreignWriter, preflightPrivateDir } from '../../src/store/permissions.js';
 import { runCli } from '../helpers/cli.js';
 import { useLoopFs } from '../helpers/loopfs.js';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { snapshot } from '../helpers/venv.js';
 import { expectCleanError, makePkgTree } from './helpers.js';
 
@@ -85,7 +86,8 @@ describe('the folders above the store (as OpenSSH checks the folders above its k
     expect(statSync(store).mode & 0o777).toBe(0o700);
   });
 
-  it.skipIf(!root)('refuses a folder above the store owned by another user, even sticky', () => {
+  it('refuses a folder above the store owned by another user, even sticky', (ctx) => {
+    requireOrSkip(ctx, REQUIRE.root, 'a folder owned by another user', root ? undefined : 'needs root to chown a folder to uid 65534');
     const theirs = path.join(work, 'theirs');
     mkdirSync(theirs, { mode: 0o755 });
     chownSync(theirs, 65534, 65534);
@@ -93,7 +95,6 @@ describe('the folders above the store (as OpenSSH checks the folders above its k
     chmodSync(theirs, 0o1777);
     expect(codeOf(() => preflightPrivateDir(path.join(theirs, 'store'), 'store'))).toBe('ESTOREPERM');
   });
-  if (!root) console.warn('refusals test: not root: the other-owner case is skipped');
 
   it('follows symlinks on the way: a symlinked store path is checked where it really is too', () => {
     const open = path.join(work, 'open-real');

@@ -4,12 +4,13 @@
  * verify --repair on ext4 hard links and XFS reflinks, plus a seventh sabotaged after its kill
  * (a pyc deleted, another replaced by other code) to prove the checks catch what they look for.
  * Needs root, loop devices, mkfs.xfs and strace: without them it says why and skips (it fails
- * instead when PYCSTORE_REQUIRE_LOOPFS or PYCSTORE_REQUIRE_STRACE is set).
+ * instead when PYCSTORE_REQUIRE_LOOPFS or PYCSTORE_REQUIRE_STRACE is set, as CI does).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/interpreters.js';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'sigkill-trials.mjs');
 
@@ -37,11 +38,7 @@ interface Trial {
 describe('SIGKILL trials (seeded sample)', () => {
   it('6 trials: killed at seeded points, nothing lost or corrupted, the next run completes; a sabotaged 7th is caught', async (ctx) => {
     const why = missing();
-    if (why) {
-      if (process.env['PYCSTORE_REQUIRE_LOOPFS'] || process.env['PYCSTORE_REQUIRE_STRACE']) throw new Error(why);
-      console.warn(`[sigkill-trials] SKIPPED: ${why}`);
-      ctx.skip();
-    }
+    requireOrSkip(ctx, why?.startsWith('strace') ? REQUIRE.strace : REQUIRE.loopfs, 'SIGKILL trials', why);
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [SCRIPT, '--trials', '7', '--seed', '11', '--sabotage', '7', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';

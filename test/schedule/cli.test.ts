@@ -8,16 +8,17 @@ import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { available, isRoot, REQUIRE } from '../helpers/require.js';
 import { execFile } from '../../src/schedule/system.js';
 import { ensureCron, makeUser, tempDir } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const built = existsSync(CLI) && existsSync(path.join(path.dirname(CLI), 'commands', 'schedule.js'));
-if (!built) console.warn(`\n*** SKIPPING the CLI tests: ${CLI} (with commands/schedule.js) is not built; run npm run build ***\n`);
+// vitest's globalSetup builds dist/ when it is stale (test/setup/build.ts): it is always there.
+if (!existsSync(CLI) || !existsSync(path.join(path.dirname(CLI), 'commands', 'schedule.js'))) throw new Error(`${CLI} is not built`);
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => execFile([process.execPath, CLI, ...args], { env });
 
-describe.skipIf(!built)('pycstore schedule, built CLI', () => {
+describe('pycstore schedule, built CLI', () => {
   it('--help says what it does and how to undo it', async () => {
     const r = await cli(['schedule', '--help']);
     expect(r.code).toBe(0);
@@ -42,10 +43,9 @@ describe.skipIf(!built)('pycstore schedule, built CLI', () => {
 });
 
 const cron = await ensureCron();
-const isRoot = process.getuid?.() === 0;
-if (built && (!cron.ok || !isRoot)) console.warn(`\n*** SKIPPING the CLI real-crontab test: ${cron.ok ? 'needs root' : cron.why} ***\n`);
+const hasCron = available(REQUIRE.cron, 'the CLI real-crontab test', !cron.ok ? cron.why : !isRoot ? 'needs root (useradd, crontab -u)' : undefined);
 
-describe.skipIf(!built || !cron.ok || !isRoot)('pycstore schedule, built CLI, as a throwaway user', () => {
+describe.skipIf(!hasCron)('pycstore schedule, built CLI, as a throwaway user', () => {
   let user: Awaited<ReturnType<typeof makeUser>>;
   beforeAll(async () => {
     user = await makeUser();

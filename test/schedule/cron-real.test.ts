@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { available, isRequired, isRoot, REQUIRE } from '../helpers/require.js';
 import { runSchedule } from '../../src/commands/schedule.js';
 import { PycstoreError } from '../../src/errors.js';
 import { cronBlock } from '../../src/schedule/cron.js';
@@ -19,9 +20,7 @@ import { execFile, realSystem } from '../../src/schedule/system.js';
 import { crontabOf, ensureCron, fakeCli, makeCtx, makeSys, makeUser, tempDir } from './helpers.js';
 
 const cron = await ensureCron();
-if (!cron.ok) console.warn(`\n*** SKIPPING the real-cron tests: ${cron.why} ***\n`);
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('\n*** SKIPPING the real-cron tests: they need root (useradd, crontab -u) ***\n');
+const hasCron = available(REQUIRE.cron, 'the real-cron tests', !cron.ok ? cron.why : !isRoot ? 'they need root (useradd, crontab -u)' : undefined);
 
 const OTHER = [
   '# unrelated lines that must survive byte for byte',
@@ -49,7 +48,7 @@ async function runLikeCron(line: string, user: string): Promise<void> {
   expect(r.code, r.stderr).toBe(0);
 }
 
-describe.skipIf(!cron.ok || !isRoot)('cron backend, real crontab of a throwaway user', () => {
+describe.skipIf(!hasCron)('cron backend, real crontab of a throwaway user', () => {
   let user: Awaited<ReturnType<typeof makeUser>>;
   beforeAll(async () => {
     user = await makeUser();
@@ -179,10 +178,12 @@ describe.skipIf(!cron.ok || !isRoot)('cron backend, real crontab of a throwaway 
 });
 
 /** Opt-in: start a real cron daemon and let it run our line (its time fields set to every minute). */
-const daemonWanted = process.env['PYCSTORE_TEST_CRON_DAEMON'] === '1';
-if (!daemonWanted) console.warn('\n*** SKIPPING the real cron daemon run: set PYCSTORE_TEST_CRON_DAEMON=1 to run it (starts cron -f, waits up to 2 min) ***\n');
+const daemonWanted = process.env['PYCSTORE_TEST_CRON_DAEMON'] === '1' || isRequired(REQUIRE.cronDaemon);
+const hasDaemon =
+  hasCron &&
+  available(REQUIRE.cronDaemon, 'the real cron daemon run', daemonWanted ? undefined : 'opt-in: set PYCSTORE_TEST_CRON_DAEMON=1 to run it (starts cron -f, waits up to 2 min)');
 
-describe.skipIf(!cron.ok || !isRoot || !daemonWanted)('cron backend, a real cron daemon', () => {
+describe.skipIf(!hasDaemon)('cron backend, a real cron daemon', () => {
   let daemon: ChildProcess | undefined;
   let user: Awaited<ReturnType<typeof makeUser>>;
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Context } from '../../src/cli/command.js';
-import { memoryOutput } from '../../src/cli/output.js';
+import { memoryOutput } from '../../src/util/output.js';
 import { type ExecResult, execFile, type System } from '../../src/schedule/system.js';
 
 const temps: string[] = [];

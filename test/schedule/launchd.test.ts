@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { available, REQUIRE } from '../helpers/require.js';
 import { runSchedule } from '../../src/commands/schedule.js';
 import { parseEvery } from '../../src/schedule/every.js';
 import { makeJob, makeTarget } from '../../src/schedule/job.js';
@@ -64,9 +65,9 @@ describe('plist text', () => {
 });
 
 const py = await execFile(['python3', '-c', 'import plistlib']);
-if (py.code !== 0) console.warn('\n*** SKIPPING the plist parse-back: python3 with plistlib is not available ***\n');
+const hasPy = available(REQUIRE.python3, 'the plist parse-back', py.code !== 0 ? 'python3 with plistlib is not available' : undefined);
 
-describe.skipIf(py.code !== 0)('plist parsed back by plistlib, script run by /bin/sh', () => {
+describe.skipIf(!hasPy)('plist parsed back by plistlib, script run by /bin/sh', () => {
   it('is well-formed, keeps every odd path intact, and its script calls dedup then gc with the exact store', async () => {
     const dir = tempDir();
     const store = path.join(dir, `my <pyc> & "50%" it's $HOME \\`);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { available, REQUIRE } from '../helpers/require.js';
 import { runSchedule } from '../../src/commands/schedule.js';
 import { parseEvery } from '../../src/schedule/every.js';
 import { makeJob, makeTarget } from '../../src/schedule/job.js';
@@ -81,9 +82,9 @@ describe('unit text', () => {
 });
 
 const analyze = await execFile(['systemd-analyze', '--version']);
-if (analyze.code !== 0) console.warn('\n*** SKIPPING systemd-analyze verify: systemd-analyze is not installed (Debian package: systemd) ***\n');
+const hasAnalyze = available(REQUIRE.systemd, 'systemd-analyze verify', analyze.code !== 0 ? 'systemd-analyze is not installed (Debian package: systemd)' : undefined);
 
-describe.skipIf(analyze.code !== 0)('systemd-analyze verify --user', () => {
+describe.skipIf(!hasAnalyze)('systemd-analyze verify --user', () => {
   async function verify(units: { service: string; timer: string }, name: string): Promise<{ code: number | null; out: string }> {
     const dir = tempDir();
     const runtime = path.join(dir, 'runtime');

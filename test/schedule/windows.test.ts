@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { available, REQUIRE } from '../helpers/require.js';
 import { runSchedule } from '../../src/commands/schedule.js';
 import type { PycstoreError } from '../../src/errors.js';
 import { parseEvery } from '../../src/schedule/every.js';
@@ -96,9 +97,9 @@ describe('task XML text', () => {
 });
 
 const py = await execFile(['python3', '-c', 'import xml.etree.ElementTree, subprocess']);
-if (py.code !== 0) console.warn('\n*** SKIPPING the task XML parse-back: python3 is not available ***\n');
+const hasPy = available(REQUIRE.python3, 'the task XML parse-back', py.code !== 0 ? 'python3 with xml.etree.ElementTree, subprocess is not available' : undefined);
 
-describe.skipIf(py.code !== 0)('task XML parsed back by ElementTree', () => {
+describe.skipIf(!hasPy)('task XML parsed back by ElementTree', () => {
   it('is well-formed UTF-16 and keeps odd paths intact', async () => {
     const dir = tempDir();
     const store = 'C:\\Users\\A & B <x>\\"quoted" pyc\\';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PycstoreError } from '../../src/errors.js';
 import { initHash, xxh64Hex } from '../../src/hash/xxhash.js';
-import { parseObjectFileName, objectFileName } from '../../src/store/key.js';
+import { parseObjectFileName, objectFileName } from '../../src/store/location.js';
 import { objectPath, tmpDir } from '../../src/store/location.js';
 import { putObject } from '../../src/store/objects.js';
 

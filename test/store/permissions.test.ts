@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, statSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isRoot, REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { PycstoreError } from '../../src/errors.js';
 import { checkPrivateDir, ensurePrivateDir } from '../../src/store/permissions.js';
 import { runCli } from '../helpers/cli.js';
@@ -35,7 +36,8 @@ describe('store permissions', () => {
     expect(r.stderr).toMatch(/chmod go-w/);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('refuses a store owned by another user (as root: a store chowned to nobody)', async () => {
+  it('refuses a store owned by another user (as root: a store chowned to nobody)', async (ctx) => {
+    requireOrSkip(ctx, REQUIRE.root, 'a store owned by another user', isRoot ? undefined : 'needs root to chown a folder to another user');
     const dir = path.join(tmp(), 'store');
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, 65534, 65534);
@@ -45,5 +47,4 @@ describe('store permissions', () => {
     expect(r.json?.['error']?.code).toBe('ESTOREPERM');
     expect(r.stderr).toMatch(/owned by uid 65534/);
   });
-  if (process.getuid?.() !== 0) console.warn('permissions test: not root, the other-owner case is skipped');
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/store/lock.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, until } from '../helpers/cli.js';
 import { pythonEnv } from '../helpers/interpreters.js';
 
 let work: string;
@@ -32,29 +32,26 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('verify and audit locks', () => {
   it('verify --repair waits for a shared holder; plain verify and audit do not', async () => {
     const shared = acquireLock(store, 'shared', { command: 'dedup' });
-    let repair: Promise<Awaited<ReturnType<typeof runCli>>> | undefined;
+    let repair: ReturnType<typeof startCli> | undefined;
     try {
       const plain = await runCli(['--store', store, '--json', 'verify']);
       expect(plain.code, plain.stderr).toBe(0);
       const audit = await runCli(['--store', store, '--json', 'audit']);
       expect(audit.code, audit.stderr).toBe(0);
       // (Started last: while it waits, its PENDING lock keeps new shared holders out, as for gc.)
-      let repairDone = false;
-      repair = runCli(['--store', store, '--json', 'verify', '--repair']).then((r) => {
-        repairDone = true;
-        return r;
-      });
-      await sleep(1500);
-      expect(repairDone).toBe(false);
+      repair = startCli(['--store', store, '--json', 'verify', '--repair']);
+      let exited = false;
+      void repair.done.then(() => (exited = true));
+      const r = repair;
+      await until('verify --repair to say it waits', () => /waiting for/.test(r.stderr()) || exited);
+      expect(exited, r.stderr()).toBe(false); // still waiting: it has not started
     } finally {
       shared.release();
     }
-    const r = await repair!;
+    const r = await repair!.done;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/waiting for pycstore \w+ \(pid \d+\) to finish with the store before verify can start/);
 

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { runCli } from '../helpers/cli.js';
 import { isPyc, listFiles, makeVenv, runInVenv } from '../helpers/venv.js';
 import { copies, corruptInPlace, filesHolding, IMPORT_PIP, objectFileOf, pipInitPyc, sitePackages } from '../audit/helpers.js';
@@ -175,7 +176,7 @@ describe('verify over deduplicated venvs (hard links on ext4)', () => {
     try {
       execFileSync('chattr', ['+i', stuckDir], { stdio: 'pipe' }); // even root can't unlink in it now
     } catch (err) {
-      ctx.skip(`chattr +i not possible here: ${(err as Error).message}`);
+      requireOrSkip(ctx, REQUIRE.chattr, 'a folder made immutable with chattr +i', `not possible here: ${(err as Error).message}`);
     }
     try {
       const r1 = await runCli(['--store', store, '--json', 'verify', '--repair']);

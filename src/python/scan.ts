@@ -5,13 +5,13 @@
  * Everything else in `__pycache__` is left alone and only counted. Leftover
  * swap temp files of a crashed pycstore run are collected for removal.
  */
-import { type Dirent, type BigIntStats, existsSync, readdirSync, statSync } from 'node:fs';
+import { type Dirent, type BigIntStats, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalName } from '../canonical/relpath.js';
-import { errnoCode } from '../errors.js';
+import { listDir } from '../fs/list.js';
 import { parseCacheName, prefixMirror, sourceForPrefix, sourceForPycache, type CacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
-import { SWAP_PREFIX } from '../store/location.js';
+import { isSwapTemp } from '../fs/swap.js';
 
 export interface ScanRoot {
   readonly path: string;
@@ -60,20 +60,14 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
     out.ignored[reason] = (out.ignored[reason] ?? 0) + 1;
   };
 
-  const readDir = (dir: string): Dirent[] | undefined => {
-    try {
-      dirs++;
-      if (onProgress && dirs % 200 === 0) onProgress(out.candidates.length, dirs);
-      return readdirSync(dir, { withFileTypes: true });
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code !== 'ENOENT') out.errors.push({ path: dir, reason: `cannot read directory: ${code ?? String(err)}` });
-      return undefined;
-    }
+  const readDir = (dir: string): Dirent[] => {
+    dirs++;
+    if (onProgress && dirs % 200 === 0) onProgress(out.candidates.length, dirs);
+    return listDir(dir, (e) => out.errors.push({ path: e.path, reason: `cannot read directory: ${e.code}` }));
   };
 
   const consider = (pycPath: string, entry: Dirent, rootIndex: number, sourceOf: (n: CacheName) => string): void => {
-    if (entry.name.startsWith(SWAP_PREFIX) && entry.name.endsWith('.tmp')) {
+    if (isSwapTemp(entry.name)) {
       out.leftovers.push(pycPath);
       return;
     }
@@ -109,9 +103,7 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
   };
 
   const walk = (dir: string, rootIndex: number): void => {
-    const entries = readDir(dir);
-    if (!entries) return;
-    for (const e of entries) {
+    for (const e of readDir(dir)) {
       const p = path.join(dir, e.name);
       if (e.isSymbolicLink()) continue; // never followed
       if (!e.isDirectory()) continue;
@@ -121,9 +113,7 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
   };
 
   const walkPrefix = (prefix: string, dir: string, rootIndex: number): void => {
-    const entries = readDir(dir);
-    if (!entries) return;
-    for (const e of entries) {
+    for (const e of readDir(dir)) {
       const p = path.join(dir, e.name);
       if (e.isSymbolicLink()) continue;
       if (e.isDirectory()) walkPrefix(prefix, p, rootIndex);
@@ -132,9 +122,7 @@ export function scanRoots(roots: readonly ScanRoot[], onProgress?: (files: numbe
   };
 
   const walkPycache = (p: string, rootIndex: number): void => {
-    const inner = readDir(p);
-    if (!inner) return;
-    for (const f of inner) consider(path.join(p, f.name), f, rootIndex, (n) => sourceForPycache(path.join(p, f.name), n));
+    for (const f of readDir(p)) consider(path.join(p, f.name), f, rootIndex, (n) => sourceForPycache(path.join(p, f.name), n));
   };
 
   roots.forEach((root, i) => {

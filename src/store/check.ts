@@ -12,11 +12,10 @@
  */
 import { readFileSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { fingerprintOf, sameFingerprint } from '../fs/fingerprint.js';
+import { fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
+import { tryLstat } from '../fs/stat.js';
 import { xxh64Hex } from '../hash/xxhash.js';
-import { recordedFingerprint, type ObjectRow } from '../ledger/ledger.js';
-import type { ObjectKey } from '../store/key.js';
-import { tryLstat } from '../store/objects.js';
+import type { ObjectKey } from '../hash/key.js';
 
 export type ObjectCheck =
   /** No file at the object's address. */
@@ -37,13 +36,11 @@ function isWritable(st: BigIntStats): boolean {
   return (Number(st.mode) & 0o222) !== 0;
 }
 
-/** Does this object need re-hashing: inode, size or times differ from the ledger's record? */
-function movedSinceRecorded(row: ObjectRow, st: BigIntStats): boolean {
-  return !sameFingerprint(fingerprintOf(st), recordedFingerprint(row));
-}
-
-/** Check the object file `file` of ledger row `row`. `initHash()` must have been awaited. */
-export function checkObject(row: ObjectRow, file: string, full: boolean): ObjectCheck {
+/**
+ * Check the object file `file` that should hold the address `key`; `recorded` is its inode, size and
+ * times as last recorded (the ledger's row). `initHash()` must have been awaited.
+ */
+export function checkObject(key: ObjectKey, recorded: Fingerprint, file: string, full: boolean): ObjectCheck {
   let st: BigIntStats | undefined;
   try {
     st = tryLstat(file);
@@ -53,7 +50,7 @@ export function checkObject(row: ObjectRow, file: string, full: boolean): Object
   if (!st) return { state: 'missing' };
   if (!st.isFile()) return { state: 'not-file', stat: st };
   const writable = isWritable(st);
-  if (!full && !movedSinceRecorded(row, st)) return { state: 'unchanged', stat: st, writable };
+  if (!full && sameFingerprint(fingerprintOf(st), recorded)) return { state: 'unchanged', stat: st, writable };
   let content: Buffer;
   try {
     content = readFileSync(file);
@@ -70,7 +67,7 @@ export function checkObject(row: ObjectRow, file: string, full: boolean): Object
   }
   const stable = after !== undefined && sameFingerprint(fingerprintOf(after), fingerprintOf(st));
   const found: ObjectKey = { hash: xxh64Hex(content), size: content.length };
-  if (found.hash === row.hash && found.size === row.size) {
+  if (found.hash === key.hash && found.size === key.size) {
     return { state: 'ok', stat: after ?? st, writable, bytes: content.length, stable };
   }
   return { state: 'corrupt', stat: st, writable, bytes: content.length, found };

@@ -13,9 +13,9 @@ export interface Output {
   done(): void;
 }
 
-export function makeOutput(opts: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): Output {
+export function makeOutput(opts: { quiet?: boolean; stream?: NodeJS.WriteStream; progress?: boolean } = {}): Output {
   const stream = opts.stream ?? process.stderr;
-  const live = Boolean(stream.isTTY) && !opts.quiet && process.env['CI'] !== 'true';
+  const live = (opts.progress ?? true) && Boolean(stream.isTTY) && !opts.quiet && process.env['CI'] !== 'true';
   let shown = false;
   let last = 0;
   const clear = (): void => {
