@@ -97,6 +97,8 @@ export const spec: CommandSpec = {
   positionals: 'any',
 };
 
+export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
+
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
   const jobsText = (values['jobs'] as string | undefined) ?? '8';
   if (!/^\d+$/.test(jobsText)) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
@@ -123,7 +125,9 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
         `To share them, give a store root there: pycstore dedup --store-root ${o.mount === '/' ? '' : o.mount}/.pycstore-objects …`,
     );
   }
-  return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+  const unreadable = report.skipped['unreadable'] ?? 0;
+  if (unreadable > 0) ctx.out.warn(`${formatCount(unreadable)} pycs could not be read (permission denied?): left as they are`);
+  return { exitCode: report.failures.length > 0 || unreadable > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 
 function human(r: DedupReport): string[] {
