@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
  * The entry file: a table of commands, global options, output and the exit
- * code. Only this file calls process.exit. Exit codes: 0 success, 1 some files
- * failed (each reported), 2 usage error (and any refusal before work began).
+ * code. Only this file calls process.exit (and only for a second SIGINT/SIGTERM:
+ * otherwise it sets process.exitCode and lets the process end). The exit-code
+ * contract is in src/cli/exit.ts; interrupts in src/cli/interrupt.ts.
  */
 import { readFileSync } from 'node:fs';
 import { commandHelp, findCommand, mainHelp, parseCommandArgs, verbosityOf } from './cli/args.js';
 import type { CommandModule, Context } from './cli/command.js';
+import { describeError, errorJson, errorLines, EXIT, isClosedPipe, signalExit } from './cli/exit.js';
+import { watchInterrupts } from './cli/interrupt.js';
 import { makeOutput } from './util/output.js';
-import { PycstoreError, usageError } from './errors.js';
+import { usageError } from './errors.js';
 import { defaultStoreDir } from './store/location.js';
+import { settle } from './util/turn.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   dedup: { summary: 'Share the pycs of all your environments (or of the given ones) through the store.', load: () => import('./commands/dedup.js') },
@@ -39,26 +43,36 @@ function version(): string {
   return pkg.version;
 }
 
+/** A reader that went away (`| head`) is not an error: stop writing to it, quietly. */
+function tolerateClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (!isClosedPipe(err)) throw err;
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { command, rest } = findCommand(argv);
   const wantsJson = argv.includes('--json');
   const out = makeOutput(verbosityOf(argv));
+  let storeDir: string | undefined;
   try {
     if (command === undefined) {
       const { values } = parseCommandArgs(undefined, rest);
       if (values['version']) {
         process.stdout.write(wantsJson ? `${JSON.stringify({ version: version() })}\n` : `pycstore ${version()}\n`);
-        return 0;
+        return EXIT.ok;
       }
       if (values['help']) {
         process.stdout.write(await help([]));
-        return 0;
+        return EXIT.ok;
       }
       throw usageError('no command given', 'try: pycstore --help');
     }
     if (command === 'help') {
       process.stdout.write(await help(rest));
-      return 0;
+      return EXIT.ok;
     }
     const entry = COMMANDS[command];
     if (!entry) throw usageError(`unknown command "${command}"`, `commands: ${Object.keys(COMMANDS).join(', ')}`);
@@ -66,47 +80,75 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs(mod.spec, rest);
     if (values['help']) {
       process.stdout.write(commandHelp(mod.spec));
-      return 0;
+      return EXIT.ok;
     }
     if (values['version']) {
       process.stdout.write(`pycstore ${version()}\n`);
-      return 0;
+      return EXIT.ok;
     }
-    const ctx: Context = {
-      storeDir: defaultStoreDir(values['store'] as string | undefined, process.env),
-      json: Boolean(values['json']),
-      out,
-      env: process.env,
-    };
-    const result = await mod.run(values, positionals, ctx);
-    out.done();
-    if (ctx.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
-    else if (result.human.length) process.stdout.write(`${result.human.join('\n')}\n`);
-    return result.exitCode;
+    storeDir = defaultStoreDir(values['store'] as string | undefined, process.env);
+    const interrupts = watchInterrupts({
+      handling: mod.readOnly?.(values, positionals) ? 'dies' : (mod.interrupt ?? 'finishes'),
+      command,
+      note: (m) => out.note(m),
+      exitNow: (code) => process.exit(code),
+    });
+    const ctx: Context = { storeDir, json: Boolean(values['json']), out, env: process.env, signal: interrupts.signal };
+    try {
+      const result = await mod.run(values, positionals, ctx);
+      // A command that never yields to the event loop (only promise callbacks) keeps signal handlers from
+      // running: let a signal that arrived meanwhile be handled before deciding the exit code.
+      await settle();
+      out.done();
+      if (ctx.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+      else if (result.human.length) process.stdout.write(`${result.human.join('\n')}\n`);
+      const sig = interrupts.received();
+      return sig ? signalExit(sig) : result.exitCode;
+    } catch (err) {
+      await settle();
+      const sig = interrupts.received();
+      if (sig) {
+        out.done();
+        reportError(err, wantsJson, storeDir);
+        return signalExit(sig);
+      }
+      throw err;
+    } finally {
+      interrupts.dispose();
+    }
   } catch (err) {
     out.done();
-    return reportError(err, wantsJson);
+    return reportError(err, wantsJson, storeDir);
   }
 }
 
-function reportError(err: unknown, json: boolean): number {
-  const known = err instanceof PycstoreError;
-  const code = known ? err.code : 'EINTERNAL';
-  const message = err instanceof Error ? err.message : String(err);
-  const hint = known ? err.hint : undefined;
-  process.stderr.write(`pycstore: error: ${message}\n`);
-  if (hint) process.stderr.write(`pycstore: ${hint}\n`);
-  if (!known && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
-  // Usage errors and refusals before any work (store permissions, newer format, lock) exit 2.
-  return code === 'EINTERNAL' ? 1 : 2;
+/** One line (two with the hint), the --json error object; the stack only with PYCSTORE_DEBUG=1. Returns the exit code. */
+function reportError(err: unknown, json: boolean, storeDir: string | undefined): number {
+  const r = describeError(err, storeDir);
+  const stack = process.env['PYCSTORE_DEBUG'] === '1' && err instanceof Error ? err.stack : undefined;
+  process.stderr.write(`${errorLines(r, stack).join('\n')}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(errorJson(r))}\n`);
+  return r.exit;
 }
 
+/** Anything thrown outside the command's promise (an event handler's bug): one line, exit 3. */
+function catchStrays(): void {
+  const fatal = (err: unknown): void => {
+    if (isClosedPipe(err)) return;
+    reportError(err instanceof Error ? err : new Error(String(err)), false, undefined);
+    process.exit(EXIT.internal);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
+tolerateClosedPipes();
+catchStrays();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.exitCode = reportError(err, false);
+    process.exitCode = reportError(err, false, undefined);
   },
 );

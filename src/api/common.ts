@@ -1,4 +1,7 @@
-/** What every library call shares: where the store is, and where its messages go. */
+/** What every library call shares: where the store is, where its messages go, argument checks. */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { usageError } from '../errors.js';
 import { defaultStoreDir } from '../store/location.js';
 import { makeOutput, type Output } from '../util/output.js';
 
@@ -12,6 +15,12 @@ export interface CommonOptions {
    * progress line; `memoryOutput()` collects them instead.
    */
   readonly output?: Output;
+  /**
+   * Cancellation (the CLI aborts it on SIGINT/SIGTERM): gc, unshare, verify and dedup stop at their next
+   * safe point, record what they did and return their report (`interrupted: true`; dedup's says
+   * `stopped: { reason: 'interrupted' }`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export function storeOf(opts: CommonOptions): string {
@@ -20,4 +29,21 @@ export function storeOf(opts: CommonOptions): string {
 
 export function outputOf(opts: CommonOptions): Output {
   return opts.output ?? makeOutput({ progress: false });
+}
+
+/**
+ * `given` must name an existing folder (following symlinks, as `cd` would); returns it absolute.
+ * Checked before anything is opened or created, so that a usage error leaves nothing behind.
+ */
+export function existingFolder(given: string, what: { flag?: string; hint: string }): string {
+  const abs = path.resolve(given);
+  const label = what.flag ? `${what.flag} ${given}` : given;
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw usageError(`${label}: no such directory`, what.hint);
+  }
+  if (!isDir) throw usageError(`${label}: not a directory`, what.hint);
+  return abs;
 }

@@ -5,12 +5,17 @@
  */
 import { availableParallelism } from 'node:os';
 import type { InvalidationPolicy } from '../canonical/types.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { emptyReport } from '../dedup/report.js';
 import { runDedup, type DedupReport as ScanReport } from '../dedup/run.js';
-import { usageError } from '../errors.js';
+import { PycstoreError, usageError } from '../errors.js';
 import type { LinkMode } from '../fs/link.js';
-import { outputOf, storeOf, type CommonOptions } from './common.js';
-import { announce, assertDirectories, findTargets, foundNothing, registeredRoots, type DiscoverySummary } from './targets.js';
+import { probeReflink } from '../fs/reflink-probe.js';
+import { openStoreReadOnly } from '../session/open.js';
+import { preflightPrivateDir } from '../store/permissions.js';
+import { existingFolder, outputOf, storeOf, type CommonOptions } from './common.js';
+import { announce, findTargets, foundNothing, registeredRoots, type DiscoverySummary } from './targets.js';
 
 /** The `dedup --json` object. */
 export type DedupReport = ScanReport & {
@@ -81,7 +86,7 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
     throw usageError(`--invalidation must be auto, checked-hash, timestamp or unchecked-hash (got "${invalidation}")`);
   }
   const paths = opts.paths ?? [];
-  assertDirectories(paths);
+  preflightArgs(opts, paths);
   const storeDir = storeOf(opts);
   const out = outputOf(opts);
   const targets = await findTargets({
@@ -95,6 +100,7 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
   announce(out, targets);
   const discovery = targets.discovery ? { discovery: targets.discovery } : {};
   if (foundNothing(targets)) return { ...emptyReport([], opts.dryRun ?? false), ...discovery };
+  preflightStore(opts, storeDir, linkMode, list(opts.storeRoot));
   const report = await runDedup({
     storeDir,
     paths: targets.roots,
@@ -112,4 +118,48 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
     signal: opts.signal,
   });
   return { ...report, ...discovery };
+}
+
+/** Refusals of the arguments themselves, before discovery: PATHs and --pycache-prefix must be existing folders. */
+function preflightArgs(opts: DedupOptions, paths: readonly string[]): void {
+  if (opts.fill && opts.byteIdentical) throw usageError('--fill needs canonical pycs: drop --byte-identical');
+  for (const p of paths) existingFolder(p, { hint: 'give the path of a venv or of a folder holding venvs' });
+  if (opts.pycachePrefix !== undefined) {
+    if (!path.isAbsolute(opts.pycachePrefix)) throw usageError('--pycache-prefix needs an absolute path (as PYTHONPYCACHEPREFIX)');
+    existingFolder(opts.pycachePrefix, { flag: '--pycache-prefix', hint: 'give the folder PYTHONPYCACHEPREFIX names; it must exist' });
+  }
+}
+
+/**
+ * Refusals of the store, made once there is work and before the store is opened, so that they
+ * create nothing: the store (and --store-root folders) must pass the permission checks as far as
+ * they exist, and `--link-mode reflink` needs store roots that can clone.
+ */
+function preflightStore(opts: DedupOptions, storeDir: string, linkMode: string, storeRoots: readonly string[]): void {
+  if (opts.dryRun) return; // a dry run opens nothing for writing and writes no probe
+  preflightPrivateDir(storeDir, 'store');
+  for (const r of storeRoots) preflightPrivateDir(path.resolve(r), 'store root');
+  if (linkMode === 'reflink') refuseWithoutReflinks([storeDir, ...storeRoots.map((r) => path.resolve(r)), ...registeredStoreRoots(storeDir)]);
+}
+
+function registeredStoreRoots(storeDir: string): string[] {
+  const store = openStoreReadOnly(storeDir);
+  if (!store) return [];
+  try {
+    return store.ledger.storeRoots().map((r) => r.path).filter((p) => existsSync(p));
+  } finally {
+    store.close();
+  }
+}
+
+/** `--link-mode reflink`: every store root must be able to clone, or nothing is done at all. */
+function refuseWithoutReflinks(roots: readonly string[]): void {
+  for (const root of new Set(roots)) {
+    const probe = probeReflink(root);
+    if (probe.ok) continue;
+    throw new PycstoreError('ENOREFLINK', `--link-mode reflink: the filesystem of ${root} can't make reflinks (cloning a file in ${probe.dir} failed: ${probe.why})`, {
+      hint: 'use --link-mode auto (reflinks where the filesystem can, else hard links) or --link-mode hardlink; reflinks need XFS (reflink=1), btrfs, bcachefs, APFS or ReFS',
+      data: { path: root, errno: probe.why },
+    });
+  }
 }

@@ -24,5 +24,5 @@ export function graceMs(grace: string | number | undefined): number {
 
 /** Delete the store objects no live link uses. Never creates a store (`exists: false` when there is none). */
 export async function gc(opts: GcOptions = {}): Promise<GcReport> {
-  return runGc({ storeDir: storeOf(opts), graceMs: graceMs(opts.grace), dryRun: opts.dryRun ?? false, out: outputOf(opts), env: process.env });
+  return runGc({ storeDir: storeOf(opts), graceMs: graceMs(opts.grace), dryRun: opts.dryRun ?? false, out: outputOf(opts), env: process.env, ...(opts.signal ? { signal: opts.signal } : {}) });
 }

@@ -210,19 +210,6 @@ export function nothingFound(d: DiscoverySummary, home: string): string {
   );
 }
 
-/** A PATH must be an existing directory (checked before anything is discovered). */
-export function assertDirectories(paths: readonly string[]): void {
-  for (const p of paths) {
-    let st;
-    try {
-      st = statSync(path.resolve(p));
-    } catch {
-      throw usageError(`${p}: no such directory`, 'give the path of a venv or of a folder holding venvs');
-    }
-    if (!st.isDirectory()) throw usageError(`${p}: not a directory`, 'give the path of a venv or of a folder holding venvs');
-  }
-}
-
 /** Say what was found, before the work (--verbose: each environment, with how it was found). */
 export function announce(out: Output, t: Targets): void {
   const d = t.discovery;

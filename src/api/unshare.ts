@@ -18,7 +18,7 @@ export interface UnshareOptions extends CommonOptions {
 /** Give linked pycs their own private copy again. */
 export async function unshare(opts: UnshareOptions = {}): Promise<UnshareReport> {
   const out = outputOf(opts);
-  const report = await runUnshare({ storeDir: storeOf(opts), paths: opts.paths ?? [], all: opts.all ?? false, dryRun: opts.dryRun ?? false, out });
+  const report = await runUnshare({ storeDir: storeOf(opts), paths: opts.paths ?? [], all: opts.all ?? false, dryRun: opts.dryRun ?? false, out, ...(opts.signal ? { signal: opts.signal } : {}) });
   if (!opts.dryRun) await warnRediscovered(opts.paths ?? [], opts.all ?? false, out);
   return report;
 }

@@ -1,5 +1,6 @@
 /** `verify` for library callers: the CLI's flags as options, the `verify --json` object as the result. */
 import { runVerify, type VerifyReport } from '../verify/run.js';
+export { verifyFoundProblems } from '../verify/run.js';
 import { outputOf, storeOf, type CommonOptions } from './common.js';
 
 export type { VerifyReport } from '../verify/run.js';
@@ -13,5 +14,5 @@ export interface VerifyOptions extends CommonOptions {
 
 /** Re-hash store objects (and repair what is wrong, with `repair`). */
 export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
-  return runVerify({ storeDir: storeOf(opts), full: opts.full ?? false, repair: opts.repair ?? false, out: outputOf(opts) });
+  return runVerify({ storeDir: storeOf(opts), full: opts.full ?? false, repair: opts.repair ?? false, out: outputOf(opts), ...(opts.signal ? { signal: opts.signal } : {}) });
 }

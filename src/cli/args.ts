@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../errors.js';
 import type { CommandSpec, OptionSpec, Values } from './command.js';
+import { EXIT_STATUS_HELP } from './exit.js';
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   store: {
@@ -88,6 +89,9 @@ export function commandHelp(spec: CommandSpec): string {
     ...optionLines(GLOBAL_OPTIONS),
     ...(spec.examples.length ? ['', 'Examples:', ...spec.examples.map((e) => `  ${e}`)] : []),
     '',
+    ...EXIT_STATUS_HELP,
+    ...(spec.exitNotes ?? []).map((n) => `  ${n}`),
+    '',
   ].join('\n');
 }
 
@@ -107,6 +111,8 @@ export function mainHelp(commands: readonly { name: string; summary: string }[])
     '',
     'Start with:  pycstore envs   (what is there)   then   pycstore dedup   (share it)',
     'More:        pycstore help COMMAND',
+    '',
+    ...EXIT_STATUS_HELP,
     '',
   ].join('\n');
 }

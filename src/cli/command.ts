@@ -31,6 +31,8 @@ export interface CommandSpec {
   /** Worked examples, each "command  # what it does". */
   readonly examples: readonly string[];
   readonly positionals: 'none' | 'any';
+  /** What this command's exit status 1 means, when it says more than "some files failed" (shown in --help). */
+  readonly exitNotes?: readonly string[];
 }
 
 export interface Context {
@@ -39,11 +41,17 @@ export interface Context {
   readonly json: boolean;
   readonly out: Output;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Aborted when SIGINT or SIGTERM arrives (its `reason` is the signal's name). A command that
+   * honours it (see CommandModule.interrupt) stops at its next safe point, records what it did,
+   * and returns its partial result; the entry file then exits 130 (SIGINT) or 143 (SIGTERM).
+   */
+  readonly signal: AbortSignal;
 }
 
 export interface CommandResult {
-  /** 0 success, 1 some items failed (each reported), 130/143 interrupted by SIGINT/SIGTERM. Usage errors are thrown (exit 2). */
-  readonly exitCode: 0 | 1 | 130 | 143;
+  /** 0 success, 1 some items failed or a problem was found (each reported). Refusals are thrown (exit 2). */
+  readonly exitCode: 0 | 1;
   /** The --json object. */
   readonly json: Record<string, unknown>;
   /** Human summary lines for stdout. */
@@ -52,7 +60,19 @@ export interface CommandResult {
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
+/**
+ * What a command does when SIGINT/SIGTERM arrives while it runs:
+ * - 'honours': it watches ctx.signal, stops at its next safe point and reports what it did;
+ * - 'finishes' (default): it can't stop part-way; it finishes its run, then the process exits
+ *   130/143 (a second signal stops it at once, which its crash recovery makes safe);
+ * - 'dies': it changes nothing on disk (read-only): the signal's default action ends it at once.
+ * `readOnly(values, positionals)` marks the runs that change nothing (e.g. --dry-run): they die at once too.
+ */
+export type InterruptHandling = 'honours' | 'finishes' | 'dies';
+
 export interface CommandModule {
   readonly spec: CommandSpec;
+  readonly interrupt?: InterruptHandling;
+  readonly readOnly?: (values: Values, positionals: readonly string[]) => boolean;
   run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult>;
 }

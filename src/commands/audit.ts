@@ -1,6 +1,6 @@
 /** `pycstore audit [PATH...] [--json]`: figures re-checked on disk, and the anomalies, per root. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { ANOMALIES, type Anomaly } from '../audit/anomalies.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import { ANOMALIES, hasProblem, type Anomaly } from '../audit/anomalies.js';
 import { audit, type AuditReport, type FileAudit } from '../api/audit.js';
 import type { Figures, RootFigures } from '../audit/figures.js';
 import { formatBytes, formatCount, table } from '../util/format.js';
@@ -29,7 +29,9 @@ export const spec: CommandSpec = {
     '  foreign-inode, missing-file.',
     'Store objects are checked cheaply: only those whose inode, mtime or ctime moved since they',
     'were recorded are re-hashed (--full: all). With no PATH every object in the ledger is',
-    'checked; with PATHs, those the trees link to. Exit status 1 when a corrupt object was found.',
+    'checked; with PATHs, those the trees link to. Exit status 1 when the store has a problem:',
+    'corrupt-object, quarantined-inode, writable-object or missing-object; the other kinds are the',
+    'venvs moving on since dedup ran (recompiles, deleted venvs, copies) and leave it 0.',
     '',
     'With FILE arguments (pyc files): which other paths share each file\'s object, from the',
     'ledger (no disk-wide search). Read-only: takes no lock and writes nothing, not even the ledger.',
@@ -48,15 +50,17 @@ export const spec: CommandSpec = {
     'pycstore audit ~/.venvs/web/lib/python3.12/site-packages/pip/__pycache__/__init__.cpython-312.pyc',
   ],
   positionals: 'any',
+  exitNotes: ['audit: 1 = corrupt-object, quarantined-inode, writable-object or missing-object found'],
 };
 
 const SHOWN_PATHS = 5;
 
+export const interrupt: CommandModule['interrupt'] = 'dies';
+
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
   const report = await audit({ store: ctx.storeDir, paths: positionals, full: Boolean(values['full']), output: ctx.out });
   if ('files' in report) return { exitCode: 0, json: { files: report.files }, human: report.files.flatMap(fileHuman) };
-  const corrupt = report.anomalies.some((a) => a.kind === 'corrupt-object');
-  return { exitCode: corrupt ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+  return { exitCode: hasProblem(report.anomalies) ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 
 function row(label: string, f: Figures): string[] {

@@ -97,50 +97,31 @@ export const spec: CommandSpec = {
   positionals: 'any',
 };
 
-/** SIGINT/SIGTERM stop the run early (swaps under way finish, every link made is recorded); a second one ends the process. */
-function interruptible(): { readonly signal: AbortSignal; readonly received: () => NodeJS.Signals | undefined; readonly release: () => void } {
-  const controller = new AbortController();
-  let received: NodeJS.Signals | undefined;
-  const release = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  function onSignal(sig: NodeJS.Signals): void {
-    received ??= sig;
-    release(); // a second signal takes the default way out
-    controller.abort();
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, received: () => received, release };
-}
+export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
+
+/** SIGINT/SIGTERM stop the run at its next safe point: swaps under way finish, every link made is recorded. */
+export const interrupt: CommandModule['interrupt'] = 'honours';
 
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
   const jobsText = values['jobs'] as string | undefined;
   if (jobsText !== undefined && !/^\d+$/.test(jobsText)) throw usageError(`--jobs must be a whole number from 1 to 256 (got "${jobsText}")`);
-  const stop = interruptible();
-  let report: DedupReport;
-  try {
-    report = await dedup({
-      store: ctx.storeDir,
-      paths: positionals,
-      noDiscover: Boolean(values['no-discover']),
-      workspace: (values['workspace'] as string[] | undefined) ?? [],
-      exclude: (values['exclude'] as string[] | undefined) ?? [],
-      dryRun: Boolean(values['dry-run']),
-      ...(values['link-mode'] !== undefined ? { linkMode: values['link-mode'] as LinkMode } : {}),
-      ...(jobsText !== undefined ? { jobs: Number(jobsText) } : {}),
-      invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
-      fill: Boolean(values['fill']),
-      byteIdentical: Boolean(values['byte-identical']),
-      ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
-      storeRoot: (values['store-root'] as string[] | undefined) ?? [],
-      output: ctx.out,
-      signal: stop.signal,
-    });
-  } finally {
-    stop.release();
-  }
+  const report = await dedup({
+    store: ctx.storeDir,
+    paths: positionals,
+    noDiscover: Boolean(values['no-discover']),
+    workspace: (values['workspace'] as string[] | undefined) ?? [],
+    exclude: (values['exclude'] as string[] | undefined) ?? [],
+    dryRun: Boolean(values['dry-run']),
+    ...(values['link-mode'] !== undefined ? { linkMode: values['link-mode'] as LinkMode } : {}),
+    ...(jobsText !== undefined ? { jobs: Number(jobsText) } : {}),
+    invalidation: ((values['invalidation'] as string | undefined) ?? 'auto') as InvalidationPolicy,
+    fill: Boolean(values['fill']),
+    byteIdentical: Boolean(values['byte-identical']),
+    ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
+    storeRoot: (values['store-root'] as string[] | undefined) ?? [],
+    output: ctx.out,
+    signal: ctx.signal,
+  });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   for (const o of report.otherFilesystems) {
     ctx.out.warn(
@@ -153,13 +134,12 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
     const more = bare.length > 1 ? ` (and ${formatCount(bare.length - 1)} more)` : '';
     ctx.out.note(`${bare[0]!.path}${more}: Python sources and no pycs (uv installs none by default); pycstore dedup --fill gives them pycs, from the store where it has them`);
   }
+  const unreadable = report.skipped['unreadable'] ?? 0;
+  if (unreadable > 0) ctx.out.warn(`${formatCount(unreadable)} pycs could not be read (permission denied?): left as they are`);
   if (report.stopped) ctx.out.note(report.stopped.message);
-  return { exitCode: exitCodeOf(report, stop.received()), json: report as unknown as Record<string, unknown>, human: human(report) };
-}
-
-function exitCodeOf(r: DedupReport, signal: NodeJS.Signals | undefined): CommandResult['exitCode'] {
-  if (r.stopped?.reason === 'interrupted') return signal === 'SIGTERM' ? 143 : 130;
-  return r.failures.length > 0 || r.stopped ? 1 : 0;
+  // Interrupted: the entry file exits 130/143 (ctx.signal says which).
+  const failed = report.failures.length > 0 || unreadable > 0 || report.stopped?.reason === 'no-space';
+  return { exitCode: failed ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 
 function human(r: DedupReport): string[] {

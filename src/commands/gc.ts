@@ -1,5 +1,5 @@
 /** `pycstore gc`: delete the store objects no live link uses. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { gc, type GcReport } from '../api/gc.js';
 import { DEFAULT_GRACE_MS } from '../gc/run.js';
 import { formatBytes, formatCount, formatDuration, plural } from '../util/format.js';
@@ -42,8 +42,12 @@ export const spec: CommandSpec = {
   positionals: 'none',
 };
 
+/** gc stops after looking and before deleting when SIGINT/SIGTERM arrived by then; once deleting, it finishes. */
+export const interrupt: CommandModule['interrupt'] = 'honours';
+export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
+
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
-  const report = await gc({ store: ctx.storeDir, grace: values['grace'] as string | undefined, dryRun: Boolean(values['dry-run']), output: ctx.out });
+  const report = await gc({ store: ctx.storeDir, grace: values['grace'] as string | undefined, dryRun: Boolean(values['dry-run']), output: ctx.out, signal: ctx.signal });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
@@ -89,6 +93,7 @@ function human(r: GcReport): string[] {
     lines.push(p.objectsDeleted + p.linksDropped + p.rootsDropped > 0 ? 'To do it: pycstore gc' + (r.graceMs !== DEFAULT_GRACE_MS ? ` --grace ${r.graceMs / 1000}s` : '') : 'Nothing to collect.');
     return lines;
   }
+  if (r.interrupted) return ['interrupted before deleting anything; run pycstore gc again to collect.'];
   lines.push(
     `Deleted ${plural(r.objectsDeleted, 'object')}, freeing ${formatBytes(r.bytesFreed)}; ` +
       `dropped ${plural(r.linksDropped, 'link')}${reasons ? ` (${reasons})` : ''} and ${plural(r.rootsDropped, 'root')} whose folder is gone.`,

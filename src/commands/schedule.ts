@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { PycstoreError, usageError } from '../errors.js';
 import { applyPlan, describeStep, inspect } from '../schedule/apply.js';
 import { describeEvery, type Every, formatEvery, parseEvery } from '../schedule/every.js';
@@ -77,6 +77,8 @@ export const spec: CommandSpec = {
 function entryFile(): string {
   return fileURLToPath(new URL('../cli.js', import.meta.url));
 }
+
+export const readOnly: CommandModule['readOnly'] = (values, positionals) => positionals[0] === 'show' || Boolean(values['dry-run']);
 
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
   return runSchedule(values, positionals, ctx, realSystem(ctx.env, entryFile()));

@@ -1,5 +1,5 @@
 /** `pycstore status`: what the store holds and what it saves, from the ledger. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { status } from '../api/status.js';
 import { formatBytes, formatCount } from '../util/format.js';
 
@@ -16,6 +16,8 @@ export const spec: CommandSpec = {
   examples: ['pycstore status', 'pycstore status --json | jq .bytesSaved'],
   positionals: 'none',
 };
+
+export const interrupt: CommandModule['interrupt'] = 'dies';
 
 export async function run(_values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
   const s = await status({ store: ctx.storeDir });

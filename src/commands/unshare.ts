@@ -1,5 +1,5 @@
 /** `pycstore unshare PATH... | --all`: give linked pycs their own private copy again. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
 import { unshare, type UnshareReport } from '../api/unshare.js';
 import { formatBytes, formatCount, formatDuration, plural } from '../util/format.js';
 
@@ -31,8 +31,11 @@ export const spec: CommandSpec = {
   positionals: 'any',
 };
 
+export const interrupt: CommandModule['interrupt'] = 'honours';
+export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
+
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
-  const report = await unshare({ store: ctx.storeDir, paths: positionals, all: Boolean(values['all']), dryRun: Boolean(values['dry-run']), output: ctx.out });
+  const report = await unshare({ store: ctx.storeDir, paths: positionals, all: Boolean(values['all']), dryRun: Boolean(values['dry-run']), output: ctx.out, signal: ctx.signal });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   return { exitCode: report.failures.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
@@ -51,6 +54,11 @@ function human(r: UnshareReport): string[] {
     for (const f of p.copy.slice(0, 10)) lines.push(`  copy  ${f}`);
     if (p.copy.length > 10) lines.push('  … (--json lists every file)');
     if (p.linksDropped > 0) lines.push(`To do it: pycstore unshare ${r.all ? '--all' : r.paths.join(' ')}`);
+    return lines;
+  }
+  if (r.leftoversRemoved) lines.push(`Removed ${plural(r.leftoversRemoved, 'temp file')} left in __pycache__ folders by an interrupted earlier run.`);
+  if (r.interrupted) {
+    lines.push(`interrupted: ${plural(r.unshared, 'pyc')} given a private copy so far; run the same unshare again to finish.`);
     return lines;
   }
   if (r.linksDropped === 0 && r.failures.length === 0) {

@@ -1,6 +1,6 @@
 /** `pycstore verify [--full] [--repair] [--json]`: re-hash store objects; quarantine the corrupt ones. */
-import type { CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
-import { verify, type VerifyReport } from '../api/verify.js';
+import type { CommandModule, CommandResult, CommandSpec, Context, Values } from '../cli/command.js';
+import { verify, verifyFoundProblems, type VerifyReport } from '../api/verify.js';
 import { formatBytes, formatCount, formatDuration } from '../util/format.js';
 
 export const spec: CommandSpec = {
@@ -24,8 +24,9 @@ export const spec: CommandSpec = {
     '    the fresh pycs again;',
     '  - lost read-only modes are restored;',
     '  - ledger links whose file is gone are forgotten.',
-    'Exit status 1 when a corrupt object was found (repaired or not), or something could not be',
-    'checked or repaired (each is reported).',
+    'Exit status 1 when an object is corrupt (repaired or not), gone from the store, or writable',
+    '(with --repair: one whose mode could not be restored), or something could not be checked or',
+    'repaired (each is reported): a cron job notices. SIGINT/SIGTERM stop it between two objects.',
   ].join('\n'),
   options: {
     full: { type: 'boolean', help: 'Re-hash every object, not only those whose times moved.' },
@@ -37,12 +38,15 @@ export const spec: CommandSpec = {
     'pycstore verify --full --repair # and fix what is wrong',
   ],
   positionals: 'none',
+  exitNotes: ['verify: 1 = an object is corrupt, missing or writable (not restored), or could not be checked'],
 };
 
+export const interrupt: CommandModule['interrupt'] = 'honours';
+
 export async function run(values: Values, _positionals: string[], ctx: Context): Promise<CommandResult> {
-  const report = await verify({ store: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), output: ctx.out });
+  const report = await verify({ store: ctx.storeDir, full: Boolean(values['full']), repair: Boolean(values['repair']), output: ctx.out, signal: ctx.signal });
   for (const e of report.errors) ctx.out.warn(`${e.path}: ${e.reason}`);
-  return { exitCode: report.corrupt.length > 0 || report.errors.length > 0 ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
+  return { exitCode: verifyFoundProblems(report) ? 1 : 0, json: report as unknown as Record<string, unknown>, human: human(report) };
 }
 
 function human(r: VerifyReport): string[] {
@@ -52,7 +56,8 @@ function human(r: VerifyReport): string[] {
       (r.full ? '' : `; ${formatCount(r.unchanged)} unchanged since they were last verified (--full re-hashes all)`) +
       `; ${formatDuration(r.durationMs)}.`,
   ];
-  if (r.corrupt.length === 0 && r.writable.length === 0 && r.missing.length === 0) lines.push('All good.');
+  if (r.interrupted) lines.push('interrupted before every object was looked at; run again to finish.');
+  else if (r.corrupt.length === 0 && r.writable.length === 0 && r.missing.length === 0) lines.push('All good.');
   for (const c of r.corrupt) {
     lines.push(`CORRUPT  ${c.path}: ${c.found ? `content hashes to ${c.found}` : 'not a regular file'}; ${formatCount(c.links)} linked paths.`);
     if (r.repair) {
@@ -71,6 +76,7 @@ function human(r: VerifyReport): string[] {
     );
   }
   if (r.missing.length) lines.push(`${formatCount(r.missing.length)} objects are gone from the store, e.g. ${r.missing[0]}; fix: pycstore gc`);
+  if (r.finished.length) lines.push(`Finished the quarantine of ${formatCount(r.finished.length)} objects an interrupted repair had moved, e.g. ${r.finished[0]}.`);
   if (r.repair && r.forgotten) lines.push(`Forgot ${formatCount(r.forgotten)} ledger links whose file is gone.`);
   if (r.corrupt.length && !r.repair) lines.push('Fix: pycstore verify --repair (removes the files linked to corrupt objects; Python recompiles them).');
   if (r.corrupt.length && r.repair) lines.push('Next: run your venvs (or pycstore dedup --fill), then pycstore dedup to share the fresh pycs again.');

@@ -32,6 +32,12 @@ export function isSwapTemp(name: string): boolean {
   return name.startsWith(SWAP_PREFIX) && name.endsWith('.tmp');
 }
 
+/** The pid of the process that made a swap temp name (`.pycstore-<pid>-<12 hex>.tmp`), or undefined for any other name. */
+export function swapTempOwner(name: string): number | undefined {
+  const m = /^\.pycstore-(\d+)-[0-9a-f]{12}\.tmp$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 export type SwapOutcome =
   | { readonly ok: true; readonly stat: BigIntStats; readonly renamed: boolean }
   | { readonly ok: false; readonly reason: 'changed'; readonly errno?: string | undefined }

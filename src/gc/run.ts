@@ -10,6 +10,7 @@ import { progressOf, type Output, type Progress } from '../util/output.js';
 import { ledgerPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { formatCount } from '../util/format.js';
+import { settle } from '../util/turn.js';
 import { applyGc, type GcApplied, type GcFailure } from './apply.js';
 import { objectName, observe } from './observe.js';
 import { planGc, type DropReason, type GcPlan } from './plan.js';
@@ -26,6 +27,8 @@ export interface GcOptions {
   readonly out: Output;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => number;
+  /** Aborted (SIGINT/SIGTERM) before the delete step starts: gc stops, having deleted nothing. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GcReport {
@@ -60,6 +63,8 @@ export interface GcReport {
   filesInGrace: number;
   unreachableStoreRoots: string[];
   failures: GcFailure[];
+  /** Stopped by SIGINT/SIGTERM after looking, before deleting anything. */
+  interrupted: boolean;
   durationMs: number;
   /** --dry-run: what gc would do. */
   plan?: Omit<GcApplied, 'failures'> & {
@@ -93,6 +98,7 @@ function emptyReport(storeDir: string, dryRun: boolean, graceMs: number): GcRepo
     filesInGrace: 0,
     unreachableStoreRoots: [],
     failures: [],
+    interrupted: false,
     durationMs: 0,
   };
 }
@@ -102,6 +108,13 @@ function testKillAfter(env: NodeJS.ProcessEnv | undefined): number | undefined {
   const v = env?.[KILL_AFTER_ENV];
   if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1) return undefined;
   return Number(v);
+}
+
+/** Lets a pending SIGINT/SIGTERM handler run (observing is synchronous), then asks whether it fired. */
+async function interrupted(signal: AbortSignal | undefined): Promise<boolean> {
+  if (!signal) return false;
+  await settle();
+  return signal.aborted;
 }
 
 function byReason(plan: GcPlan): Partial<Record<DropReason, number>> {
@@ -122,7 +135,7 @@ export async function runGc(opts: GcOptions): Promise<GcReport> {
     const store = openStoreReadOnly(opts.storeDir);
     if (!store) return report;
     try {
-      return collect(store, report, opts, started);
+      return await collect(store, report, opts, started);
     } finally {
       out.done();
       store.close();
@@ -140,8 +153,8 @@ export async function runGc(opts: GcOptions): Promise<GcReport> {
   }
 }
 
-/** observe → plan → (dry run: the plan) → apply, under the lock. */
-function collect(store: OpenStore | WritableStore, report: GcReport, opts: GcOptions, started: number): GcReport {
+/** observe → plan → (dry run: the plan; interrupted: stop) → apply, under the lock. */
+async function collect(store: OpenStore | WritableStore, report: GcReport, opts: GcOptions, started: number): Promise<GcReport> {
   const out = opts.out;
   report.exists = true;
   // Liveness is computed from here on, under the lock.
@@ -171,8 +184,9 @@ function collect(store: OpenStore | WritableStore, report: GcReport, opts: GcOpt
     const first = plan.unverifiedLinks[0]!;
     out.warn(`${formatCount(plan.unverifiedLinks.length)} linked files could not be checked and count as in use, e.g. ${first.path}: ${first.why}`);
   }
-  if ('writer' in store) Object.assign(report, applyGc(plan, { writer: store.writer, onProgress: stepProgress(out), killAfter: testKillAfter(opts.env) }));
-  else report.plan = dryRunPlan(plan);
+  if (!('writer' in store)) report.plan = dryRunPlan(plan);
+  else if (await interrupted(opts.signal)) report.interrupted = true; // looked, deleted nothing
+  else Object.assign(report, applyGc(plan, { writer: store.writer, onProgress: stepProgress(out), killAfter: testKillAfter(opts.env) }));
   report.durationMs = Date.now() - started;
   return report;
 }

@@ -8,7 +8,8 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
-import { PycstoreError } from '../errors.js';
+import { errnoCode, PycstoreError } from '../errors.js';
+import { ledgerWayOut } from './advice.js';
 import { ledgerPath } from '../store/location.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { BUSY_TIMEOUT_MS, immediate, type Db } from './db.js';
@@ -41,24 +42,47 @@ export function openLedger(storeDir: string, opts: OpenOptions = {}): Db {
       db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     }
   } catch (err) {
-    throw new PycstoreError('ESTOREFORMAT', `cannot open the ledger ${file}: ${(err as Error).message}`, {
-      hint: opts.readonly ? 'nothing deduplicated yet? run: pycstore dedup PATH' : 'check the store directory',
-      cause: err,
-    });
+    throw unreadable(file, err, opts.readonly ?? false);
   }
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  if (!opts.readonly) {
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') {
-      // WAL needs shared memory; some network filesystems refuse it. Rollback journal still works.
-      db.pragma('journal_mode = DELETE');
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (!opts.readonly) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') {
+        // WAL needs shared memory; some network filesystems refuse it. Rollback journal still works.
+        db.pragma('journal_mode = DELETE');
+      }
+      db.pragma('synchronous = NORMAL');
     }
-    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // An in-memory copy of an older ledger is migrated in memory: reading needs no upgrade on disk.
+    migrate(db, file, (opts.readonly ?? false) && !inMemory, opts.onWait);
+  } catch (err) {
+    if (db.open) db.close();
+    throw err instanceof PycstoreError || !cannotRead(err) ? err : unreadable(file, err, opts.readonly ?? false);
   }
-  db.pragma('foreign_keys = ON');
-  // An in-memory copy of an older ledger is migrated in memory: reading needs no upgrade on disk.
-  migrate(db, file, (opts.readonly ?? false) && !inMemory, opts.onWait);
   return db;
+}
+
+/** SQLite's answer for a file it can't read as a ledger (as opposed to, say, waiting too long for a lock). */
+function cannotRead(err: unknown): boolean {
+  const code = errnoCode(err) ?? '';
+  return ['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_READONLY'].includes(code) || code.startsWith('SQLITE_IOERR');
+}
+
+/** A ledger SQLite can't open or read (not a database, damaged, no permission): a refusal naming the file and the way out. */
+function unreadable(file: string, err: unknown, readonly: boolean): PycstoreError {
+  const code = errnoCode(err) ?? '';
+  const damaged = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+  const why = damaged ? 'it is damaged or not a ledger' : (err as Error).message;
+  const hint = damaged
+    ? ledgerWayOut(file)
+    : code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY'
+      ? `check that you can read and write ${file} and its folder`
+      : readonly
+        ? 'nothing deduplicated yet? run: pycstore dedup PATH'
+        : 'check the store directory';
+  return new PycstoreError('ELEDGER', `cannot read the ledger ${file}: ${why} (${(err as Error).message})`, { hint, cause: err, data: { path: file } });
 }
 
 export function schemaVersion(db: Db): number {

@@ -5,9 +5,15 @@
  * SourceLoader.source_to_code does (compile(data, path, 'exec',
  * dont_inherit=True, optimize=N)) and returns marshal.dumps of the code, with
  * the interpreter's magic number so the caller can check it is the right one.
+ *
+ * It ignores SIGINT and SIGTERM: a Ctrl-C in the terminal reaches the whole
+ * process group, and pycstore decides how to stop (src/cli/interrupt.ts); the
+ * worker ends when its stdin closes, which happens when pycstore exits.
  */
 export const WORKER_SOURCE = String.raw`
-import sys, json, marshal, base64, importlib.util
+import sys, json, marshal, base64, importlib.util, signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
 MAGIC = importlib.util.MAGIC_NUMBER.hex()
 out = sys.stdout
 out.write(json.dumps({"ready": True, "magic": MAGIC, "version": "%d.%d.%d" % sys.version_info[:3]}) + "\n")

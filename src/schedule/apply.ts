@@ -4,7 +4,8 @@
  * temp → rename; every command's failure is an ESCHEDULE error that says
  * which steps were already done.
  */
-import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { processAlive } from '../fs/leftovers.js';
 import path from 'node:path';
 import { PycstoreError } from '../errors.js';
 import type { Backend, Target } from './job.js';
@@ -116,8 +117,18 @@ export async function inspect(
   }
 }
 
+/** `<file>.tmp-<pid>` left beside `p` by a schedule run that was killed before its rename: removed (pid gone). */
+async function removeLeftovers(p: string): Promise<void> {
+  const prefix = `${path.basename(p)}.tmp-`;
+  for (const name of await readdir(path.dirname(p))) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) await rm(path.join(path.dirname(p), name), { force: true });
+  }
+}
+
 async function writeAtomic(p: string, content: string | Buffer): Promise<void> {
   await mkdir(path.dirname(p), { recursive: true });
+  await removeLeftovers(p);
   const tmp = `${p}.tmp-${process.pid}`;
   try {
     await writeFile(tmp, content, { flag: 'wx', mode: 0o644 });
@@ -186,6 +197,7 @@ export async function applyPlan(plan: Plan, sys: System): Promise<void> {
         hint: [e.hint, already].filter(Boolean).join('; '),
         cause: err,
         data: { done, ...(e.data ?? {}) },
+        exit: done.length ? 1 : 2,
       });
     }
     done.push(describeStep(step));

@@ -86,6 +86,12 @@ export function quarantinePath(storeDir: string, key: ObjectKey, replica: number
   return path.join(quarantineDir(storeDir), `${objectFileName(key, replica)}.${Date.now()}`);
 }
 
+/** Is `name` (in quarantine-v1/) a quarantined copy of this object, as quarantinePath names them? */
+export function isQuarantineOf(name: string, key: ObjectKey, replica: number): boolean {
+  const base = objectFileName(key, replica);
+  return name.startsWith(`${base}.`) && /^\d+$/.test(name.slice(base.length + 1));
+}
+
 /** Where scheduled runs (cron, launchd) append their output. */
 export function scheduleLogPath(storeDir: string): string {
   return path.join(storeDir, 'schedule.log');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { progressOf, type Output } from '../util/output.js';
 import { usageError } from '../errors.js';
 import { allocatedBytes } from '../fs/fingerprint.js';
+import { findSwapLeftovers, removeSwapLeftovers } from '../fs/leftovers.js';
 import { fileState, lstatFile } from '../fs/stat.js';
 import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import type { LinkRow, RootRow } from '../ledger/rows.js';
@@ -20,6 +21,7 @@ import { parseCacheName, sourceForPrefix, sourceForPycache } from '../pyc/names.
 import { ledgerPath, objectPath } from '../store/location.js';
 import { openStore, openStoreReadOnly, recordedRun } from '../session/open.js';
 import { formatCount } from '../util/format.js';
+import { checkpointEvery } from '../util/turn.js';
 import { makePrivateCopy } from './copy.js';
 import { planUnshare, type ObservedUnshareLink, type Owner, type UnsharePlan } from './plan.js';
 
@@ -29,6 +31,8 @@ export interface UnshareOptions {
   readonly all: boolean;
   readonly dryRun?: boolean;
   readonly out: Output;
+  /** Stop between two files when aborted (SIGINT/SIGTERM); every file done so far is recorded. */
+  readonly signal?: AbortSignal;
 }
 
 export interface UnshareFailure {
@@ -54,6 +58,10 @@ export interface UnshareReport {
   /** Allocated bytes the private copies take. */
   bytesAdded: number;
   failures: UnshareFailure[];
+  /** Swap temps of a killed earlier run (`__pycache__/.pycstore-<pid>-*.tmp`) found in the folders unshared, removed (dry run: found). */
+  leftoversRemoved: number;
+  /** Stopped by SIGINT/SIGTERM before every file was done (the roots are then kept). */
+  interrupted: boolean;
   durationMs: number;
   /** --dry-run: what unshare would do. */
   plan?: {
@@ -203,6 +211,8 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
     rootsDropped: 0,
     bytesAdded: 0,
     failures: [],
+    leftoversRemoved: 0,
+    interrupted: false,
     durationMs: 0,
   };
   const missingTargets = targets.filter((t) => t.kind === 'missing');
@@ -216,6 +226,7 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
     if (!store) return report;
     try {
       const plan = planFor(store.ledger, targets, opts);
+      report.leftoversRemoved = leftoversOf(plan).length;
       report.plan = dryRunPlan(plan, report);
       report.durationMs = Date.now() - started;
       return report;
@@ -231,7 +242,9 @@ export async function runUnshare(opts: UnshareOptions): Promise<UnshareReport> {
       'unshare',
       Date.now,
       async () => {
-        await applyUnshare(planFor(store.ledger, targets, opts), store.writer, report, opts.out);
+        const plan = planFor(store.ledger, targets, opts);
+        report.leftoversRemoved = removeSwapLeftovers(leftoversOf(plan));
+        await applyUnshare(plan, store.writer, report, opts);
         report.durationMs = Date.now() - started;
         return report;
       },
@@ -268,6 +281,11 @@ function planFor(ledger: Ledger, targets: readonly Target[], opts: UnshareOption
   return plan;
 }
 
+/** Swap temps that a killed earlier run left in the folders of the files being unshared (their process is gone). */
+function leftoversOf(plan: UnsharePlan): string[] {
+  return findSwapLeftovers(new Set(plan.actions.map((a) => path.dirname(a.path))));
+}
+
 function dryRunPlan(plan: UnsharePlan, report: UnshareReport): NonNullable<UnshareReport['plan']> {
   const copy = plan.actions.filter((a) => a.action === 'copy').map((a) => a.path);
   const drop = plan.actions.flatMap((a) => (a.action === 'drop' ? [{ path: a.path, reason: a.reason }] : []));
@@ -284,10 +302,17 @@ function dryRunPlan(plan: UnsharePlan, report: UnshareReport): NonNullable<Unsha
   };
 }
 
-async function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, report: UnshareReport, out: Output): Promise<void> {
+async function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites>, report: UnshareReport, opts: UnshareOptions): Promise<void> {
+  const out = opts.out;
+  const checkpoint = checkpointEvery(32);
   let done = 0;
   const progress = progressOf(out, 'unshare', 'files', plan.actions.length);
   for (const a of plan.actions) {
+    await checkpoint();
+    if (opts.signal?.aborted) {
+      report.interrupted = true;
+      return; // the rows of the files done are in the writer's batch (written when the store closes); the roots stay
+    }
     progress.update(++done);
     if (a.action === 'skip') {
       report.failures.push({ path: a.path, reason: 'unverified', detail: a.detail });

@@ -18,20 +18,21 @@
  * The store's exclusive lock is held, so no dedup links to the object meanwhile.
  * A crash after 1 (or a path that could not be removed) leaves the object
  * corrupt in place: the next repair finishes.
- * A crash after 2 leaves rows without a file: verify reports it missing, gc drops it.
+ * A crash after 2 leaves rows without a file whose copy is in quarantine: the next repair
+ * finishes (wasQuarantined below), and gc drops such rows too.
  *
  * Names of the corrupt inode that the ledger doesn't know (a `cp -al` copy of a
  * venv) can't be found without a disk-wide search; their count is reported, and
  * `pycstore audit` over their tree lists them (kind `quarantined-inode`).
  */
-import { mkdirSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { fingerprintOf, sameFingerprint, sameInode } from '../fs/fingerprint.js';
 import { tryLstat } from '../fs/stat.js';
 import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
-import { quarantinePath } from '../store/location.js';
+import { isQuarantineOf, quarantineDir, quarantinePath } from '../store/location.js';
 import { holdsAddress } from '../store/check.js';
 
 export interface RepairResult {
@@ -111,4 +112,16 @@ export function repairCorrupt(
   // 3. The ledger: only when nothing failed, so the next repair can finish the job.
   if (res.errors.length === 0) writer.now((w) => w.forgetObjectWithLinks(row.id));
   return res;
+}
+
+/**
+ * Did a repair already move this object (whose file is gone) to quarantine, and die before step 3?
+ * Then the next repair finishes it: its rows go (its links were removed in step 1).
+ */
+export function wasQuarantined(storeRootPath: string, row: ObjectRow): boolean {
+  try {
+    return readdirSync(quarantineDir(storeRootPath)).some((name) => isQuarantineOf(name, row, row.replica));
+  } catch {
+    return false; // no quarantine folder: nothing was ever moved there
+  }
 }

@@ -26,7 +26,8 @@ import { checkObject, type ObjectCheck } from '../store/check.js';
 import { ledgerPath, objectPath } from '../store/location.js';
 import { OBJECT_MODE } from '../store/objects.js';
 import { formatCount } from '../util/format.js';
-import { repairCorrupt } from './repair.js';
+import { checkpointEvery } from '../util/turn.js';
+import { repairCorrupt, wasQuarantined } from './repair.js';
 
 export interface VerifyOptions {
   readonly storeDir: string;
@@ -34,6 +35,8 @@ export interface VerifyOptions {
   readonly repair?: boolean;
   readonly out: Output;
   readonly now?: () => number;
+  /** Stop at the next object when aborted (SIGINT/SIGTERM); what was checked so far is recorded. */
+  readonly signal?: AbortSignal;
 }
 
 export interface CorruptObject {
@@ -69,10 +72,19 @@ export interface VerifyReport {
   writable: { path: string; restored: boolean }[];
   /** Object rows whose file is gone (gc drops them). */
   missing: string[];
+  /** With --repair: objects an interrupted repair had moved to quarantine; their rows forgotten now. */
+  finished: string[];
   /** With --repair: link rows whose file was gone, forgotten. */
   forgotten: number;
   errors: { path: string; reason: string }[];
+  /** Stopped by SIGINT/SIGTERM before every object was looked at. */
+  interrupted: boolean;
   durationMs: number;
+}
+
+/** Did verify find something wrong (what its exit status 1 means)? With repair, restored modes count as fixed. */
+export function verifyFoundProblems(r: VerifyReport): boolean {
+  return r.corrupt.length > 0 || r.missing.length > 0 || r.errors.length > 0 || r.writable.some((w) => !w.restored);
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
@@ -93,8 +105,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     corrupt: [],
     writable: [],
     missing: [],
+    finished: [],
     forgotten: 0,
     errors: [],
+    interrupted: false,
     durationMs: 0,
   };
   // Nothing to verify, and nothing to create.
@@ -111,12 +125,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       'verify',
       now,
       async () => {
-        checkAll(store, report, opts);
-        if (repair) report.forgotten = forgetGoneLinks(store);
+        await checkAll(store, report, opts);
+        if (repair && !report.interrupted) report.forgotten = forgetGoneLinks(store);
         report.durationMs = Date.now() - started;
         return report;
       },
-      (r) => ({ exitCode: r.corrupt.length > 0 || r.errors.length > 0 ? 1 : 0, figures: r }),
+      (r) => ({ exitCode: verifyFoundProblems(r) ? 1 : 0, figures: r }),
     );
   } finally {
     out.done();
@@ -124,8 +138,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   }
 }
 
-/** Check every object of a usable store root; with repair, deal with what is wrong. */
-function checkAll(store: WritableStore, report: VerifyReport, opts: VerifyOptions): void {
+/** Check every object of a usable store root; with repair, deal with what is wrong. Stops between two objects when aborted. */
+async function checkAll(store: WritableStore, report: VerifyReport, opts: VerifyOptions): Promise<void> {
   const { ledger, writer } = store;
   const roots = new Map(
     usableStoreRoots(ledger, store.dir, (root, why) => opts.out.warn(`store root ${root}: ${why}; its objects are not checked`)).map((r) => [r.id, r.path]),
@@ -134,7 +148,13 @@ function checkAll(store: WritableStore, report: VerifyReport, opts: VerifyOption
   report.objects = rows.length;
   let done = 0;
   const progress = progressOf(opts.out, 'verifying', 'objects', rows.length);
+  const checkpoint = checkpointEvery(32);
   for (const row of rows) {
+    await checkpoint();
+    if (opts.signal?.aborted) {
+      report.interrupted = true;
+      break;
+    }
     done++;
     progress.update(done, `${formatCount(report.checked)} re-hashed`);
     const rootPath = roots.get(row.root_id);
@@ -148,7 +168,11 @@ function checkOne(store: WritableStore, row: ObjectRow, rootPath: string, report
   const file = objectPath(rootPath, row, row.replica);
   const c = checkObject(row, recordedFingerprint(row), file, opts.full ?? false);
   if (c.state === 'missing') {
-    report.missing.push(file);
+    if (opts.repair && wasQuarantined(rootPath, row)) {
+      store.writer.flush();
+      store.writer.now((w) => w.forgetObjectWithLinks(row.id)); // a killed repair's step 3
+      report.finished.push(file);
+    } else report.missing.push(file);
     return;
   }
   if (c.state === 'unreadable') {

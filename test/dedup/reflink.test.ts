@@ -5,7 +5,7 @@
  * (.ci/run installs them); where that isn't possible the tests say so and skip.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +86,7 @@ for (const kind of ['xfs', 'btrfs'] as const) {
 
 describe('reflinks where the filesystem has none (ext4)', () => {
   const lf = useLoopFs('ext4', { sizeMiB: 256 });
-  it('--link-mode reflink fails loudly, file by file, and changes nothing; auto falls back to hard links', async (ctx) => {
+  it('--link-mode reflink is refused up front (exit 2) and changes nothing; auto falls back to hard links', async (ctx) => {
     const fs = lf.require(ctx);
     const venvs = ['A', 'B'].map((n) => path.join(fs.mountpoint, 'noreflink', n));
     for (const v of venvs) {
@@ -96,10 +96,10 @@ describe('reflinks where the filesystem has none (ext4)', () => {
     const store = path.join(fs.mountpoint, 'store');
     const before = snapshot(path.join(fs.mountpoint, 'noreflink'));
     const r = await runCli(['--store', store, '--json', 'dedup', '--link-mode', 'reflink', ...venvs]);
-    expect(r.code).toBe(1);
-    expect(r.json!['linked']).toBe(0);
-    expect(r.json!['skipped']['no-reflink']).toBe(r.json!['files']);
+    expect(r.code).toBe(2);
+    expect(r.json!['error']['code']).toBe('ENOREFLINK');
     expect(r.stderr).toMatch(/can't make reflinks/);
+    expect(existsSync(store)).toBe(false);
     expect(snapshot(path.join(fs.mountpoint, 'noreflink'))).toEqual(before);
 
     const auto = await runCli(['--store', store, '--json', 'dedup', ...venvs]);

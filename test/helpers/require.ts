@@ -26,6 +26,8 @@ export const REQUIRE = {
   pythons: 'PYCSTORE_REQUIRE_PYTHONS',
   /** The Debian packages the corpus builder downloads (apt-get download). */
   corpus: 'PYCSTORE_REQUIRE_CORPUS',
+  /** strace: SIGKILL at a chosen syscall, syscalls slowed so a signal lands mid-run (interrupts, crash trials). */
+  strace: 'PYCSTORE_REQUIRE_STRACE',
 } as const;
 
 export type Requirement = (typeof REQUIRE)[keyof typeof REQUIRE];

@@ -27,7 +27,7 @@ export function tempDir(prefix = 'pycstore-sched-'): string {
 }
 
 export function makeCtx(storeDir: string, json = false): Context & { out: ReturnType<typeof memoryOutput> } {
-  return { storeDir, json, out: memoryOutput(), env: {} };
+  return { storeDir, json, out: memoryOutput(), env: {}, signal: new AbortController().signal };
 }
 
 export type Fake = (argv: readonly string[], input: string | undefined) => ExecResult | Promise<ExecResult> | undefined;

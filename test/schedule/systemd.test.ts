@@ -4,6 +4,7 @@
  * temp HOME with systemctl faked (no user manager runs here).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { available, REQUIRE } from '../helpers/require.js';
@@ -188,6 +189,19 @@ describe('install / show / remove into a temp HOME, systemctl faked', () => {
     const s2 = { ...sys, env: { ...sys.env, XDG_CONFIG_HOME: cfg } };
     await runSchedule({}, ['install'], ctx, s2);
     expect(tree(cfg)).toEqual(['systemd', 'systemd/user', `systemd/user/pycstore-gc-${makeTarget(store).id}.service`, `systemd/user/pycstore-gc-${makeTarget(store).id}.timer`]);
+  });
+
+  it('removes the temp file a killed install left beside a unit (its pid gone); keeps a live one', async () => {
+    const { home, store, sys, ctx } = setup(true);
+    const p = systemdPaths(makeTarget(store), {}, home);
+    mkdirSync(path.dirname(p.service), { recursive: true });
+    const dead = spawnSync('true').pid!; // a pid that has exited
+    writeFileSync(`${p.service}.tmp-${dead}`, 'half a unit');
+    writeFileSync(`${p.timer}.tmp-1`, 'being written by a live process (pid 1 is always alive)');
+    await runSchedule({}, ['install'], ctx, sys);
+    expect(existsSync(`${p.service}.tmp-${dead}`)).toBe(false);
+    expect(existsSync(`${p.timer}.tmp-1`)).toBe(true);
+    expect(existsSync(p.service) && existsSync(p.timer)).toBe(true);
   });
 
   it('without a user manager (--backend systemd here): writes the units, says how to enable them, runs no systemctl', async () => {

@@ -127,7 +127,7 @@ describe('verify over deduplicated venvs (hard links on ext4)', () => {
     unlinkSync(gone);
 
     const v = await runCli(['--store', store, '--json', 'verify']);
-    expect(v.code, v.stderr).toBe(0); // not corrupt: its content was re-hashed and is intact
+    expect(v.code, v.stderr).toBe(1); // not corrupt (its content was re-hashed and is intact), but writable: a problem
     expect(v.json).toMatchObject({ checked: 2, writable: [{ path: object, restored: false }], corrupt: [], forgotten: 0 });
     const audit = await runCli(['--store', store, '--json', 'audit']);
     expect(audit.json!['anomalies']).toEqual([
