@@ -6,10 +6,14 @@
  *   npm run build
  *   node scripts/bench-vs-hardlink.mjs --work /tmp/bench [--corpus-pip DIR] [--corpus-uv DIR]
  *        [--rounds 5] [--only first,bytes,rescan,rss,fill] [--big-copies 10] [--out FILE]
+ *        [--baseline OTHER/dist/cli.js]
  *
  * Without --corpus-pip/--corpus-uv, the corpora are built under WORK (6 venvs of Python 3.11 each,
  * full package set, pip and uv layouts). They are never modified: every run works on a fresh `cp -a`.
  * Every timed command runs after `sync`, through /usr/bin/time (wall, user+sys, peak RSS).
+ * pycstore scans each tree as it is (`dedup --no-discover PATH`), as hardlink does.
+ * --baseline: another build of pycstore (e.g. an older commit's dist/cli.js) also runs in the
+ * first-run rounds, on its own copy and store, so the speedup between the two shows.
  *
  *   first   canonical first run, `pycstore dedup` on a copy of the corpus, vs `hardlink -c -i '\.pyc$'`
  *           on a copy of its byte-identical twin: the corpus after one pycstore run, copied without
@@ -42,6 +46,7 @@ const { values: opt } = parseArgs({
     only: { type: 'string', default: 'first,bytes,rss,rescan,fill' },
     'big-copies': { type: 'string', default: '10' },
     out: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 if (!opt.work) {
@@ -117,7 +122,12 @@ async function timed(argv, o = {}) {
   return { code, wall, cpu: user + sys, rssMiB: rss / 1024, stdout, coresMedian: median(samples.slice(1, -1).length ? samples.slice(1, -1) : samples) };
 }
 
-const pycstore = (args, o) => timed(['node', CLI, ...args], o);
+/** `args` with --no-discover after the command name (every tree here is scanned as it is). */
+const plain = (args) => {
+  const i = args.indexOf('dedup');
+  return i < 0 ? args : [...args.slice(0, i + 1), '--no-discover', ...args.slice(i + 1)];
+};
+const pycstore = (args, o, cli = CLI) => timed(['node', cli, ...plain(args)], o);
 
 /** Total bytes and count of the pycs under `dir` (find's sizes). */
 function pycBytes(dir) {
@@ -148,14 +158,23 @@ async function firstRun(layout, src) {
   if (!existsSync(twin)) {
     log(`[first/${layout}] making the byte-identical twin …`);
     copy(src, path.join(base, 'canon'));
-    sh('node', [CLI, '--store', path.join(base, 'canon-store'), 'dedup', path.join(base, 'canon', 'venvs')]);
+    sh('node', [CLI, ...plain(['--store', path.join(base, 'canon-store'), 'dedup', path.join(base, 'canon', 'venvs')])]);
     sh('cp', ['-R', '--preserve=mode,ownership,timestamps', path.join(base, 'canon'), twin]);
     fresh(path.join(base, 'canon'));
     fresh(path.join(base, 'canon-store'));
   }
   const p = [];
   const h = [];
+  const b = [];
   for (let r = 0; r < ROUNDS; r++) {
+    const three = async () => {
+      if (!opt.baseline) return;
+      copy(src, path.join(base, 'run'));
+      fresh(path.join(base, 'store'));
+      const t = await pycstore(['--store', path.join(base, 'store'), '--json', 'dedup', path.join(base, 'run', 'venvs')], {}, path.resolve(opt.baseline));
+      const j = JSON.parse(t.stdout);
+      b.push({ ...t, stdout: undefined, linked: j.linked, files: j.files, bytesRead: j.bytesRead });
+    };
     const one = async () => {
       copy(src, path.join(base, 'run'));
       fresh(path.join(base, 'store'));
@@ -167,15 +186,18 @@ async function firstRun(layout, src) {
       copy(twin, path.join(base, 'hl'));
       h.push({ ...(await timed(['hardlink', '-c', '-q', '-i', '\\.pyc$', path.join(base, 'hl')], { stdout: 'ignore' })), stdout: undefined });
     };
-    if (r % 2 === 0) (await one(), await two());
-    else (await two(), await one());
-    log(`[first/${layout}] round ${r + 1}: pycstore ${p.at(-1).wall}s (cpu ${p.at(-1).cpu.toFixed(1)}s) · hardlink ${h.at(-1).wall}s (cpu ${h.at(-1).cpu.toFixed(1)}s) · load ${load()}`);
+    const order = [[one, two, three], [two, three, one], [three, one, two]][r % 3];
+    for (const f of order) await f();
+    const base_ = b.length ? ` · baseline ${b.at(-1).wall}s (cpu ${b.at(-1).cpu.toFixed(1)}s, ${b.at(-1).rssMiB.toFixed(0)} MiB)` : '';
+    log(`[first/${layout}] round ${r + 1}: pycstore ${p.at(-1).wall}s (cpu ${p.at(-1).cpu.toFixed(1)}s, ${p.at(-1).rssMiB.toFixed(0)} MiB) · hardlink ${h.at(-1).wall}s (cpu ${h.at(-1).cpu.toFixed(1)}s)${base_} · load ${load()}`);
   }
   fresh(path.join(base, 'run'));
   fresh(path.join(base, 'hl'));
   const m = (xs, k) => median(xs.map((x) => x[k]));
   const s = { pycs: p[0].files, pycstore: { wall: m(p, 'wall'), cpu: m(p, 'cpu'), rssMiB: m(p, 'rssMiB'), cores: +(m(p, 'cpu') / m(p, 'wall')).toFixed(2), coresMedian: +m(p, 'coresMedian').toFixed(2) }, hardlink: { wall: m(h, 'wall'), cpu: m(h, 'cpu'), rssMiB: m(h, 'rssMiB') } };
-  results.sections[`first-${layout}`] = { ...s, rounds: { pycstore: p, hardlink: h } };
+  if (b.length) s.baseline = { wall: m(b, 'wall'), cpu: m(b, 'cpu'), rssMiB: m(b, 'rssMiB'), linked: b[0].linked };
+  results.sections[`first-${layout}`] = { ...s, rounds: { pycstore: p, hardlink: h, baseline: b } };
+  if (b.length) rows.push([`the same first run (${layout}), baseline build vs this one`, `wall ×${ratio(s.baseline.wall, s.pycstore.wall)}, CPU ×${ratio(s.baseline.cpu, s.pycstore.cpu)}, RSS ×${ratio(s.baseline.rssMiB, s.pycstore.rssMiB)} faster/smaller`, '']);
   rows.push([`canonical first run, ${layout} corpus (${s.pycs} pycs) vs hardlink -c on the twin`, `wall ×${ratio(s.pycstore.wall, s.hardlink.wall)}, CPU ×${ratio(s.pycstore.cpu, s.hardlink.cpu)}, RSS ×${ratio(s.pycstore.rssMiB, s.hardlink.rssMiB)}`, '≤ 2× wall, ≤ 8× CPU']);
   rows.push([`cores busy in that run (${layout})`, `${s.pycstore.cores} (user+sys / wall), ${s.pycstore.coresMedian} (median of 0.5 s samples)`, '≥ 1.7 of 2 during analysis']);
 }
@@ -272,7 +294,7 @@ async function fillVsCompileall(src) {
   const store = path.join(base, 'store');
   fresh(store);
   log('[fill] filling the store from a sibling venv (compiles once) …');
-  sh('node', [CLI, '--store', store, 'dedup', '--fill', venvs[0]]);
+  sh('node', [CLI, ...plain(['--store', store, 'dedup', '--fill', venvs[0]])]);
   const site = (v) => path.join(v, 'lib', readdirSync(path.join(v, 'lib')).find((n) => n.startsWith('python')), 'site-packages');
   const p = [];
   const c = [];
