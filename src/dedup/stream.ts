@@ -96,8 +96,13 @@ export async function streamGroups(run: RunContext, groups: Groups, opts: Stream
   const progress = throttled(run);
   for (let g = 0; g < groups.count && !stopping(run) && errors.length === 0; g++) {
     const ids = groups.members(g);
-    // Room to read this group, and links keeping up (new objects are flushed by files waiting too: objects.ts).
-    while (flow.backlog > LINK_BACKLOG || (flow.analyzing > 0 && flow.analyzing + ids.length > maxAnalyzing)) await flow.next();
+    // Room to read this group, and links keeping up. New objects are flushed by batches (objects.ts); a backlog
+    // over the bound flushes now: its files may all wait for one object's barrier (65,000 copies of one pyc).
+    for (;;) {
+      if (flow.backlog > LINK_BACKLOG) opts.applier?.kick();
+      else if (flow.analyzing === 0 || flow.analyzing + ids.length <= maxAnalyzing) break;
+      await flow.next();
+    }
     flow.analyzing += ids.length;
     flow.groups++;
     run.analysed += ids.length;
