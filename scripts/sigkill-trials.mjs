@@ -231,11 +231,14 @@ function cli(store, args) {
   return { code: r.status, stderr: r.stderr.toString(), json };
 }
 
-/** The run under strace: killed at the N-th call of `kill.syscall`, or counting calls when kill is undefined. */
+/**
+ * The run under strace (-f: the libuv pool's threads too, where dedup and unshare swap files): killed at
+ * the N-th call of `kill.syscall` (strace counts per thread), or counting calls when kill is undefined.
+ */
 function straced(store, args, kill, countFile) {
   const s = kill
-    ? ['-qq', '-o', '/dev/null', '-e', `trace=${kill.syscall}`, '-e', `inject=${kill.syscall}:signal=SIGKILL:when=${kill.n}`]
-    : ['-qq', '-o', countFile, '-e', `trace=${SYSCALLS.join(',')}`];
+    ? ['-qq', '-f', '-o', '/dev/null', '-e', `trace=${kill.syscall}`, '-e', `inject=${kill.syscall}:signal=SIGKILL:when=${kill.n}`]
+    : ['-qq', '-f', '-o', countFile, '-e', `trace=${SYSCALLS.join(',')}`];
   return new Promise((resolve) => {
     const child = spawn('strace', [...s, process.execPath, CLI, '--store', store, '--json', ...args], {
       env: { ...process.env, CI: 'true' },
@@ -251,7 +254,7 @@ function straced(store, args, kill, countFile) {
 function countSyscalls(file) {
   const counts = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([a-z0-9_]+)\(/.exec(line);
+    const m = /^(?:\d+\s+)?([a-z0-9_]+)\(/.exec(line); // -f: each line starts with the thread's id
     if (m && SYSCALLS.includes(m[1])) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
   }
   return counts;

@@ -8,23 +8,28 @@
  * private copies.
  *
  * Asynchronous (the libuv pool), so a caller can keep many swaps in flight
- * while it does other work. Temp names are cheap — pid and a counter — and
- * made exclusively: a maker that finds the name taken (a crashed process with
- * the same pid left it) answers EEXIST and the swap tries the next name.
+ * while it does other work. Temp names are cheap — pid and a counter (started
+ * at a random 48-bit value, written as 12 hex digits: the shape leftover
+ * cleanup recognises) — and made exclusively: a maker that finds the name
+ * taken (a crashed process with the same pid left it) answers EEXIST and the
+ * swap tries the next name.
  */
+import { randomInt } from 'node:crypto';
 import { lstat, rename, unlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 
-/** Temp names in venv folders: `.pycstore-<pid>-<counter, base 36>.tmp`. */
+/** Temp names in venv folders: `.pycstore-<pid>-<12 hex>.tmp`. */
 export const SWAP_PREFIX = '.pycstore-';
 
-let counter = 0;
+const COUNTER_SPAN = 2 ** 48;
+let counter = randomInt(2 ** 47);
 
 /** A unique temp name next to `filePath` (created exclusively by the caller). */
 export function swapTempPath(filePath: string): string {
-  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${(counter++).toString(36)}.tmp`);
+  counter = (counter + 1) % COUNTER_SPAN;
+  return path.join(path.dirname(filePath), `${SWAP_PREFIX}${process.pid}-${counter.toString(16).padStart(12, '0')}.tmp`);
 }
 
 /** Is this folder entry a swap temp name (of any run, maybe a crashed one)? */

@@ -132,7 +132,7 @@ async function runRow(row: HostileRow, c: RowCtx): Promise<Run> {
     // strace, attached right away, delays each rename (a venv file swapped for its link) by 5 ms: the signal lands mid-way.
     const run = spawnRun(argv, {
       onStart: (pid) => {
-        const slow = spawn('strace', ['-qq', '-o', '/dev/null', '-p', String(pid), '-e', 'trace=rename', '-e', 'inject=rename:delay_enter=5000'], { stdio: 'ignore' });
+        const slow = spawn('strace', ['-qq', '-f', '-o', '/dev/null', '-p', String(pid), '-e', 'trace=rename', '-e', 'inject=rename:delay_enter=5000'], { stdio: 'ignore' });
         slow.on('error', () => undefined);
         watcher = signalWhileLinking(pid, venvPycs(c.venvs), sig, () => ended);
       },

@@ -59,7 +59,7 @@ interface Run {
 function runSignalled(args: string[], syscall: string, when: RegExp, sig: NodeJS.Signals): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tracer = spawn('strace', ['-qq', '-p', String(child.pid), '-e', `trace=${syscall}`, '-e', `inject=${syscall}:delay_enter=5000`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tracer = spawn('strace', ['-qq', '-f', '-p', String(child.pid), '-e', `trace=${syscall}`, '-e', `inject=${syscall}:delay_enter=5000`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let trace = '';
     let sent = false;
     tracer.stderr.on('data', (d: Buffer) => {
@@ -148,7 +148,7 @@ describe('unshare after a SIGKILL', () => {
     execFileSync('cp', ['-a', template, original]);
     expect(checker(py, ['snapshot', snap, original]).code).toBe(0);
     // Killed (SIGKILL, delivered by strace) as it enters its 5th rename: that file's private copy is written, not renamed.
-    const killed = spawnSync('strace', ['-qq', '-o', '/dev/null', '-e', 'trace=rename', '-e', 'inject=rename:signal=SIGKILL:when=5', process.execPath, CLI, '--store', store, 'unshare', venvs[0]!], {
+    const killed = spawnSync('strace', ['-qq', '-f', '-o', '/dev/null', '-e', 'trace=rename', '-e', 'inject=rename:signal=SIGKILL:when=5', process.execPath, CLI, '--store', store, 'unshare', venvs[0]!], {
       env: { ...process.env, CI: 'true' },
     });
     expect(killed.signal ?? killed.status).not.toBe(0);
@@ -188,7 +188,7 @@ describe('verify --repair after a SIGKILL', () => {
     chmodSync(info.objectPath, 0o444);
     // Held at the exit of its rename into quarantine-v1 (strace delays it), then SIGKILLed there.
     const child = spawn(process.execPath, [CLI, '--store', store, '--json', 'verify', '--full', '--repair'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
-    const tracer = spawn('strace', ['-qq', '-p', String(child.pid), '-e', 'trace=rename', '-e', 'inject=rename:delay_exit=3000000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tracer = spawn('strace', ['-qq', '-f', '-p', String(child.pid), '-e', 'trace=rename', '-e', 'inject=rename:delay_exit=3000000'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let trace = '';
     const killed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
     tracer.stderr.on('data', (d: Buffer) => {
