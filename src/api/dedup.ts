@@ -6,6 +6,7 @@
 import type { InvalidationPolicy } from '../canonical/types.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { noRootsError } from '../dedup/collect.js';
 import { emptyReport } from '../dedup/report.js';
 import { runDedup, type DedupReport as ScanReport } from '../dedup/run.js';
 import { PycstoreError, usageError } from '../errors.js';
@@ -94,6 +95,7 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
   announce(out, targets);
   const discovery = targets.discovery ? { discovery: targets.discovery } : {};
   if (foundNothing(targets)) return { ...emptyReport([], 0, {}, opts.dryRun ?? false), ...discovery };
+  if (!targets.discovery && targets.roots.length === 0 && registeredRoots(storeDir).length === 0) throw noRootsError(); // before the store is made
   preflightStore(opts, storeDir, linkMode, list(opts.storeRoot));
   const report = await runDedup({
     storeDir,
@@ -109,6 +111,7 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
     pycachePrefix: opts.pycachePrefix,
     storeRoots: list(opts.storeRoot),
     out,
+    signal: opts.signal,
   });
   return { ...report, ...discovery };
 }

@@ -97,6 +97,7 @@ export const spec: CommandSpec = {
   positionals: 'any',
 };
 
+export const interrupt: CommandModule['interrupt'] = 'honours';
 export const readOnly: CommandModule['readOnly'] = (values) => Boolean(values['dry-run']);
 
 export async function run(values: Values, positionals: string[], ctx: Context): Promise<CommandResult> {
@@ -117,6 +118,7 @@ export async function run(values: Values, positionals: string[], ctx: Context): 
     ...(values['pycache-prefix'] !== undefined ? { pycachePrefix: values['pycache-prefix'] as string } : {}),
     storeRoot: (values['store-root'] as string[] | undefined) ?? [],
     output: ctx.out,
+    signal: ctx.signal,
   });
   for (const f of report.failures) ctx.out.warn(`${f.path}: ${f.reason}: ${f.detail}`);
   for (const o of report.otherFilesystems) {
@@ -170,6 +172,7 @@ function human(r: DedupReport): string[] {
     const kinds = Object.entries(r.linkKinds);
     if (kinds.length) lines.push(`Link kind: ${kinds.map(([root, k]) => `${k} (${root})`).join(', ')}.`);
     if (r.failures.length) lines.push(`${formatCount(r.failures.length)} files failed (listed above).`);
+    if (r.interrupted) lines.push(`interrupted: ${formatCount(r.linked)} linked so far; run again to finish.`);
   }
   return lines;
 }

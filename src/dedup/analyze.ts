@@ -7,7 +7,8 @@ import { lstat, readFile } from 'node:fs/promises';
 import { PycstoreError } from '../errors.js';
 import { sourceKeyOf } from '../canonical/compile-key.js';
 import { allocatedBytes, fingerprintOf, sameFingerprint, type Fingerprint } from '../fs/fingerprint.js';
-import { checkFresh, mtimeSeconds, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
+import { checkFresh, HEADER_SIZE, MAX_PYC_BYTES, mtimeSeconds, parseHeader, sourceHash, type PycHeader } from '../pyc/header.js';
+import { formatBytes } from '../util/format.js';
 import type { CanonicalCompiler } from '../python/compile.js';
 import type { Candidate } from '../python/scan.js';
 import type { Transform, TransformInput } from '../canonical/types.js';
@@ -44,6 +45,7 @@ export async function readCandidate(
   try {
     st1 = await lstat(cand.path, { bigint: true });
     if (!st1.isFile()) return skip('unreadable', undefined, 'not a regular file');
+    if (st1.size > BigInt(MAX_PYC_BYTES)) return skip('too-large', fingerprintOf(st1), `${formatBytes(Number(st1.size))}, above the ${formatBytes(MAX_PYC_BYTES)} any real pyc stays under; not read`);
     bytes = await readFile(cand.path);
     bytesRead += bytes.length;
   } catch (err) {
@@ -85,15 +87,31 @@ export async function readCandidate(
 /** Called when the transform refuses a pyc: may recompile it; returns the (possibly read) source, or why not. */
 export type Recover = (
   input: TransformInput,
+  refusal: PycstoreError,
 ) => Promise<{ ok: true; source: Uint8Array } | { ok: false; reason: SkipReason; detail: string }>;
 
-/** The recompile fallback: compile the pyc's source with an interpreter of its magic (the body joins the compile cache). */
+/**
+ * The recompile fallback: compile the pyc's source with an interpreter of its magic, and take the
+ * result only when that interpreter proves the compiled code equal to the pyc's own (the body joins
+ * the compile cache). A pyc CPython can't load is `corrupt`; one whose code is not its source's is
+ * `code-differs`; both stay as they are. Without an interpreter to judge, a pyc the marshal reader
+ * refused is `unsupported` (it may be corrupt, or a construct the reader doesn't know).
+ */
 export function recompileWith(compiler: CanonicalCompiler): Recover {
-  return async (input) => {
+  return async (input, refusal) => {
     const cand = input.cand as Candidate;
     const source = input.source ?? (await readFile(cand.source));
-    const r = await compiler.compile({ sourcePath: cand.source, source, version: input.header.version, optimization: cand.name.optimization, relName: cand.relName });
-    return r.ok ? { ok: true, source } : r;
+    const r = await compiler.compile({
+      sourcePath: cand.source,
+      source,
+      version: input.header.version,
+      optimization: cand.name.optimization,
+      relName: cand.relName,
+      original: input.bytes.subarray(HEADER_SIZE),
+    });
+    if (r.ok) return { ok: true, source };
+    if (r.reason === 'no-interpreter' && refusal.code === 'EMARSHAL') return { ok: false, reason: 'unsupported', detail: `${refusal.message}; ${r.detail}` };
+    return r;
   };
 }
 
@@ -112,7 +130,7 @@ export async function analyzeCandidate(cand: Candidate, transform: Transform, re
     if (!isRefusal(err)) throw err;
     if (!recover) return refused('uncanonical', err.message);
     // The transform refused the pyc's own bytes: compile its source again and take that.
-    const rec = await recover(input);
+    const rec = await recover(input, err);
     if (!rec.ok) return refused(rec.reason, rec.detail);
     if (!input.source) bytesRead += rec.source.length;
     input = { ...input, source: rec.source, sourceHash: sourceHash(input.header.version, rec.source) };

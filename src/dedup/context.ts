@@ -26,6 +26,8 @@ export interface ApplyContext {
   /** `n` more planned files dealt with (linked, skipped or failed). */
   readonly onProgress?: (n: number) => void;
   readonly onWarn?: (message: string) => void;
+  /** SIGINT/SIGTERM: stop between two files (what is linked is recorded). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Record an object file (replica `replica`) of a planned object, now: its row (inserted, or the existing one with this inode). */

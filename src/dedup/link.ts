@@ -18,7 +18,9 @@ import { nextReplica } from '../store/replicas.js';
 import { recordObject, type ApplyContext } from './context.js';
 import type { ReadyObject } from './objects.js';
 import type { PlannedLink } from './plan.js';
+import { NoSpace } from './no-space.js';
 import { fillMode, rebuild } from './rebuild.js';
+import { checkpointEvery } from '../util/turn.js';
 import { emptyTally, type ApplyTally } from './types.js';
 
 /** The object being linked to: its bytes, and the replica new links go to. */
@@ -44,7 +46,10 @@ export async function linkObject(ready: ReadyObject, ctx: ApplyContext): Promise
   }
   const target: Target = { ready, bytes, row: ready.row, freshReplica: false };
   const linker = ctx.linkerOf(obj.root);
+  const checkpoint = checkpointEvery(32);
   for (const l of ready.links) {
+    await checkpoint();
+    if (ctx.signal?.aborted) break; // between two files: what is linked is recorded
     ctx.onProgress?.(1);
     await linkFile(l, target, linker, ctx, tally);
   }
@@ -85,6 +90,7 @@ async function linkFile(l: PlannedLink, target: Target, linker: Linker, ctx: App
       startReplica(target, ctx, tally);
       continue;
     }
+    if (out.errno === 'ENOSPC' || out.errno === 'EDQUOT') throw new NoSpace(target.ready.obj.root.path, undefined, Object.assign(new Error(out.errno), { code: out.errno }));
     failed(l, target, out, tally);
     return;
   }

@@ -15,6 +15,7 @@ import type { ObjectRow } from '../ledger/rows.js';
 import { objectPath } from '../store/location.js';
 import { putObject } from '../store/objects.js';
 import { recordObject, type ApplyContext } from './context.js';
+import { isNoSpace } from './no-space.js';
 import type { PlannedLink, PlannedObject } from './plan.js';
 import { rebuild } from './rebuild.js';
 import { emptyTally, type ApplyTally } from './types.js';
@@ -62,6 +63,7 @@ export async function ensureObject(obj: PlannedObject, ctx: ApplyContext): Promi
       }
       return { ready: { obj, row: recordObject(ctx, obj, 0, put.stat), links }, created: put.created ? put.path : undefined, tally };
     } catch (err) {
+      if (isNoSpace(err)) throw err; // the run stops: apply.ts says it once
       const detail = err instanceof PycstoreError ? err.message : String(err);
       const reason = err instanceof PycstoreError && err.code === 'EINTEGRITY' ? 'collision' : 'error';
       for (const l of links) tally.failures.push({ path: l.facts.cand.path, reason, detail });

@@ -31,6 +31,8 @@ export interface DedupReport {
   recompiled?: number;
   dryRun: boolean;
   durationMs: number;
+  /** SIGINT/SIGTERM stopped the run between two files; what it linked is recorded (run again to finish). */
+  interrupted?: boolean;
   /** --dry-run: the plan. */
   plan?: {
     objects: { object: string; storeRoot: string; new: boolean; invalidation: string; files: string[] }[];

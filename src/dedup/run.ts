@@ -62,6 +62,8 @@ export interface DedupOptions {
   readonly now?: () => number;
   /** Test seam: runs between planning and acting (e.g. to change a file in the window). */
   readonly afterPlan?: (plan: Plan) => void | Promise<void>;
+  /** SIGINT/SIGTERM: stop reading, or linking between two files; what is linked is recorded. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** One dedup run's settings and helpers, shared by its steps. */
@@ -149,9 +151,10 @@ async function dedupIn(run: Run, store: OpenStore | WritableStore | undefined): 
     ...(opts.descend ? { descend: opts.descend } : {}),
     onProgress: (files, dirs) => scanning.update(dirs, `${formatCount(files)} pycs`),
   });
-  for (const e of collected.errors) out.warn(`${e.path}: ${e.reason}`);
   const storeRoots = storeRootsFor(run, store);
   const report = emptyReport(collected.roots.map((r) => r.path), collected.candidates.length, collected.ignored, run.dryRun);
+  // A folder the scan could not read hides pycs from the run: a failure (exit 1), each with its path.
+  for (const e of collected.errors) report.failures.push({ path: e.path, reason: 'unreadable', detail: e.reason });
   const rootIds = writable ? writable.writer.now((w) => collected.roots.map((r) => w.addRoot(r.path, r.pycachePrefix, run.now()))) : [];
 
   const classes = classifyAll(collected.candidates, ledger);
@@ -168,7 +171,8 @@ async function dedupIn(run: Run, store: OpenStore | WritableStore | undefined): 
     report.plan = planSummary(plan);
   } else {
     await opts.afterPlan?.(plan);
-    await applyAll(run, plan, writable, rootIds, report);
+    if (!opts.signal?.aborted) await applyAll(run, plan, writable, rootIds, report);
+    if (opts.signal?.aborted) report.interrupted = true;
     recordLearnt(writable.writer, { adopt: classes.adopt, seen: read.seen, rootIds, facts: read.facts, canonical: run.canonical }, run.now());
   }
   if (read.fillProblems.length) {
@@ -208,6 +212,7 @@ async function analyzeAll(run: Run, toRead: readonly Candidate[], report: DedupR
   await Promise.all(
     toRead.map((cand) =>
       run.limit(async () => {
+        if (run.opts.signal?.aborted) return; // stop reading: nothing is linked after an interrupt
         const a = await analyzeCandidate(cand, run.transform, run.recover);
         report.bytesRead += a.bytesRead;
         analyzed++;
@@ -323,12 +328,13 @@ async function applyAll(run: Run, plan: Plan, store: WritableStore, rootIds: rea
       linking.update(done);
     },
     onWarn: (m) => run.out.warn(m),
+    signal: run.opts.signal,
   });
   report.linked = applied.linked;
   report.bytesSaved = applied.bytesSaved;
   report.bytesRead += applied.bytesRead;
   report.objectsCreated = applied.objectsCreated;
-  report.failures = applied.failures;
+  report.failures.push(...applied.failures);
   if (report.fill) report.fill.filled = applied.filled;
   report.linkKinds = applied.linkKinds;
   for (const s of applied.skips) countSkip(report, s.reason);
