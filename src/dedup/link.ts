@@ -101,13 +101,15 @@ function linked(l: PlannedLink, target: Target, out: Extract<LinkerOutcome, { ok
   if (l.facts.fill) tally.filled++;
   else tally.linked++;
   const replaced = ctx.inodes.replace(l.facts.fp);
-  if (l.facts.nlink > 0 && replaced >= l.facts.nlink) tally.bytesSaved += l.facts.allocated;
+  // The file's blocks come back when its inode's last name is replaced (a `cp -al` pair: on the second).
+  const freed = l.facts.nlink > 0 && replaced === l.facts.nlink ? l.facts.allocated : 0;
+  tally.bytesSaved += freed;
   const now = ctx.now();
   const objectId = target.row.id;
   const rootId = ctx.rootIds[l.facts.cand.rootIndex] ?? null;
   const fp = fingerprintOf(out.stat);
   ctx.writer.add((w) => {
-    w.recordLink(l.facts.cand.path, objectId, rootId, out.kind, fp, now);
+    w.recordLink(l.facts.cand.path, objectId, rootId, out.kind, fp, now, freed);
     w.touchObject(objectId, now);
   });
 }

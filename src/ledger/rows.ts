@@ -34,6 +34,8 @@ export interface LinkRow {
   readonly mtime_ns: string;
   readonly ctime_ns: string;
   readonly linked_at: number;
+  /** Allocated bytes replacing the file gave back; null: not known (counted as the object's allocation). */
+  readonly freed: number | null;
 }
 
 export interface SeenRow {

@@ -56,6 +56,7 @@ function link(objectId: number, kind: 'hardlink' | 'reflink', recorded: Fingerpr
     mtime_ns: recorded.mtimeNs,
     ctime_ns: recorded.ctimeNs,
     linked_at: NOW - 3 * HOUR,
+    freed: null,
   };
   return { row, path: `/venv/f${id}.pyc`, file, contentEqual };
 }
