@@ -172,6 +172,7 @@ function human(r: DedupReport): string[] {
     const kinds = Object.entries(r.linkKinds);
     if (kinds.length) lines.push(`Link kind: ${kinds.map(([root, k]) => `${k} (${root})`).join(', ')}.`);
     if (r.failures.length) lines.push(`${formatCount(r.failures.length)} files failed (listed above).`);
+    if (r.headerMoved) lines.push(`Moved ${formatCount(r.headerMoved)} shared pycs to ${r.invalidation === 'auto' ? 'checked-hash' : r.invalidation} headers (their old objects go at the next gc; unshare gives each file back the header it had).`);
     if (r.interrupted) lines.push(`interrupted: ${formatCount(r.linked)} linked so far; run again to finish.`);
   }
   return lines;

@@ -109,7 +109,7 @@ function linked(l: PlannedLink, target: Target, out: Extract<LinkerOutcome, { ok
   const rootId = ctx.rootIds[l.facts.cand.rootIndex] ?? null;
   const fp = fingerprintOf(out.stat);
   ctx.writer.add((w) => {
-    w.recordLink(l.facts.cand.path, objectId, rootId, out.kind, fp, now, freed);
+    w.recordLink(l.facts.cand.path, objectId, rootId, out.kind, fp, now, { freed, header: l.facts.fill ? null : l.facts.header.invalidation });
     w.touchObject(objectId, now);
   });
 }

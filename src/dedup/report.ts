@@ -31,6 +31,8 @@ export interface DedupReport {
   recompiled?: number;
   dryRun: boolean;
   durationMs: number;
+  /** Pycs that were shared under another header and were moved to the one --invalidation (or auto) chose. */
+  headerMoved?: number;
   /** SIGINT/SIGTERM stopped the run between two files; what it linked is recorded (run again to finish). */
   interrupted?: boolean;
   /** --dry-run: the plan. */

@@ -285,29 +285,47 @@ async function planRun(
   const storedWithBody = (magic: number, bodyHash: string) =>
     (ledger?.objectsWithBody(magic, bodyHash) ?? []).map((o) => ({ id: o.id, invalidation: o.invalidation, key: { hash: o.hash, size: o.size } }));
   const choose = (fs: readonly FileFacts[]): Variant[] => (run.canonical ? chooseVariants(fs, run.policy, storedWithBody) : fs.map((f) => f.variants[0]!));
-  if (run.canonical && run.policy === 'auto' && ledger) {
-    const leaving = timestampObjectsToLeave(facts, choose(facts), storedWithBody, ledger.timestampObjectsInConflict());
-    const moving = [...leaving].flatMap((id) => classes.shared.get(id) ?? []);
-    await Promise.all(
-      moving.map((cand) =>
-        run.limit(async () => {
-          const a = await analyzeCandidate(cand, run.transform, run.recover);
-          report.bytesRead += a.bytesRead;
-          if (!a.ok) return;
-          facts.push(a.facts);
-          run.cache.put(cand.path, a.prepared);
-          report.shared--;
-        }),
-      ),
-    );
-    if (moving.length > 0) facts.sort(byPath);
-  }
+  const moving = run.canonical && ledger ? sharedToMove(run, facts, choose, classes, ledger, storedWithBody) : [];
+  await Promise.all(
+    moving.map((cand) =>
+      run.limit(async () => {
+        const a = await analyzeCandidate(cand, run.transform, run.recover);
+        report.bytesRead += a.bytesRead;
+        if (!a.ok) return;
+        facts.push(a.facts);
+        run.cache.put(cand.path, a.prepared);
+        report.shared--;
+        report.headerMoved = (report.headerMoved ?? 0) + 1;
+      }),
+    ),
+  );
+  if (moving.length > 0) facts.sort(byPath);
   return makePlan(facts, {
     storeRoots,
     objectExists: (key, rootId) => (ledger ? ledger.object(key, rootId, 0) !== undefined : false),
     storeUid: storeUid ?? process.geteuid?.() ?? 0,
     choose,
   });
+}
+
+/**
+ * Shared pycs whose header the policy moves, read again to be linked to the object of the new header:
+ * auto moves the timestamp objects whose copies disagree (policy.ts); an explicit --invalidation X
+ * moves every shared pyc whose object has another header than X.
+ */
+function sharedToMove(
+  run: Run,
+  facts: FileFacts[],
+  choose: (fs: readonly FileFacts[]) => Variant[],
+  classes: ClassifiedAll,
+  ledger: Ledger,
+  storedWithBody: Parameters<typeof timestampObjectsToLeave>[2],
+): Candidate[] {
+  if (run.policy === 'auto') {
+    const leaving = timestampObjectsToLeave(facts, choose(facts), storedWithBody, ledger.timestampObjectsInConflict());
+    return [...leaving].flatMap((id) => classes.shared.get(id) ?? []);
+  }
+  return [...classes.shared].flatMap(([id, cands]) => (ledger.objectById(id)?.invalidation === run.policy ? [] : cands));
 }
 
 async function applyAll(run: Run, plan: Plan, store: WritableStore, rootIds: readonly number[], report: DedupReport): Promise<void> {

@@ -36,6 +36,8 @@ export interface LinkRow {
   readonly linked_at: number;
   /** Allocated bytes replacing the file gave back; null: not known (counted as the object's allocation). */
   readonly freed: number | null;
+  /** The header kind the file had when first linked (unshare gives it back); null: not known. */
+  readonly header: string | null;
 }
 
 export interface SeenRow {

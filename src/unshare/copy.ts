@@ -57,6 +57,8 @@ export function makePrivateCopy(
   kind: LinkKind,
   mode: number,
   owner: { uid: number; gid: number },
+  /** The bytes the copy gets, from the linked file's (e.g. its remembered header restored). */
+  rewrite: (bytes: Uint8Array) => Uint8Array = (b) => b,
 ): CopyOutcome {
   const out = swapIn<CopyFailed>(
     target,
@@ -65,7 +67,7 @@ export function makePrivateCopy(
       if (!unchanged(before, expected, kind)) return { ok: false, reason: 'changed', detail: 'the file changed since it was looked at' };
       const bytes = readFileSync(target);
       if (bytes.length !== expected.size) return { ok: false, reason: 'changed', detail: 'the file changed while it was read' };
-      writeCopy(tmp, bytes, mode, owner, before);
+      writeCopy(tmp, rewrite(bytes), mode, owner, before);
       return undefined;
     },
     // The last look before the swap.

@@ -57,6 +57,7 @@ function link(objectId: number, kind: 'hardlink' | 'reflink', recorded: Fingerpr
     ctime_ns: recorded.ctimeNs,
     linked_at: NOW - 3 * HOUR,
     freed: null,
+    header: null,
   };
   return { row, path: `/venv/f${id}.pyc`, file, contentEqual };
 }
