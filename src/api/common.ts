@@ -16,9 +16,8 @@ export interface CommonOptions {
    */
   readonly output?: Output;
   /**
-   * Cancellation (the CLI aborts it on SIGINT/SIGTERM): gc, unshare and verify stop at their next
-   * safe point, record what they did and return their report with `interrupted: true`; dedup
-   * doesn't honour it yet (it finishes its run).
+   * Cancellation (the CLI aborts it on SIGINT/SIGTERM): dedup, gc, unshare and verify stop at their
+   * next safe point, record what they did and return their report with `interrupted: true`.
    */
   readonly signal?: AbortSignal;
 }
