@@ -16,9 +16,8 @@ export interface CommonOptions {
    */
   readonly output?: Output;
   /**
-   * Cancellation (the CLI aborts it on SIGINT/SIGTERM): gc, unshare, verify and dedup stop at their next
-   * safe point, record what they did and return their report (`interrupted: true`; dedup's says
-   * `stopped: { reason: 'interrupted' }`).
+   * Cancellation (the CLI aborts it on SIGINT/SIGTERM): dedup, gc, unshare and verify stop at their
+   * next safe point, record what they did and return their report with `interrupted: true`.
    */
   readonly signal?: AbortSignal;
 }

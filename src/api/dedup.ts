@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { noRootsError } from '../dedup/collect.js';
 import { emptyReport } from '../dedup/report.js';
 import { runDedup, type DedupReport as ScanReport } from '../dedup/run.js';
 import { PycstoreError, usageError } from '../errors.js';
@@ -100,6 +101,7 @@ export async function dedup(opts: DedupOptions = {}): Promise<DedupReport> {
   announce(out, targets);
   const discovery = targets.discovery ? { discovery: targets.discovery } : {};
   if (foundNothing(targets)) return { ...emptyReport([], opts.dryRun ?? false), ...discovery };
+  if (!targets.discovery && targets.roots.length === 0 && registeredRoots(storeDir).length === 0) throw noRootsError(); // before the store is made
   preflightStore(opts, storeDir, linkMode, list(opts.storeRoot));
   const report = await runDedup({
     storeDir,

@@ -12,14 +12,17 @@
  *   file "already shared").
  * - apparentBytes: Σ st_size of the pycs.
  * - allocatedBytes: Σ st_blocks × 512 of the pycs.
- * - bytesSaved: what sharing through the store saves. Each linked pyc is
- *   attributed an even share of its object's blocks among the k names sharing
- *   them, and saves allocated × (k − 1) / k: k = st_nlink − 1 for a hard link
- *   (every name of the inode but the store's own), k = the live ledger links of
- *   its object for a reflink. Unlinked pycs save 0. Per root the exact sum is
- *   rounded down. When every link of every object lies in the audited roots,
- *   the total is status's Σ objects (links − 1) × allocated, less < 1 byte of
- *   rounding per root.
+ * - bytesSaved: what sharing through the store saves. Each linked pyc saved
+ *   the blocks its replacement freed (the ledger's `freed`: the allocated
+ *   bytes of the file it replaced; its own allocation when not known) and is
+ *   charged an even share of its object's blocks among the k names sharing
+ *   them: freed − allocated / k, with k = st_nlink − 1 for a hard link (every
+ *   name of the inode but the store's own), k = the live ledger links of its
+ *   object for a reflink. Unlinked pycs save 0. Per root the charges are summed
+ *   exactly and rounded up. When every link of every object lies in the audited
+ *   roots, the total is status's Σ links freed − Σ objects allocated, less < 1
+ *   byte of rounding per root; and that is what dedup reported and du sees
+ *   (less the store's own ledger and folders).
  * - linkedElsewhere: pycs that are no store object and whose inode has names
  *   outside the audited roots (a conda package cache, the source of a `cp -al`
  *   copy): dedup leaves them alone (fs/linked-elsewhere.ts).
@@ -35,6 +38,8 @@ export interface PycRecord {
   readonly nlink: number;
   /** How it is a store object, or null when it isn't one. */
   readonly linked: LinkKind | null;
+  /** Linked pycs: the blocks replacing the original file freed (default: `allocated`). */
+  readonly freed?: number;
   /** Reflinks: live ledger links of its object (k). Unused for hard links (k comes from nlink). */
   readonly reflinkSharers?: number;
   /** Not a store object, and its inode has names outside the audited roots. */
@@ -66,13 +71,13 @@ function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
-/** ⌊Σ_k S_k · (k − 1) / k⌋ exactly, for S_k = Σ allocated of the pycs with k sharers. */
-export function savedFromGroups(groups: ReadonlyMap<number, number>): number {
+/** ⌈Σ_k S_k / k⌉ exactly, for S_k = Σ allocated of the linked pycs with k sharers: their share of the objects' blocks. */
+export function shareFromGroups(groups: ReadonlyMap<number, number>): number {
   let lcm = 1n;
-  for (const k of groups.keys()) if (k > 1) lcm = (lcm * BigInt(k)) / gcd(lcm, BigInt(k));
+  for (const k of groups.keys()) lcm = (lcm * BigInt(k)) / gcd(lcm, BigInt(k));
   let num = 0n;
-  for (const [k, s] of groups) if (k > 1) num += BigInt(s) * BigInt(k - 1) * (lcm / BigInt(k));
-  return Number(num / lcm);
+  for (const [k, s] of groups) num += BigInt(s) * (lcm / BigInt(k));
+  return Number((num + lcm - 1n) / lcm);
 }
 
 function emptyFigures(): Figures {
@@ -83,6 +88,7 @@ function emptyFigures(): Figures {
 export function computeFigures(roots: readonly string[], records: Iterable<PycRecord>): { roots: RootFigures[]; totals: Figures } {
   const figs = roots.map((p) => ({ path: p, ...emptyFigures() }));
   const groups = roots.map(() => new Map<number, number>());
+  const freed = roots.map(() => 0);
   for (const r of records) {
     const f = figs[r.rootIndex];
     if (!f) continue;
@@ -95,9 +101,10 @@ export function computeFigures(roots: readonly string[], records: Iterable<PycRe
       const k = sharers(r);
       const g = groups[r.rootIndex]!;
       g.set(k, (g.get(k) ?? 0) + r.allocated);
+      freed[r.rootIndex]! += r.freed ?? r.allocated;
     }
   }
-  figs.forEach((f, i) => (f.bytesSaved = savedFromGroups(groups[i]!)));
+  figs.forEach((f, i) => (f.bytesSaved = freed[i]! - shareFromGroups(groups[i]!)));
   const totals = emptyFigures();
   for (const f of figs) {
     totals.pycs += f.pycs;

@@ -17,7 +17,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { recordedFingerprint, type LinkRow, type ObjectRow } from '../ledger/rows.js';
 
 export type LinkState =
-  | { readonly linked: true; readonly kind: LinkKind; readonly object: ObjectRow }
+  | { readonly linked: true; readonly kind: LinkKind; readonly object: ObjectRow; /** Its ledger row (absent when found by inode alone). */ readonly link?: LinkRow }
   | { readonly linked: false; readonly link: LinkRow | undefined };
 
 export function stillLinked(link: LinkRow, object: ObjectRow | undefined, fp: Fingerprint): boolean {
@@ -31,7 +31,7 @@ export function linkState(filePath: string, fp: Fingerprint, ledger: Ledger | un
   const link = ledger.link(filePath);
   if (link) {
     const object = ledger.objectById(link.object_id);
-    if (object && stillLinked(link, object, fp)) return { linked: true, kind: link.kind, object };
+    if (object && stillLinked(link, object, fp)) return { linked: true, kind: link.kind, object, link };
   }
   const byInode = ledger.objectByInode(fp.dev, fp.ino);
   if (byInode && byInode.size === fp.size) return { linked: true, kind: 'hardlink', object: byInode };

@@ -205,7 +205,9 @@ function recordPyc(a: Audit, cand: FoundPyc, quarantined: ReadonlySet<string>): 
   const fp = fingerprintOf(st);
   const nlink = Number(st.nlink);
   const s = linkState(cand.path, fp, a.ledger);
-  const record: Entry['record'] = { rootIndex: cand.rootIndex, size: fp.size, allocated: allocatedBytes(st), nlink, linked: s.linked ? s.kind : null };
+  const allocated = allocatedBytes(st);
+  const record: Entry['record'] = { rootIndex: cand.rootIndex, size: fp.size, allocated, nlink, linked: s.linked ? s.kind : null };
+  if (s.linked) record.freed = s.link?.freed ?? allocated;
   a.entries.set(cand.path, { record, object: s.linked ? s.object : undefined });
   const multi = nlink > 1 ? { record, inode: `${fp.dev}:${fp.ino}` } : undefined;
   if (s.linked) {

@@ -186,6 +186,9 @@ function runLines(r: DedupReport): string[] {
   } else {
     lines.push(`Saved ${formatBytes(Math.max(0, r.bytesSaved))}${r.bytesSaved < 0 ? ` (this run stored ${formatBytes(-r.bytesSaved)} more than it freed)` : ''}; ${tail}`);
   }
+  if (!r.dryRun) {
+    if (r.headerMoved) lines.push(`Moved ${formatCount(r.headerMoved)} shared pycs to ${r.invalidation === 'auto' ? 'checked-hash' : r.invalidation} headers (their old objects go at the next gc; unshare gives each file back the header it had).`);
+  }
   const kinds = Object.entries(r.linkKinds);
   if (kinds.length) lines.push(`Link kind: ${kinds.map(([root, k]) => `${k} (${root})`).join(', ')}.`);
   if (r.failures.length) lines.push(`${formatCount(r.failures.length)} files failed (listed above).`);

@@ -48,7 +48,7 @@ export type Verdict =
       readonly reason: SkipReason;
       readonly detail?: string | undefined;
       /** The transform refused the pyc's own bytes: recompiling its source may give a body (the caller decides). */
-      readonly refused?: { readonly header: PycHeader; readonly sourceHash?: string | undefined } | undefined;
+      readonly refused?: { readonly header: PycHeader; readonly sourceHash?: string | undefined; readonly code: string } | undefined;
     };
 
 /**
@@ -114,7 +114,7 @@ export function judgePyc(
     body = transform.body(bytes, header, task.relName);
   } catch (err) {
     if (!isRefusal(err)) throw err;
-    return { ok: false, reason: 'uncanonical', detail: err.message, refused: { header, sourceHash: hash } };
+    return { ok: false, reason: 'uncanonical', detail: err.message, refused: { header, sourceHash: hash, code: err.code } };
   }
   return {
     ok: true,

@@ -27,7 +27,7 @@ import { sourceFingerprint } from './types.js';
 export type Classified =
   | { readonly state: 'shared'; readonly objectId: number; readonly adopt: boolean }
   | { readonly state: 'known-skip'; readonly reason: string; readonly multi?: boolean }
-  | { readonly state: 'read'; readonly multi?: boolean }
+  | { readonly state: 'read'; readonly multi?: boolean; readonly moved?: boolean }
   | { readonly state: 'gone' };
 
 /** What classify looks things up in. */
@@ -35,8 +35,12 @@ export interface ClassifyContext {
   readonly ledger: Ledger;
   /** Every object's inode ("dev:ino") → id and size (Ledger.objectInodes). */
   readonly inodes: ReadonlyMap<string, { readonly id: number; readonly size: number }>;
-  /** Objects whose files are read again although still linked (timestamp objects whose code the store also holds under another header). */
-  readonly moving: ReadonlySet<number>;
+  /**
+   * Objects whose files are read again although still linked, to move to another header: with auto, the
+   * timestamp objects whose code the store also holds under another header; with an explicit
+   * --invalidation X, every object whose header is not X.
+   */
+  readonly moves: (objectId: number) => boolean;
 }
 
 /** Is the file still the link the ledger recorded? */
@@ -58,7 +62,7 @@ function classifyOne(pyc: FoundPyc, links: ReadonlyMap<string, DirLinkRow>, seen
   const { fp } = pyc.stat;
   const name = pycName(pyc);
   const link = links.get(name);
-  if (link && stillLinked(fp, link)) return ctx.moving.has(link.object_id) ? { state: 'read' } : { state: 'shared', objectId: link.object_id, adopt: false };
+  if (link && stillLinked(fp, link)) return ctx.moves(link.object_id) ? { state: 'read', moved: true } : { state: 'shared', objectId: link.object_id, adopt: false };
   const byInode = ctx.inodes.get(`${fp.dev}:${fp.ino}`);
   if (!link && byInode && byInode.size === fp.size) return { state: 'shared', objectId: byInode.id, adopt: true };
   // Other names, and not a store object: linked elsewhere, unless they all are in this run (settleMulti).

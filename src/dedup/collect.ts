@@ -33,10 +33,15 @@ function registeredRoots(registered: readonly RootRow[], prefix: string | undefi
   return registered.filter((r) => existsSync(r.path)).map((r) => ({ path: r.path, pycachePrefix: prefix ?? r.pycache_prefix }));
 }
 
+/** `dedup --no-discover` with no PATH on a store that has no roots yet. */
+export function noRootsError(): Error {
+  return usageError('no PATH given and no roots registered yet', 'find your environments with a plain `pycstore dedup` (without --no-discover), or name them: pycstore dedup PATH');
+}
+
 export function resolveRoots(paths: readonly string[], registered: readonly RootRow[], prefix: string | undefined, alsoRegistered = false): ScanRoot[] {
   if (paths.length === 0 && !alsoRegistered) {
     if (registered.length === 0) {
-      throw usageError('no PATH given and no roots registered yet', 'find your environments with a plain `pycstore dedup` (without --no-discover), or name them: pycstore dedup PATH');
+      throw noRootsError();
     }
     return registeredRoots(registered, prefix);
   }

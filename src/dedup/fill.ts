@@ -7,6 +7,7 @@
  * same groups, plan and apply as the pycs: a file to create (or a stale pyc to
  * replace).
  */
+import type { CompileFailure } from '../python/compile.js';
 import { lstatSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -84,7 +85,7 @@ function bodyFromStore(ledger: Ledger, roots: ReadonlyMap<number, string>, magic
 }
 
 /** The checked body for a source: compiled this run, from the store, or compiled now. */
-async function bodyFor(run: RunContext, s: Subject, source: Uint8Array, sourceKey: string): Promise<{ body: Uint8Array } | { reason: 'no-interpreter' | 'compile-error' | 'uncanonical'; detail: string }> {
+async function bodyFor(run: RunContext, s: Subject, source: Uint8Array, sourceKey: string): Promise<{ body: Uint8Array } | { reason: CompileFailure; detail: string }> {
   const version = s.name.version;
   const key = compileKey(version.magic, 0, s.relName, sourceKey);
   const known = run.compiler.body(key);

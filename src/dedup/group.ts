@@ -70,7 +70,7 @@ async function factsOf(run: RunContext, s: Subject, state: SourceState, r: ReadR
   let v = r.verdict;
   let recompiled = false;
   if (!v.ok && v.refused && run.canonical) {
-    const rec = await recoverBody(run, s, state, v.refused.header);
+    const rec = await recoverBody(run, s, state, { ...v.refused, detail: v.detail }, r.stat?.fp.size ?? 0);
     run.report.bytesRead += rec.bytesRead;
     v = rec.verdict;
     recompiled = v.ok;

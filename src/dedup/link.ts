@@ -21,6 +21,7 @@ import { skipped, stopping, type RunContext } from './context.js';
 import { sourceState } from './group.js';
 import { objectFingerprint, type ObjectState, type ObjectStore } from './objects.js';
 import type { Chosen } from './types.js';
+import type { Invalidation } from '../pyc/header.js';
 
 /** What linking one file needs (the plan's facts and bodies are let go of before it waits). */
 export interface LinkJob {
@@ -35,6 +36,8 @@ export interface LinkJob {
   /** The object's header names the source (kind changed, or --fill): the source must be unchanged right before the swap. */
   readonly checkSource: boolean;
   readonly fill: { readonly stale: boolean; readonly mode: number } | undefined;
+  /** The header kind the file had (the ledger remembers it for unshare); null for a pyc --fill creates. */
+  readonly header: Invalidation | null;
 }
 
 export function jobOf(c: Chosen): LinkJob {
@@ -49,6 +52,7 @@ export function jobOf(c: Chosen): LinkJob {
     sourceFp: f.source.fp,
     checkSource: f.fill !== undefined || c.variant.invalidation !== f.header.invalidation,
     fill: f.fill ? { stale: f.fill.stale, mode: pycMode(f.source.mode) } : undefined,
+    header: f.fill ? null : f.header.invalidation,
   };
 }
 
@@ -121,14 +125,17 @@ function linked(job: LinkJob, state: ObjectState, out: Extract<LinkerOutcome, { 
   const inode = `${job.fp.dev}:${job.fp.ino}`;
   const n = (ctx.replaced.get(inode) ?? 0) + 1;
   ctx.replaced.set(inode, n);
-  if (job.nlink > 0 && n >= job.nlink) run.report.bytesSaved += job.allocated;
+  // The file's blocks come back when its inode's last name is replaced (a `cp -al` pair: on the second).
+  const freed = job.nlink > 0 && n === job.nlink ? job.allocated : 0;
+  run.report.bytesSaved += freed;
+  const header = job.header;
   const now = run.now();
   const objectId = state.row.id;
   const rootId = run.rootIds[job.rootIndex] ?? null;
   const touch = !state.touched;
   state.touched = true;
   run.writer!.add((w) => {
-    w.recordLink(job.path, objectId, rootId, out.kind, out.fp, now);
+    w.recordLink(job.path, objectId, rootId, out.kind, out.fp, now, { freed, header });
     if (touch) w.touchObject(objectId, now);
   });
 }

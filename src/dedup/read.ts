@@ -9,7 +9,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { sourceKeyOf } from '../canonical/compile-key.js';
 import type { Transform } from '../canonical/types.js';
 import { errnoCode } from '../errors.js';
-import { parseHeader } from '../pyc/header.js';
+import { MAX_PYC_BYTES, parseHeader } from '../pyc/header.js';
+import { formatBytes } from '../util/format.js';
 import { statPyc, type PycStat } from '../python/scan.js';
 import { versionForCacheTag } from '../pyc/magic.js';
 import { judgePyc, needsSource, SourceHashes, type PycTask, type Verdict } from './analyze.js';
@@ -56,7 +57,7 @@ export function readExactly(p: string, size: number, scratch?: Scratch): Uint8Ar
   }
 }
 
-function failed(id: number, stat: PycStat | undefined, bytesRead: number, reason: 'unreadable' | 'changed', detail: string): ReadResult {
+function failed(id: number, stat: PycStat | undefined, bytesRead: number, reason: 'unreadable' | 'changed' | 'too-large', detail: string): ReadResult {
   return { id, stat, bytesRead, verdict: { ok: false, reason, detail } };
 }
 
@@ -75,6 +76,7 @@ export function threadState(): ThreadState {
 export function readAndJudge(task: PycTask, transform: Transform, state: ThreadState = threadState()): ReadResult {
   const stat = statPyc(task.path);
   if (!stat) return failed(task.id, undefined, 0, 'changed', 'gone, or no longer a regular file');
+  if (stat.fp.size > MAX_PYC_BYTES) return failed(task.id, stat, 0, 'too-large', `${formatBytes(stat.fp.size)}, above the ${formatBytes(MAX_PYC_BYTES)} any real pyc stays under; not read`);
   let bytes: Uint8Array | undefined;
   try {
     bytes = readExactly(task.path, stat.fp.size, state.pyc);

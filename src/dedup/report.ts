@@ -38,6 +38,10 @@ export interface DedupReport {
   stopped?: { reason: 'interrupted' | 'no-space'; message: string };
   dryRun: boolean;
   durationMs: number;
+  /** Pycs that were shared under another header and were moved to the one --invalidation (or auto) chose. */
+  headerMoved?: number;
+  /** SIGINT/SIGTERM stopped the run between two files; what it linked is recorded (run again to finish). */
+  interrupted?: boolean;
   /** --dry-run: the plan. */
   plan?: {
     objects: { object: string; storeRoot: string; new: boolean; invalidation: string; files: string[] }[];

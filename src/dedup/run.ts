@@ -155,7 +155,29 @@ function place(k: Sink, p: FoundPyc, c: Classified, when: number): void {
     if (c.adopt && k.writer) adopt(k.writer, p.path, c.objectId, p.stat!.fp, k.rootIds[p.rootIndex] ?? null, when);
   } else if (c.state === 'known-skip') countSkip(k.report, c.reason);
   else if (c.state === 'gone') countSkip(k.report, 'changed');
-  else k.table.add({ path: p.path, source: p.source, rootIndex: p.rootIndex, relName: p.relName, name: p.name });
+  else {
+    if (c.moved) k.report.headerMoved = (k.report.headerMoved ?? 0) + 1;
+    k.table.add({ path: p.path, source: p.source, rootIndex: p.rootIndex, relName: p.relName, name: p.name });
+  }
+}
+
+/** Which shared objects' files move to another header (classify.ts): auto's conflicts, or every header but --invalidation's. */
+function movesOf(s: Setup, ledger: Ledger): (objectId: number) => boolean {
+  if (s.transform.name !== 'canonical') return () => false;
+  if (s.policy === 'auto') {
+    const conflicts = new Set(ledger.timestampObjectsInConflict());
+    return (id) => conflicts.has(id);
+  }
+  const moves = new Map<number, boolean>();
+  return (id) => {
+    let m = moves.get(id);
+    if (m === undefined) {
+      const o = ledger.objectById(id);
+      m = o !== undefined && o.invalidation !== s.policy;
+      moves.set(id, m);
+    }
+    return m;
+  };
 }
 
 /**
@@ -165,7 +187,7 @@ function place(k: Sink, p: FoundPyc, c: Classified, when: number): void {
  */
 function scanAndClassify(k: Sink, roots: readonly ScanRoot[], store: OpenStore | undefined): Collected {
   const ledger = store?.ledger;
-  const ctx: ClassifyContext | undefined = ledger && { ledger, inodes: ledger.objectInodes(), moving: new Set(ledger.timestampObjectsInConflict()) };
+  const ctx: ClassifyContext | undefined = ledger && { ledger, inodes: ledger.objectInodes(), moves: movesOf(k.s, ledger) };
   const names = new Map<string, number>();
   const multi: { readonly p: FoundPyc; readonly c: Extract<Classified, { state: 'read' | 'known-skip' }> }[] = [];
   let batch: PycDir[] = [];
@@ -199,7 +221,8 @@ function scanAndClassify(k: Sink, roots: readonly ScanRoot[], store: OpenStore |
   classifyBatch();
   const when = k.s.now();
   for (const { p, c } of multi) place(k, p, settleMulti(p, c, names), when);
-  for (const e of collected.errors) k.s.out.warn(`${e.path}: ${e.reason}`);
+  // A folder the scan could not read hides pycs from the run: a failure (exit 1), each with its path.
+  for (const e of collected.errors) k.report.failures.push({ path: e.path, reason: 'unreadable', detail: e.reason });
   k.report.files = collected.files;
   k.report.ignored = collected.ignored;
   return collected;
@@ -285,6 +308,7 @@ function finishReport(s: Setup, run: RunContext, collected: Collected, applier: 
     }
   } else if (collected.withoutPycs.length > 0) report.withoutPycs = [...collected.withoutPycs];
   if (run.stop) report.stopped = stopMessage(run, applier?.objects);
+  if (run.stop?.kind === 'interrupted') report.interrupted = true;
   report.recompiled = s.compiler.compiled;
   report.invalidation = run.canonical ? s.policy : 'as-is';
   report.durationMs = Date.now() - s.started;
@@ -302,7 +326,7 @@ function stopMessage(run: RunContext, objects: ObjectStore | undefined): NonNull
   const need = Math.max(objects?.noRoomFor ?? 0, Math.ceil(rate * left)) + 1024 * 1024;
   return {
     reason: 'no-space',
-    message: `the filesystem of the store (${root}) is full (${errno}): ${done}; about ${formatBytes(need)} more is needed there — free some space (or use a store on another filesystem with --store), then run again`,
+    message: `no space left on the filesystem of the store ${root} (${errno}): ${done}; about ${formatBytes(need)} more is needed there — free some space (or put the store elsewhere: --store DIR), then run the same command again`,
   };
 }
 

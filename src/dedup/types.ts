@@ -79,6 +79,10 @@ export type SkipReason =
   | 'other-filesystem' // no store root on its filesystem
   | 'empty'
   | 'uncanonical' // canonical form refused, and recompiling didn't help
+  | 'corrupt' // CPython could not load it either (truncated, garbage, a marshal bomb): left as it is
+  | 'unsupported' // the marshal reader refused it and no interpreter of its version could judge it
+  | 'code-differs' // its code is not what its source compiles to: left as it is
+  | 'too-large' // above MAX_PYC_BYTES: not read at all
   | 'no-interpreter' // needed a recompile, but no interpreter with that magic is here
   | 'compile-error' // the interpreter could not compile the source
   | 'collision' // same address, different bytes

@@ -66,8 +66,9 @@ function prepare(db: Db) {
     ),
     linkCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM links'),
     saved: db.prepare<[], { saved: number }>(
-      `SELECT coalesce(sum((coalesce(l.n, 0) - 1) * o.allocated), 0) AS saved
-       FROM objects o LEFT JOIN (SELECT object_id, count(*) AS n FROM links GROUP BY object_id) l ON l.object_id = o.id`,
+      // Σ over links of the blocks each freed (the object's allocation when not known) − Σ objects' blocks.
+      `SELECT coalesce(sum(coalesce(l.freed, o.allocated)), 0) - (SELECT coalesce(sum(allocated), 0) FROM objects) AS saved
+       FROM links l JOIN objects o ON o.id = l.object_id`,
     ),
     lastRun: db.prepare<[], RunRow>('SELECT command, started_at, finished_at, exit_code FROM runs ORDER BY id DESC LIMIT 1'),
   };

@@ -125,6 +125,14 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.exec('DROP TABLE IF EXISTS meta');
   },
+  // 4: the blocks each link freed (the allocated bytes of the file it replaced, counted on the link that freed its
+  // last name; 0 for the others), so status and audit say what dedup saved and du sees. NULL: not known (links
+  // adopted from a killed run, or made before this column): counted as the object's own allocation.
+  // header: the header kind (timestamp, checked-hash, unchecked-hash) the file had when pycstore first linked it,
+  // so that unshare gives back what the installer wrote. NULL: not known (adopted, filled, or older rows).
+  (db) => {
+    db.exec('ALTER TABLE links ADD COLUMN freed INTEGER; ALTER TABLE links ADD COLUMN header TEXT');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

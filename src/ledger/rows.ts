@@ -34,6 +34,10 @@ export interface LinkRow {
   readonly mtime_ns: string;
   readonly ctime_ns: string;
   readonly linked_at: number;
+  /** Allocated bytes replacing the file gave back; null: not known (counted as the object's allocation). */
+  readonly freed: number | null;
+  /** The header kind the file had when first linked (unshare gives it back); null: not known. */
+  readonly header: string | null;
 }
 
 /** A link row as a rescan of its folder reads it: the file's recorded fingerprint and its object's inode. */

@@ -4,6 +4,7 @@
  * ledger/writer.ts): nothing writes the ledger any other way.
  */
 import type { Fingerprint } from '../fs/fingerprint.js';
+import type { Invalidation } from '../pyc/header.js';
 import type { LinkKind } from '../fs/link.js';
 import type { DirTree } from './dirs.js';
 import type { Db } from './db.js';
@@ -26,11 +27,11 @@ function prepare(db: Db) {
       'UPDATE objects SET dev = ?, ino = ?, mtime_ns = ?, ctime_ns = ?, allocated = ? WHERE id = ?',
     ),
     linkUpsert: db.prepare(
-      `INSERT INTO links (dir_id, name, object_id, root_id, kind, dev, ino, size, mtime_ns, ctime_ns, linked_at)
-       VALUES (@dir_id, @name, @object_id, @root_id, @kind, @dev, @ino, @size, @mtime_ns, @ctime_ns, @now)
+      `INSERT INTO links (dir_id, name, object_id, root_id, kind, dev, ino, size, mtime_ns, ctime_ns, linked_at, freed, header)
+       VALUES (@dir_id, @name, @object_id, @root_id, @kind, @dev, @ino, @size, @mtime_ns, @ctime_ns, @now, @freed, @header)
        ON CONFLICT (dir_id, name) DO UPDATE SET object_id = excluded.object_id, root_id = excluded.root_id, kind = excluded.kind,
          dev = excluded.dev, ino = excluded.ino, size = excluded.size, mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,
-         linked_at = excluded.linked_at`,
+         linked_at = excluded.linked_at, freed = excluded.freed, header = coalesce(links.header, excluded.header)`,
     ),
     linkDeleteById: db.prepare<[number]>('DELETE FROM links WHERE id = ?'),
     linksDeleteOfObject: db.prepare<[number]>('DELETE FROM links WHERE object_id = ?'),
@@ -140,7 +141,19 @@ export class LedgerWrites {
 
   // --- links and seen --------------------------------------------------------------
 
-  recordLink(filePath: string, objectId: number, rootId: number | null, kind: LinkKind, fp: Fingerprint, now: number): void {
+  /**
+   * `freed`: the allocated bytes replacing this file gave back; `header`: the header kind it had before
+   * (kept from the first link of this path). Null: not known (e.g. a link adopted from a killed run).
+   */
+  recordLink(
+    filePath: string,
+    objectId: number,
+    rootId: number | null,
+    kind: LinkKind,
+    fp: Fingerprint,
+    now: number,
+    was: { freed: number | null; header: Invalidation | null } = { freed: null, header: null },
+  ): void {
     const { dirId, name } = this.place(filePath);
     this.st.linkUpsert.run({
       dir_id: dirId,
@@ -154,6 +167,8 @@ export class LedgerWrites {
       mtime_ns: fp.mtimeNs,
       ctime_ns: fp.ctimeNs,
       now,
+      freed: was.freed,
+      header: was.header,
     });
     this.st.seenDelete.run(dirId, name);
   }

@@ -12,6 +12,12 @@ import { siphash } from './siphash.js';
 
 export const HEADER_SIZE = 16;
 
+/**
+ * The largest pyc pycstore reads: 64 MiB. The largest pycs in real packages are a few MiB
+ * (generated tables, big vendored modules); anything above is skipped as `too-large` unread.
+ */
+export const MAX_PYC_BYTES = 64 * 1024 * 1024;
+
 export type Invalidation = 'timestamp' | 'checked-hash' | 'unchecked-hash';
 
 export interface PycHeader {

@@ -14,7 +14,7 @@ import { magicBytes, type PyVersionInfo } from '../pyc/magic.js';
 import { InterpreterFinder } from './interpreters.js';
 import { CompilerPool } from './pool.js';
 
-export type CompileFailure = 'no-interpreter' | 'compile-error' | 'uncanonical';
+export type CompileFailure = 'no-interpreter' | 'compile-error' | 'uncanonical' | 'corrupt' | 'code-differs';
 
 /** `made`: this call compiled it (false: it was in the cache already). */
 export type CompileOutcome =
@@ -27,6 +27,12 @@ export interface CompileWhat {
   readonly version: PyVersionInfo;
   readonly optimization: number;
   readonly relName: string;
+  /**
+   * The marshalled code of the pyc this compile replaces: the interpreter proves the compiled code
+   * equal to it (else `code-differs`, or `corrupt` when CPython can't load it). Always compiled
+   * anew, as each original needs its own proof; the body still joins the cache.
+   */
+  readonly original?: Uint8Array;
 }
 
 export class CanonicalCompiler {
@@ -57,6 +63,7 @@ export class CanonicalCompiler {
 
   /** The checked canonical body of `what.source` compiled as `what.relName`: from the cache, or compiled now. */
   compile(what: CompileWhat, key = compileKey(what.version.magic, what.optimization, what.relName, sourceKeyOf(what.source))): Promise<CompileOutcome> {
+    if (what.original) return this.make(what, key);
     const known = this.bodies.get(key);
     if (known) return Promise.resolve({ ok: true, body: known, made: false });
     const pending = this.inFlight.get(key);
@@ -72,8 +79,13 @@ export class CanonicalCompiler {
       const magic = Buffer.from(magicBytes(what.version)).toString('hex');
       return { ok: false, reason: 'no-interpreter', detail: `no Python ${what.version.version} interpreter (magic ${magic}) found for ${what.sourcePath}` };
     }
-    const ans = await this.pool.compile(exe, { source: what.source, filename: what.relName, optimize: what.optimization });
-    if (!ans.ok) return { ok: false, reason: 'compile-error', detail: ans.error };
+    const ans = await this.pool.compile(exe, {
+      source: what.source,
+      filename: what.relName,
+      optimize: what.optimization,
+      ...(what.original ? { original: what.original } : {}),
+    });
+    if (!ans.ok) return { ok: false, reason: ans.kind, detail: ans.error };
     try {
       const body = canonicalizeChecked(ans.body, what.version, what.relName);
       this.bodies.set(key, body);

@@ -14,9 +14,18 @@ export interface CompileRequest {
   /** What co_filename the code gets (pycstore passes the canonical relative name). */
   readonly filename: string;
   readonly optimize: number;
+  /**
+   * The marshalled code of an existing pyc (its bytes after the header): the worker loads it with
+   * CPython's own marshal and answers `corrupt` when CPython cannot, `code-differs` when the
+   * compiled code is not equal to it (code equality ignores co_filename, as _fix_co_filename does).
+   */
+  readonly original?: Uint8Array;
 }
 
-export type CompileAnswer = { readonly ok: true; readonly body: Uint8Array } | { readonly ok: false; readonly error: string };
+/** Why a request failed: the source did not compile, or the original is not what it compiles to. */
+export type CompileRefusal = 'compile-error' | 'corrupt' | 'code-differs';
+
+export type CompileAnswer = { readonly ok: true; readonly body: Uint8Array } | { readonly ok: false; readonly kind: CompileRefusal; readonly error: string };
 
 interface Worker {
   readonly child: ChildProcessWithoutNullStreams;
@@ -53,7 +62,7 @@ export class CompilerPool {
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
-      const msg = JSON.parse(line) as { ready?: boolean; magic?: string; version?: string; id?: number; ok?: boolean; body?: string; error?: string };
+      const msg = JSON.parse(line) as { ready?: boolean; magic?: string; version?: string; id?: number; ok?: boolean; body?: string; error?: string; kind?: CompileRefusal };
       if (msg.ready) {
         onReady({ magic: msg.magic!, version: msg.version! });
         return;
@@ -62,12 +71,12 @@ export class CompilerPool {
       if (!cb) return;
       waiting.delete(msg.id!);
       w.busy--;
-      cb(msg.ok ? { ok: true, body: new Uint8Array(Buffer.from(msg.body!, 'base64')) } : { ok: false, error: msg.error ?? 'unknown error' });
+      cb(msg.ok ? { ok: true, body: new Uint8Array(Buffer.from(msg.body!, 'base64')) } : { ok: false, kind: msg.kind ?? 'compile-error', error: msg.error ?? 'unknown error' });
     });
     const die = (why: string): void => {
       w.dead = why;
       onFail(new PycstoreError('EPYTHON', `${exe}: ${why}`));
-      for (const cb of waiting.values()) cb({ ok: false, error: `worker ${exe} ${why}` });
+      for (const cb of waiting.values()) cb({ ok: false, kind: 'compile-error', error: `worker ${exe} ${why}` });
       waiting.clear();
     };
     child.on('error', (e) => die(`could not start (${e.message})`));
@@ -107,7 +116,13 @@ export class CompilerPool {
       w.waiting.set(id, resolve);
       w.busy++;
       w.child.stdin.write(
-        `${JSON.stringify({ id, source: Buffer.from(req.source).toString('base64'), filename: req.filename, optimize: req.optimize })}\n`,
+        `${JSON.stringify({
+          id,
+          source: Buffer.from(req.source).toString('base64'),
+          filename: req.filename,
+          optimize: req.optimize,
+          ...(req.original ? { original: Buffer.from(req.original).toString('base64') } : {}),
+        })}\n`,
       );
     });
   }

@@ -58,6 +58,8 @@ export async function makePrivateCopy(
   kind: LinkKind,
   mode: number,
   owner: { uid: number; gid: number },
+  /** The bytes the copy gets, from the linked file's (e.g. its remembered header restored). */
+  rewrite: (bytes: Uint8Array) => Uint8Array = (b) => b,
 ): Promise<CopyOutcome> {
   const out = await swapIn<CopyFailed>(
     target,
@@ -67,7 +69,7 @@ export async function makePrivateCopy(
       const bytes = readFileSync(target);
       if (bytes.length !== expected.size) return { ok: false, reason: 'changed', detail: 'the file changed while it was read' };
       try {
-        writeCopy(tmp, bytes, mode, owner, before);
+        writeCopy(tmp, rewrite(bytes), mode, owner, before);
       } catch (err) {
         if (errnoCode(err) === 'EEXIST') return 'EEXIST'; // a crashed run's temp of the same name: take another
         throw err;

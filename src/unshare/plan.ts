@@ -17,12 +17,23 @@ export interface ObservedUnshareLink {
   readonly objectInodes: readonly { readonly dev: string; readonly ino: string }[];
   /** Mode CPython would give this pyc if it wrote it: (source mode | 0o200) & 0o666. */
   readonly mode: number;
+  /** Its source file, when it has one (the remembered header is rebuilt from it). */
+  readonly source?: string | undefined;
   /** The owner its private copy gets (a hard link's: its folder's; a reflink's: its own); unknown when it couldn't be stat-ed. */
   readonly owner?: Owner | undefined;
 }
 
 export type UnshareAction =
-  | { readonly action: 'copy'; readonly row: LinkRow; readonly path: string; readonly fp: Fingerprint; readonly mode: number; readonly uid: number; readonly gid: number }
+  | {
+      readonly action: 'copy';
+      readonly row: LinkRow;
+      readonly path: string;
+      readonly fp: Fingerprint;
+      readonly mode: number;
+      readonly uid: number;
+      readonly gid: number;
+      readonly source?: string | undefined;
+    }
   | { readonly action: 'drop'; readonly row: LinkRow; readonly path: string; readonly reason: 'gone' | 'private' }
   | { readonly action: 'skip'; readonly row: LinkRow; readonly path: string; readonly detail: string };
 
@@ -51,7 +62,7 @@ function judgeUnshare(l: ObservedUnshareLink): UnshareAction {
       : // A reflink is its own inode; while untouched since linking, it shares its object's extents.
         sameFingerprint(fp, recordedFingerprint(row));
   if (!shares) return { action: 'drop', row, path, reason: 'private' };
-  return { action: 'copy', row, path, fp, mode: l.mode, uid: owner?.uid ?? -1, gid: owner?.gid ?? -1 };
+  return { action: 'copy', row, path, fp, mode: l.mode, uid: owner?.uid ?? -1, gid: owner?.gid ?? -1, source: l.source };
 }
 
 function isAtOrUnder(p: string, dir: string, sep: string): boolean {

@@ -23,6 +23,7 @@ import { openStore, openStoreReadOnly, recordedRun } from '../session/open.js';
 import { formatCount } from '../util/format.js';
 import { checkpointEvery } from '../util/turn.js';
 import { makePrivateCopy } from './copy.js';
+import { withRememberedHeader } from './header.js';
 import { planUnshare, type ObservedUnshareLink, type Owner, type UnsharePlan } from './plan.js';
 
 export interface UnshareOptions {
@@ -118,12 +119,16 @@ function linksOf(t: Target, ledger: Ledger): LinkRow[] {
   return out;
 }
 
-/** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666 (importlib _calc_mode). */
-function modeFor(pycPath: string, rootPrefix: string | null | undefined, fallbackMode: number): number {
+/** The source of a linked pyc (in __pycache__, or under the root's PYTHONPYCACHEPREFIX mirror). */
+function sourceOf(pycPath: string, rootPrefix: string | null | undefined): string | undefined {
   const name = parseCacheName(path.basename(pycPath));
-  let source: string | undefined;
-  if (name && path.basename(path.dirname(pycPath)) === '__pycache__') source = sourceForPycache(pycPath, name);
-  else if (name && rootPrefix) source = sourceForPrefix(rootPrefix, pycPath, name);
+  if (name && path.basename(path.dirname(pycPath)) === '__pycache__') return sourceForPycache(pycPath, name);
+  if (name && rootPrefix) return sourceForPrefix(rootPrefix, pycPath, name);
+  return undefined;
+}
+
+/** Mode CPython gives a pyc it writes: the source's mode with owner-write, within 0666 (importlib _calc_mode). */
+function modeFor(source: string | undefined, fallbackMode: number): number {
   let base = fallbackMode;
   if (source !== undefined) {
     try {
@@ -185,8 +190,9 @@ function observeLinks(rows: readonly LinkRow[], ledger: Ledger, storeDir: string
     // owns the __pycache__ folder, as a pyc CPython writes there would. A reflink kept the file's own owner.
     let owner: Owner | undefined;
     if (stat) owner = row.kind === 'hardlink' ? folderOwnerOf(path.dirname(p)) : { uid: Number(stat.uid), gid: Number(stat.gid) };
-    const mode = modeFor(p, row.root_id === null ? null : prefixes.get(row.root_id), stat ? Number(stat.mode) : 0o644);
-    out.push({ row, path: p, file, objectInodes: objectInodesOf(row.object_id), mode, owner });
+    const source = sourceOf(p, row.root_id === null ? null : prefixes.get(row.root_id));
+    const mode = modeFor(source, stat ? Number(stat.mode) : 0o644);
+    out.push({ row, path: p, file, objectInodes: objectInodesOf(row.object_id), mode, owner, source });
   }
   return out;
 }
@@ -322,7 +328,7 @@ async function applyUnshare(plan: UnsharePlan, writer: LedgerWriter<LedgerWrites
       if (a.reason === 'gone') report.gone++;
       else report.alreadyPrivate++;
     } else {
-      const r = await makePrivateCopy(a.path, a.fp, a.row.kind, a.mode, { uid: a.uid, gid: a.gid });
+      const r = await makePrivateCopy(a.path, a.fp, a.row.kind, a.mode, { uid: a.uid, gid: a.gid }, (b) => withRememberedHeader(b, a.row.header, a.source));
       if (!r.ok) {
         report.failures.push({ path: a.path, reason: r.reason, detail: `${r.detail}; left as it is (run pycstore unshare again)` });
         continue;

@@ -1,7 +1,7 @@
 /** audit's pure parts: the figures from stat records, and the grouping of anomalies. */
 import { describe, expect, it } from 'vitest';
 import { groupAnomalies } from '../../src/audit/anomalies.js';
-import { computeFigures, savedFromGroups, sharers, type PycRecord } from '../../src/audit/figures.js';
+import { computeFigures, shareFromGroups, sharers, type PycRecord } from '../../src/audit/figures.js';
 
 const hard = (rootIndex: number, allocated: number, nlink: number): PycRecord => ({ rootIndex, size: allocated - 100, allocated, nlink, linked: 'hardlink' });
 
@@ -25,7 +25,16 @@ describe('figures', () => {
     // Three objects of k = 3 in one root: 3 × 4096 × 2/3 = 8192 exactly.
     const { roots } = computeFigures(['a'], [hard(0, 4096, 4), hard(0, 4096, 4), hard(0, 4096, 4)]);
     expect(roots[0]!.bytesSaved).toBe(8192);
-    expect(savedFromGroups(new Map([[3, 4096], [6, 512], [1, 999]]))).toBe(Math.floor((4096 * 2) / 3 + (512 * 5) / 6));
+    expect(shareFromGroups(new Map([[3, 4096], [6, 512], [1, 999]]))).toBe(Math.ceil(4096 / 3 + 512 / 6 + 999));
+  });
+
+  it('credits each linked pyc with the blocks its replacement freed (the ledger\'s freed), less its share of the object', () => {
+    // The originals took 8192 bytes each; their canonical object takes 4096 and has 3 names besides the store's.
+    const { roots } = computeFigures(['a'], [0, 1, 2].map(() => ({ ...hard(0, 4096, 4), freed: 8192 })));
+    expect(roots[0]!.bytesSaved).toBe(3 * 8192 - 4096);
+    // A freed of 0 (the first name of a `cp -al` pair) saves nothing and still pays its share.
+    const pair = computeFigures(['a'], [{ ...hard(0, 4096, 3), freed: 0 }, { ...hard(0, 4096, 3), freed: 4096 }]);
+    expect(pair.roots[0]!.bytesSaved).toBe(0);
   });
 
   it('counts unlinked pycs in pycs and bytes but not in linked or saved', () => {

@@ -56,6 +56,8 @@ function link(objectId: number, kind: 'hardlink' | 'reflink', recorded: Fingerpr
     mtime_ns: recorded.mtimeNs,
     ctime_ns: recorded.ctimeNs,
     linked_at: NOW - 3 * HOUR,
+    freed: null,
+    header: null,
   };
   return { row, path: `/venv/f${id}.pyc`, file, contentEqual };
 }

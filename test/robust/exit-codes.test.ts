@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeError, errorJson, errorLines, EXIT_STATUS_HELP } from '../../src/cli/exit.js';
 import { PycstoreError, usageError } from '../../src/errors.js';
 import { lockPath } from '../../src/store/location.js';
-import { CLI, runCli } from '../helpers/cli.js';
-import { expectCleanError, makePkgTree } from './helpers.js';
+import { CLI, runCli, cleanEnv } from '../helpers/cli.js';
+import { expectCleanError, makePkgTree , testHome } from './helpers.js';
 
 let work: string;
 let tree: string;
@@ -93,7 +93,7 @@ describe('the CLI', () => {
   it('a closed stdout is not an error: quiet, and the exit status of the work done', async () => {
     const closed = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(testHome()), stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout.destroy(); // the reader is gone before pycstore writes
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -5,7 +5,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { pythonEnv, REPO_ROOT } from '../helpers/interpreters.js';
@@ -13,16 +14,35 @@ import { pythonEnv, REPO_ROOT } from '../helpers/interpreters.js';
 export const CHECKER = path.join(REPO_ROOT, 'scripts', 'check-venv-equivalence.py');
 export const SITE = path.join('lib', 'python3.11', 'site-packages');
 
-/** A venv-shaped tree `<dir>/lib/python3.11/site-packages/pkg/` with a few modules, compiled by python3 (timestamp pycs). */
+/**
+ * A venv-shaped tree `<dir>/lib/python3.11/site-packages/pkg/` with a few modules, compiled by python3
+ * (timestamp pycs), and a pyvenv.cfg so that a PATH naming it is an environment (as a real venv is).
+ */
 export function makePkgTree(dir: string, python = 'python3'): string {
   const pkg = path.join(dir, SITE, 'pkg');
   mkdirSync(pkg, { recursive: true });
+  writeFileSync(path.join(dir, 'pyvenv.cfg'), 'home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11\n');
   writeFileSync(path.join(pkg, '__init__.py'), 'from .a import f\nVERSION = "1.0"\n');
   writeFileSync(path.join(pkg, 'a.py'), 'def f(x):\n    return [i * x for i in range(10)]\n\nNAMES = ("alpha", "beta", 1.5, b"raw")\n');
   writeFileSync(path.join(pkg, 'b.py'), 'import os\n\nclass B:\n    """doc"""\n    def g(self):\n        return os.sep + "b"\n');
   execFileSync(python, ['-m', 'compileall', '-q', path.join(dir, SITE)], { env: pythonEnv() });
   return pkg;
 }
+
+/**
+ * The HOME the reliability tests give pycstore: empty, readable by everyone (runs as uid 65534 read
+ * its config folder), outside this machine's home (no discovery of the real environments).
+ */
+export function testHome(): string {
+  if (!home) {
+    home = mkdtempSync(path.join(os.tmpdir(), 'pycstore-robust-home-'));
+    chmodSync(home, 0o755);
+    const dir = home;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return home;
+}
+let home: string | undefined;
 
 export function pycOf(pkg: string, mod: string, tag = 'cpython-311'): string {
   return path.join(pkg, '__pycache__', `${mod}.${tag}.pyc`);

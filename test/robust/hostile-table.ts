@@ -17,7 +17,8 @@ import type { ErrorCode } from '../../src/errors.js';
 import { SCHEMA_VERSION } from '../../src/ledger/migrations.js';
 import { ledgerPath } from '../../src/store/location.js';
 import { pythonEnv, REPO_ROOT } from '../helpers/interpreters.js';
-import { pycOf, SITE } from './helpers.js';
+import { cleanEnv } from '../helpers/cli.js';
+import { pycOf, SITE, testHome } from './helpers.js';
 
 export const NOBODY = 65534;
 
@@ -104,7 +105,7 @@ function writeGarbage(file: string): void {
 
 /** A store that a first dedup made. */
 function storeMade(c: RowCtx): void {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), '--store', c.store, 'dedup', c.tree, c.tree2], { stdio: 'ignore' });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), '--store', c.store, 'dedup', c.tree, c.tree2], { stdio: 'ignore', env: cleanEnv(testHome()) });
 }
 
 const usage = (kind: string, input: string, args: (c: RowCtx) => string[], message: RegExp): HostileRow => ({
@@ -311,7 +312,7 @@ export const HOSTILE: readonly HostileRow[] = [
   // ------------------------------------------------------------ usage errors: exit 2, nothing created
   usage('no-such-path', 'a PATH that does not exist', (c) => ['--store', c.store, 'dedup', path.join(c.dir, 'nope')], /no such directory/),
   usage('path-is-a-file', 'a PATH that is a file', (c) => ['--store', c.store, 'dedup', path.join(c.pkg, 'a.py')], /not a directory/),
-  usage('bare-dedup-new-store', 'dedup without PATH on a store that has no roots yet', (c) => ['--store', c.store, 'dedup'], /no PATH given/),
+  usage('bare-dedup-new-store', 'dedup --no-discover without PATH on a store that has no roots yet', (c) => ['--store', c.store, 'dedup', '--no-discover'], /no PATH given/),
   usage('pycache-prefix-missing', '--pycache-prefix naming a folder that does not exist', (c) => ['--store', c.store, 'dedup', '--pycache-prefix', path.join(c.dir, 'nope'), c.tree], /--pycache-prefix .*no such directory/),
   usage('pycache-prefix-relative', '--pycache-prefix with a relative path', (c) => ['--store', c.store, 'dedup', '--pycache-prefix', 'rel/dir', c.tree], /absolute path/),
   usage('bad-invalidation', '--invalidation with an unknown value', (c) => ['--store', c.store, 'dedup', '--invalidation', 'sometimes', c.tree], /--invalidation must be/),

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ledgerPath } from '../../src/store/location.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cleanEnv } from '../helpers/cli.js';
 import { isLoopFsSkip, mountLoopFs, requireLoopFs, type LoopFs } from '../helpers/loopfs.js';
 import { isRoot, REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { makeVenv } from '../helpers/venv.js';
-import { checker, expectCleanError, fileIdentity, makePkgTree } from './helpers.js';
+import { checker, expectCleanError, fileIdentity, makePkgTree , testHome } from './helpers.js';
 import { giveToNobody, HOSTILE, NOBODY, type HostileRow, type RowCtx } from './hostile-table.js';
 
 interface Run {
@@ -72,7 +72,7 @@ function cliArgv(row: HostileRow, args: string[], rss = false): string[] {
 
 function spawnRun(argv: string[], opts: { closeStdout?: boolean; onStart?: (pid: number) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { env: cleanEnv(testHome()), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     if (opts.closeStdout) child.stdout.destroy();

@@ -13,10 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { objectsDir } from '../../src/store/location.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { CLI, runCli, cleanEnv } from '../helpers/cli.js';
 import { isPyc, listFiles, makeVenv } from '../helpers/venv.js';
 import { REQUIRE, requireOrSkip } from '../helpers/require.js';
-import { checker, expectCleanError } from './helpers.js';
+import { checker, expectCleanError , testHome } from './helpers.js';
 
 let work: string;
 let template: string;
@@ -58,7 +58,7 @@ interface Run {
  */
 function runSignalled(args: string[], syscall: string, when: RegExp, sig: NodeJS.Signals): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(testHome()), stdio: ['ignore', 'pipe', 'pipe'] });
     const tracer = spawn('strace', ['-qq', '-f', '-p', String(child.pid), '-e', `trace=${syscall}`, '-e', `inject=${syscall}:delay_enter=5000`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let trace = '';
     let sent = false;
@@ -149,7 +149,7 @@ describe('unshare after a SIGKILL', () => {
     expect(checker(py, ['snapshot', snap, original]).code).toBe(0);
     // Killed (SIGKILL, delivered by strace) as it enters its 5th rename: that file's private copy is written, not renamed.
     const killed = spawnSync('strace', ['-qq', '-f', '-o', '/dev/null', '-e', 'trace=rename', '-e', 'inject=rename:signal=SIGKILL:when=5', process.execPath, CLI, '--store', store, 'unshare', venvs[0]!], {
-      env: { ...process.env, CI: 'true' },
+      env: cleanEnv(testHome()),
     });
     expect(killed.signal ?? killed.status).not.toBe(0);
     const temps = listFiles(venvs[0]!, (p) => /\/\.pycstore-\d+-[0-9a-f]{12}\.tmp$/.test(p));
@@ -187,7 +187,7 @@ describe('verify --repair after a SIGKILL', () => {
     writeFileSync(info.objectPath, bytes);
     chmodSync(info.objectPath, 0o444);
     // Held at the exit of its rename into quarantine-v1 (strace delays it), then SIGKILLed there.
-    const child = spawn(process.execPath, [CLI, '--store', store, '--json', 'verify', '--full', '--repair'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, '--store', store, '--json', 'verify', '--full', '--repair'], { env: cleanEnv(testHome()), stdio: 'ignore' });
     const tracer = spawn('strace', ['-qq', '-f', '-p', String(child.pid), '-e', 'trace=rename', '-e', 'inject=rename:delay_exit=3000000'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let trace = '';
     const killed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
