@@ -28,11 +28,12 @@ type Action = (typeof ACTIONS)[number];
 
 export const spec: CommandSpec = {
   name: 'schedule',
-  summary: 'Run gc (and optionally dedup) periodically via systemd, cron, launchd or Task Scheduler.',
-  usage: 'pycstore schedule install|remove|show [--every daily|weekly|DURATION] [--dedup] [options]',
+  summary: 'Run dedup and gc periodically via systemd, cron, launchd or Task Scheduler.',
+  usage: 'pycstore schedule install|remove|show [--every daily|weekly|DURATION] [--gc-only] [options]',
   description: [
-    'install  sets up a periodic `pycstore gc --store DIR` for this store, so objects no venv uses any',
-    '         more are deleted without you thinking of it. With --dedup, each run first does',
+    'install  sets up a periodic `pycstore dedup` then `pycstore gc` for this store, so new',
+    '         environments are shared and objects no venv uses any more are deleted without you',
+    '         thinking of it (--gc-only: gc alone). Each dedup is',
     '         `pycstore dedup` with no PATH: it finds your environments anew every time (a new',
     "         project's .venv joins at the next run, gc drops deleted ones), plus the roots registered",
     '         in the store; install lists the environments that covers today, and those it cannot see',
@@ -58,14 +59,16 @@ export const spec: CommandSpec = {
       help: 'install: daily, weekly, or a duration 15m..31d such as 30m, 6h, 2d. cron takes only what it repeats exactly.',
       default: 'daily',
     },
-    dedup: { type: 'boolean', help: 'install: before each gc, run `pycstore dedup`: every environment found then, plus the registered roots.' },
+    dedup: { type: 'boolean', help: 'install: before each gc, run `pycstore dedup`: every environment found then, plus the registered roots (the default).' },
+    'gc-only': { type: 'boolean', help: 'install: each run is gc alone; new environments are not deduplicated.' },
     backend: { type: 'string', arg: 'NAME', help: 'systemd, cron, launchd or schtasks instead of the detected one.' },
     'dry-run': { type: 'boolean', help: 'Print what would be written and run; change nothing.' },
   },
   examples: [
     'pycstore schedule install --dry-run       # show what would be written, change nothing',
-    'pycstore schedule install                 # gc of the default store, daily at 03:30',
-    'pycstore schedule install --every 6h --dedup   # every 6 hours: find and dedup your environments, then gc',
+    'pycstore schedule install                 # daily at 03:30: find and dedup your environments, then gc',
+    'pycstore schedule install --every 6h      # the same every 6 hours',
+    'pycstore schedule install --gc-only       # only delete unused objects (no dedup)',
     'pycstore schedule show                    # what is installed, and where it logs',
     'pycstore schedule remove                  # undo install',
     'pycstore --store /srv/pyc schedule install --backend cron   # another store, in the crontab',
@@ -157,9 +160,10 @@ export async function runSchedule(values: Values, positionals: string[], ctx: Co
   const action = parseAction(positionals);
   const given = parseBackend(values['backend']);
   const dryRun = Boolean(values['dry-run']);
-  if (action !== 'install' && (values['every'] !== undefined || values['dedup'])) {
-    throw usageError(`--every and --dedup are for install, not ${action}`, `see: pycstore schedule --help`);
+  if (action !== 'install' && (values['every'] !== undefined || values['dedup'] || values['gc-only'])) {
+    throw usageError(`--every, --dedup and --gc-only are for install, not ${action}`, `see: pycstore schedule --help`);
   }
+  if (values['dedup'] && values['gc-only']) throw usageError('--dedup and --gc-only contradict each other', 'dedup is the default; --gc-only turns it off');
   if (action === 'show' && dryRun) throw usageError('show changes nothing; --dry-run is for install and remove');
   // Read the arguments fully before looking at the machine.
   const every = action === 'install' ? parseEvery(typeof values['every'] === 'string' ? values['every'] : 'daily') : undefined;
@@ -170,7 +174,7 @@ export async function runSchedule(values: Values, positionals: string[], ctx: Co
     : action === 'install'
       ? await detected(target, action, dryRun, sys)
       : await located(target, action, dryRun, sys);
-  if (every !== undefined) return install(scene, every, Boolean(values['dedup']), ctx, sys);
+  if (every !== undefined) return install(scene, every, !values['gc-only'], ctx, sys);
   return action === 'show' ? show(scene) : remove(scene, sys);
 }
 
@@ -282,7 +286,7 @@ async function install(scene: Scene, every: Every, dedup: boolean, ctx: Context,
   return { exitCode: 0, json, human };
 }
 
-const GC_ONLY = 'Each run is gc only: new environments are not deduplicated. With --dedup, each run first finds your environments anew and shares their pycs.';
+const GC_ONLY = 'Each run is gc only (--gc-only): new environments are not deduplicated. Without --gc-only, each run first finds your environments anew and shares their pycs.';
 const SHOWN_ENVS = 20;
 
 /** Which environments the job covers today, and those only this shell's variables find. */

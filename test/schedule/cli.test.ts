@@ -34,7 +34,7 @@ describe('pycstore schedule, built CLI', () => {
     const ok = await cli(['--store', store, 'schedule', 'install', '--dry-run', '--json', '--every', '30m']);
     expect(ok.code).toBe(0);
     const obj = JSON.parse(ok.stdout) as Record<string, unknown>;
-    expect(obj).toMatchObject({ action: 'install', every: '30m', dedup: false, dryRun: true, wrote: [] });
+    expect(obj).toMatchObject({ action: 'install', every: '30m', dedup: true, dryRun: true, wrote: [] }); // dedup + gc by default
     expect(ok.stdout.trim().split('\n')).toHaveLength(1);
     const bad = await cli(['--store', store, 'schedule', 'install', '--json', '--every', '7m']);
     expect(bad.code).toBe(2);

@@ -109,12 +109,12 @@ describe('reports', () => {
     const { sys, ctx, store } = setup();
     const r = await runSchedule({ every: 'weekly' }, ['install'], ctx, sys);
     const text = r.human.join('\n');
-    expect(text).toContain(`Scheduled pycstore gc weekly on Sunday at 03:30 for store ${store} via cron`);
+    expect(text).toContain(`Scheduled pycstore dedup + gc weekly on Sunday at 03:30 for store ${store} via cron`);
     expect(text).toContain('30 3 * * 0 { date; ');
     expect(text).toContain(`log: ${store}/schedule.log`);
     expect(text).toContain(`Undo:  pycstore schedule remove --store ${store}`);
     const removed = await runSchedule({}, ['remove'], ctx, sys);
-    expect(removed.human.join('\n')).toMatch(/was: gc weekly on Sunday at 03:30[\s\S]*Kept the log/);
+    expect(removed.human.join('\n')).toMatch(/was: dedup \+ gc weekly on Sunday at 03:30[\s\S]*Kept the log/);
   });
 
   it('--dry-run on install and remove changes nothing', async () => {
@@ -175,9 +175,12 @@ describe('which environments the job covers', () => {
 
   it('a gc-only schedule says that new environments are not deduplicated', async () => {
     const { sys, ctx } = setup();
-    const r = await runSchedule({ 'dry-run': true }, ['install'], ctx, sys);
+    const r = await runSchedule({ 'dry-run': true, 'gc-only': true }, ['install'], ctx, sys);
     expect(r.json['covers']).toBeUndefined();
-    expect(r.human.join('\n')).toMatch(/Each run is gc only: new environments are not deduplicated. With --dedup/);
+    expect(r.json['dedup']).toBe(false);
+    expect(r.human.join('\n')).toMatch(/Each run is gc only \(--gc-only\): new environments are not deduplicated/);
+    const both = runSchedule({ 'dry-run': true, 'gc-only': true, dedup: true }, ['install'], ctx, sys);
+    await expect(both).rejects.toMatchObject({ code: 'EUSAGE' });
   });
 });
 

@@ -111,7 +111,7 @@ describe('install / show / remove with launchctl faked', () => {
     const plistPath = launchdPlistPath(t, home);
     expect(plistPath).toBe(path.join(home, 'Library/LaunchAgents', `pycstore.gc.${t.id}.plist`));
 
-    const r = await runSchedule({ every: 'weekly' }, ['install'], ctx, sys);
+    const r = await runSchedule({ every: 'weekly', 'gc-only': true }, ['install'], ctx, sys);
     expect(r.json).toMatchObject({ action: 'install', backend: 'launchd', every: 'weekly', dedup: false, wrote: [plistPath], log: path.join(store, 'schedule.log') });
     expect(readFileSync(plistPath, 'utf8')).toBe(launchdPlist(makeJob(t, { every: parseEvery('weekly'), dedup: false, node: sys.node, cli: sys.cli })));
     expect(sys.calls).toEqual([['launchctl', 'bootstrap', 'gui/501', plistPath]]);
@@ -124,7 +124,7 @@ describe('install / show / remove with launchctl faked', () => {
     ]);
 
     const shown = await runSchedule({}, ['show'], ctx, sys);
-    expect(shown.json).toMatchObject({ backend: 'launchd', installed: true, every: 'daily', dedup: false, status: expect.stringMatching(/not loaded/) });
+    expect(shown.json).toMatchObject({ backend: 'launchd', installed: true, every: 'daily', dedup: true, status: expect.stringMatching(/not loaded/) });
 
     sys.calls.length = 0;
     const removed = await runSchedule({}, ['remove'], ctx, sys);
