@@ -29,7 +29,7 @@
  *           (the store filled by --fill of a sibling venv) vs `python -m compileall` of the same venv.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +71,8 @@ const median = (xs) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const sh = (cmd, args, o = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...o });
-const fresh = (dir) => rmSync(dir, { recursive: true, force: true });
+/** Remove a tree (rm -rf: Node's recursive rmSync is several times slower on a corpus of 100,000 files). */
+const fresh = (dir) => execFileSync('rm', ['-rf', '--', dir]);
 const copy = (from, to, ...flags) => {
   fresh(to);
   sh('cp', [...(flags.length ? flags : ['-a']), from, to]);
