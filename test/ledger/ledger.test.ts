@@ -170,10 +170,37 @@ describe('migrations', () => {
     raw.close();
     const db = openLedger(dir);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'meta'").get()).toBeUndefined();
     expect(db.prepare('SELECT added_at FROM roots').get()).toEqual({ added_at: 42 });
     db.close();
+  });
+
+  it('4 adds links.freed and links.header, NULL for the links already there (counted as their object\'s size)', () => {
+    const dir = tmp();
+    const raw = new Database(ledgerPath(dir));
+    for (let v = 0; v < 3; v++) {
+      raw.transaction(() => {
+        MIGRATIONS[v]!(raw);
+        raw.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+    raw.prepare("INSERT INTO store_roots (id, path, dev) VALUES (1, '/s', '1')").run();
+    raw
+      .prepare(
+        "INSERT INTO objects (id, hash, size, replica, root_id, dev, ino, mtime_ns, ctime_ns, allocated, magic, invalidation, body_hash, created_at, used_at) VALUES (1, 'h', 100, 0, 1, '1', '2', '0', '0', 4096, 3495, 'timestamp', 'b', 1, 1)",
+      )
+      .run();
+    for (const name of ['a.pyc', 'b.pyc', 'c.pyc']) {
+      raw.prepare("INSERT INTO links (dir_id, name, object_id, kind, dev, ino, size, mtime_ns, ctime_ns, linked_at) VALUES (1, ?, 1, 'hardlink', '1', '2', 100, '0', '0', 1)").run(name);
+    }
+    raw.close();
+    const db = openLedger(dir);
+    expect(schemaVersion(db)).toBe(4);
+    expect(db.prepare('SELECT freed, header FROM links').all()).toEqual([0, 1, 2].map(() => ({ freed: null, header: null })));
+    const l = new Ledger(db);
+    expect(l.summary().bytesSaved).toBe(2 * 4096); // (3 links − 1) × 4096, as before the column
+    l.close();
   });
 
   it('six processes opening a new ledger at once: one migrates, none fails', async () => {
