@@ -11,7 +11,7 @@ import path from 'node:path';
 import { rawTransform } from '../canonical/raw.js';
 import { canonicalTransform } from '../canonical/transform.js';
 import type { InvalidationPolicy, Transform } from '../canonical/types.js';
-import { PycstoreError, usageError } from '../errors.js';
+import { errnoCode, PycstoreError, usageError } from '../errors.js';
 import type { LinkMode } from '../fs/link.js';
 import { initHash } from '../hash/xxhash.js';
 import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
@@ -98,6 +98,8 @@ export async function runDedup(opts: DedupOptions): Promise<DedupReport> {
         exitCode: r.failures.length > 0 || r.stopped?.reason === 'no-space' ? 1 : r.stopped ? 130 : 0,
         figures: { ...r, plan: undefined },
       }));
+    } catch (err) {
+      throw ledgerFull(err, opts.storeDir) ?? err;
     } finally {
       store.close();
     }
@@ -265,6 +267,8 @@ async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): 
   const applier = writer ? new Applier(run, opts.linkMode ?? 'auto') : undefined;
   try {
     await streamAll(s, run, roots, applier);
+  } catch (err) {
+    throw noSpaceError(err, run, applier?.objects) ?? err;
   } finally {
     await analyzer.close();
   }
@@ -320,14 +324,40 @@ function stopMessage(run: RunContext, objects: ObjectStore | undefined): NonNull
   const done = `${formatCount(run.report.linked + run.filled)} linked so far`;
   if (run.stop!.kind === 'interrupted') return { reason: 'interrupted', message: `interrupted: ${done}; run again to finish` };
   const { root, errno } = run.stop as Extract<RunContext['stop'], { kind: 'no-space' }>;
-  // What the rest would take: new objects at the rate of the files analysed so far (at least the one that didn't fit).
-  const left = Math.max(0, run.table.size - run.analysed);
-  const rate = run.analysed > 0 && objects ? objects.bytesTaken / run.analysed : 0;
-  const need = Math.max(objects?.noRoomFor ?? 0, Math.ceil(rate * left)) + 1024 * 1024;
   return {
     reason: 'no-space',
-    message: `no space left on the filesystem of the store ${root} (${errno}): ${done}; about ${formatBytes(need)} more is needed there — free some space (or put the store elsewhere: --store DIR), then run the same command again`,
+    message: `no space left on the filesystem of the store ${root} (${errno}): ${done}; about ${formatBytes(spaceNeeded(run, objects))} more is needed there — free some space (or put the store elsewhere: --store DIR), then run the same command again`,
   };
+}
+
+/** What the rest of the run would take: new objects at the rate of the files analysed so far (at least the one that didn't fit), and a MiB for the ledger. */
+function spaceNeeded(run: RunContext, objects: ObjectStore | undefined): number {
+  const left = Math.max(0, run.table.size - run.analysed);
+  const rate = run.analysed > 0 && objects ? objects.bytesTaken / run.analysed : 0;
+  return Math.max(objects?.noRoomFor ?? 0, Math.ceil(rate * left)) + 1024 * 1024;
+}
+
+/** The ledger's own writes met a full disk before or after the work (recording the run, registering roots): one line with what it needs. */
+function ledgerFull(err: unknown, storeDir: string): unknown {
+  if (err instanceof PycstoreError) return undefined; // said already (noSpaceError)
+  const code = errnoCode(err);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'SQLITE_FULL') return undefined;
+  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${storeDir} (${code}): about ${formatBytes(1024 * 1024)} more is needed there for the ledger`, {
+    hint: 'free some space there (or put the store elsewhere: --store DIR), then run the same command again: what was linked so far is recorded',
+    cause: err,
+  });
+}
+
+/** A full disk met outside the object writes (the ledger's own writes: SQLITE_FULL): the same one line, as an ENOSPC error. */
+function noSpaceError(err: unknown, run: RunContext, objects: ObjectStore | undefined): PycstoreError | undefined {
+  const code = errnoCode(err);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'SQLITE_FULL') return undefined;
+  const root = run.storeRoots[0]?.path ?? '';
+  const done = `${formatCount(run.report.linked + run.filled)} linked so far`;
+  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${root} (${code}): ${done}; about ${formatBytes(spaceNeeded(run, objects))} more is needed there`, {
+    hint: 'free some space there (or put the store elsewhere: --store DIR), then run the same command again: what was linked so far is recorded',
+    cause: err,
+  });
 }
 
 function devOfNearest(p: string): string {

@@ -10,6 +10,7 @@
  */
 import { readFileSync, type BigIntStats } from 'node:fs';
 import { link, lstat, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { PycstoreError, errnoCode } from '../errors.js';
 import { type ObjectKey, keyString } from '../hash/key.js';
 import { objectPath, objectTempPath, shardDir, tmpDir } from './location.js';
@@ -40,7 +41,14 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 async function makeDir(dir: string, made: Set<string> | undefined): Promise<void> {
   if (made?.has(dir)) return;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    // A recursive mkdir whose parent failed (ENOSPC, EDQUOT) says ENOENT: make the parent alone, to get its real error.
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    await mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  }
   made?.add(dir);
 }
 
