@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { cpCopies, letters, listFiles } from '../helpers/venv.js';
 
 /** `n` copies (cp -a) of `template` in `<work>/<name>/{A,B,…}`. */
@@ -60,7 +61,32 @@ export function filesHolding(dirs: readonly string[], bytes: Buffer): string[] {
   return out;
 }
 
-// --- audit's figures, recomputed from lstat alone ------------------------------------------
+// --- audit's figures, recomputed from lstat and the ledger's freed column -------------------
+
+/**
+ * path → the `freed` the ledger recorded for its link (read with plain SQL, not pycstore's code):
+ * the allocated bytes the replaced file gave back. Null when not known.
+ */
+export function ledgerFreed(store: string): Map<string, number | null> {
+  const db = new Database(path.join(store, 'ledger-v1.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const dirs = new Map<number, { parent: number | null; name: string }>();
+    for (const d of db.prepare('SELECT id, parent, name FROM dirs').all() as { id: number; parent: number | null; name: string }[]) dirs.set(d.id, d);
+    const dirPath = (id: number): string => {
+      const parts: string[] = [];
+      for (let cur: number | null = id; cur !== null && cur !== 1; cur = dirs.get(cur)!.parent) parts.unshift(dirs.get(cur)!.name);
+      return `/${parts.join('/')}`;
+    };
+    const out = new Map<string, number | null>();
+    for (const l of db.prepare('SELECT dir_id, name, freed FROM links').all() as { dir_id: number; name: string; freed: number | null }[]) {
+      out.set(path.join(dirPath(l.dir_id), l.name), l.freed);
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
 
 /** PEP 3147: <dir>/__pycache__/<module>.cpython-3XX[.opt-N].pyc for CPython 3.8–3.15, with <dir>/<module>.py a regular file. */
 export function isPep3147WithSource(p: string): boolean {
@@ -82,7 +108,7 @@ export interface IndependentFigures {
   bytesSaved: number;
 }
 
-/** Exact sum of fractions n/d (bigint), floored at the end. */
+/** Exact sum of fractions n/d (bigint), rounded up at the end. */
 class Fraction {
   num = 0n;
   den = 1n;
@@ -95,8 +121,8 @@ class Fraction {
       this.den /= g;
     }
   }
-  floor(): number {
-    return Number(this.num / this.den);
+  ceil(): number {
+    return Number((this.num + this.den - 1n) / this.den);
   }
 }
 function gcd(a: bigint, b: bigint): bigint {
@@ -109,14 +135,16 @@ function gcd(a: bigint, b: bigint): bigint {
  * The documented definitions, from lstat: a pyc is linked when it is a hard link of a file in the
  * store's objects-v1 (`linkedBy: 'inode'`, k = st_nlink − 1), or — for reflinks, which are their own
  * inodes — when its content is a store object's content (`linkedBy: 'content'`, k = how many pycs of
- * all the roots hold that same content). saved = ⌊Σ allocated·(k−1)/k⌋ per root; a pyc under two
- * roots counts in the first.
+ * all the roots hold that same content). Each linked pyc saves what its replacement freed (the
+ * ledger's `freed`, its own allocation when NULL or unrecorded) less allocated/k; per root the
+ * shares are summed exactly and rounded up. A pyc under two roots counts in the first.
  */
 export function independentFigures(
   roots: readonly string[],
   store: string,
   linkedBy: 'inode' | 'content' = 'inode',
 ): { roots: (IndependentFigures & { path: string })[]; totals: IndependentFigures } {
+  const freedOf = ledgerFreed(store);
   const objects = listFiles(path.join(store, 'objects-v1'));
   const objectInodes = new Set(objects.map((o) => `${o.dev}:${o.ino}`));
   const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -129,14 +157,16 @@ export function independentFigures(
       const st = lstatSync(f.path, { bigint: true });
       const content = linkedBy === 'content' ? sha(f.path) : '';
       const linked = linkedBy === 'inode' ? objectInodes.has(`${st.dev}:${st.ino}`) : objectContents.has(content);
-      return { size: Number(st.size), allocated: Number(st.blocks) * 512, nlink: Number(st.nlink), linked, content };
+      const allocated = Number(st.blocks) * 512;
+      return { size: Number(st.size), allocated, nlink: Number(st.nlink), linked, content, freed: freedOf.get(f.path) ?? allocated };
     });
   });
   const holders = new Map<string, number>();
   for (const files of perRoot) for (const f of files) if (f.linked && linkedBy === 'content') holders.set(f.content, (holders.get(f.content) ?? 0) + 1);
   const totals: IndependentFigures = { pycs: 0, linked: 0, apparentBytes: 0, allocatedBytes: 0, bytesSaved: 0 };
   const out = perRoot.map((files, i) => {
-    const saved = new Fraction();
+    const share = new Fraction();
+    let freed = 0;
     const fig = { path: roots[i]!, pycs: files.length, linked: 0, apparentBytes: 0, allocatedBytes: 0, bytesSaved: 0 };
     for (const f of files) {
       fig.apparentBytes += f.size;
@@ -144,9 +174,10 @@ export function independentFigures(
       if (!f.linked) continue;
       fig.linked++;
       const k = linkedBy === 'inode' ? Math.max(1, f.nlink - 1) : holders.get(f.content)!;
-      saved.add(BigInt(f.allocated) * BigInt(k - 1), BigInt(k));
+      freed += f.freed;
+      share.add(BigInt(f.allocated), BigInt(k));
     }
-    fig.bytesSaved = saved.floor();
+    fig.bytesSaved = freed - share.ceil();
     for (const key of ['pycs', 'linked', 'apparentBytes', 'allocatedBytes', 'bytesSaved'] as const) totals[key] += fig[key];
     return fig;
   });

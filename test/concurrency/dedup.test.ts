@@ -2,15 +2,17 @@
  * Many pycstore runs on one store at once, as real processes started
  * together: four dedups over overlapping venvs, on a new store (all four
  * create and migrate the ledger at once) and on an existing one, and dedups
- * beside a gc. Every run exits 0, every venv imports, `verify --full` finds
+ * beside a gc, and dedups while a `compileall -f` loop rewrites the same pycs. Every run exits 0, every venv imports, `verify --full` finds
  * nothing wrong, and a last dedup finds every pyc shared.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { cpCopies, isPyc, listFiles, makeVenv, runInVenv } from '../helpers/venv.js';
+import { pythonEnv } from '../helpers/interpreters.js';
+import { cpCopies, isPyc, listFiles, makeVenv, runInVenv, venvPython } from '../helpers/venv.js';
 import { IMPORT_PIP, addPackage, distinctModules, ledgerLinks } from '../gc/helpers.js';
 
 let work: string;
@@ -101,5 +103,36 @@ describe('dedups and a gc at once', () => {
     // Every link the ledger has is its object's inode, whichever order the lock gave them.
     for (const l of ledgerLinks(store)) expect(listFiles(path.dirname(l.path)).some((f) => f.path === l.path)).toBe(true);
     await expectStoreSound(store, [a, b, c]);
+  });
+});
+
+/** Recompiles every pyc under argv[1] again and again (as a user's `compileall -f` would) until argv[2] exists. */
+const COMPILEALL_LOOP = `
+import compileall, os, sys
+target, stop = sys.argv[1], sys.argv[2]
+n = 0
+while not os.path.exists(stop):
+    compileall.compile_dir(target, force=True, quiet=1)
+    n += 1
+    print(n, flush=True)
+`;
+
+describe('dedups while compileall -f rewrites the same pycs', () => {
+  it('every run exits 0; afterwards the venvs import, verify --full passes and a last dedup shares every pyc', async () => {
+    const [a, b] = venvs('compileall', ['A', 'B']) as [string, string];
+    const store = path.join(work, 'store-compileall');
+    const stop = path.join(work, 'compileall-stop');
+    const loop = spawn(venvPython(a), ['-c', COMPILEALL_LOOP, path.join(a, 'lib'), stop], { env: pythonEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let passes = 0;
+    loop.stdout.on('data', (d: Buffer) => (passes = Number(d.toString().trim().split('\n').pop())));
+    const ended = new Promise<number | null>((resolve) => loop.on('close', resolve));
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await runCli(['--store', store, '--json', 'dedup', a, b]));
+    const during = passes;
+    writeFileSync(stop, '');
+    expect(await ended).toBe(0);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(during, 'compileall passes that overlapped the dedups').toBeGreaterThanOrEqual(1);
+    await expectStoreSound(store, [a, b]);
   });
 });

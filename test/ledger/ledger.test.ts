@@ -155,16 +155,22 @@ describe('runs and the summary', () => {
   });
 });
 
+/** A ledger migrated step by step up to schema `version`, as an older pycstore left it. */
+function ledgerAtVersion(dir: string, version: number): Database.Database {
+  const raw = new Database(ledgerPath(dir));
+  for (let v = 0; v < version; v++) {
+    raw.transaction(() => {
+      MIGRATIONS[v]!(raw);
+      raw.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return raw;
+}
+
 describe('migrations', () => {
   it('3 drops the meta table, which never held anything; rows stay', () => {
     const dir = tmp();
-    const raw = new Database(ledgerPath(dir));
-    for (let v = 0; v < 2; v++) {
-      raw.transaction(() => {
-        MIGRATIONS[v]!(raw);
-        raw.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    const raw = ledgerAtVersion(dir, 2);
     raw.prepare("INSERT INTO roots (dir_id, added_at) VALUES (1, 42)").run();
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'meta'").get()).toBeDefined();
     raw.close();
@@ -178,13 +184,7 @@ describe('migrations', () => {
 
   it('4 adds links.freed and links.header, NULL for the links already there (counted as their object\'s size)', () => {
     const dir = tmp();
-    const raw = new Database(ledgerPath(dir));
-    for (let v = 0; v < 3; v++) {
-      raw.transaction(() => {
-        MIGRATIONS[v]!(raw);
-        raw.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    const raw = ledgerAtVersion(dir, 3);
     raw.prepare("INSERT INTO store_roots (id, path, dev) VALUES (1, '/s', '1')").run();
     raw
       .prepare(
