@@ -6,6 +6,7 @@
  * A streaming driver can do the same per object or per batch of objects: A for
  * a batch, the barrier, then B for each object of the batch.
  */
+import { statfsSync } from 'node:fs';
 import { PycstoreError } from '../errors.js';
 import { makeDurable } from '../store/durable.js';
 import { formatBytes } from '../util/format.js';
@@ -36,11 +37,12 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<Applied>
       if (ctx.signal?.aborted) break;
       addTally(tally, await linkObject(r, ctx));
     }
-  } catch (err) {
-    if (err instanceof NoSpace) throw noSpaceError(err, plan.objects);
-    throw err;
-  } finally {
     ctx.writer.flush();
+  } catch (err) {
+    flushQuietly(ctx); // what was linked so far is recorded, if the disk lets it
+    if (err instanceof NoSpace) throw noSpaceError(err, plan.objects);
+    if (isNoSpace(err)) throw noSpaceError(new NoSpace(plan.objects[0]?.root.path ?? '.', undefined, err), plan.objects); // the ledger's own writes
+    throw err;
   }
   const linkKinds: Record<string, string> = {};
   for (const o of plan.objects) {
@@ -77,12 +79,30 @@ async function ensureAll(objects: readonly PlannedObject[], ctx: ApplyContext, t
   return ready;
 }
 
+/** Bytes an unprivileged writer may still use on the filesystem of `dir` (0 when it can't be told). */
+function freeBytes(dir: string): number {
+  try {
+    const st = statfsSync(dir);
+    return Number(st.bavail) * Number(st.bsize);
+  } catch {
+    return 0;
+  }
+}
+
+function flushQuietly(ctx: ApplyContext): void {
+  try {
+    ctx.writer.flush();
+  } catch {
+    // the disk is full (or worse): the error being raised says so; the next run adopts the unrecorded links
+  }
+}
+
 /** One line for a full disk: where, and about how much more the rest of this run's new objects need. */
 function noSpaceError(e: NoSpace, objects: readonly PlannedObject[]): PycstoreError {
   let needed = 0;
   for (const o of objects.slice(e.index ?? objects.length)) if (!o.existing && o.root.path === e.root) needed += projectedAllocation(o.key.size);
-  const more = needed > 0 ? `: about ${formatBytes(needed)} more is needed for this run's new store objects` : '';
-  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${e.root}${more} (${e.why})`, {
+  const more = needed > 0 ? `about ${formatBytes(needed)} more is needed for this run's new store objects` : 'the ledger could not grow';
+  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${e.root} (${formatBytes(freeBytes(e.root))} free): ${more} (${e.why})`, {
     hint: 'free some space there (or put the store elsewhere: --store DIR), then run the same command again: what was linked so far is recorded',
     cause: e.cause,
   });

@@ -6,7 +6,7 @@ import { errnoCode } from '../errors.js';
 
 export function isNoSpace(err: unknown): boolean {
   const code = errnoCode(err);
-  return code === 'ENOSPC' || code === 'EDQUOT';
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
 
 /** Thrown inside apply; apply.ts turns it into the ENOSPC error the user sees. */

@@ -9,6 +9,7 @@
  * success only after a byte-for-byte comparison.
  */
 import { closeSync, fdatasyncSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import path from 'node:path';
 import { PycstoreError, errnoCode } from '../errors.js';
 import { tryLstat } from '../fs/stat.js';
 import { type ObjectKey, keyString } from '../hash/key.js';
@@ -39,8 +40,8 @@ export function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, re
   const existing = tryLstat(target);
   if (existing) return { path: target, created: false, stat: checkExisting(target, existing, bytes, key) };
 
-  mkdirSync(shardDir(rootDir, key), { recursive: true, mode: 0o700 });
-  mkdirSync(tmpDir(rootDir), { recursive: true, mode: 0o700 });
+  makeDir(shardDir(rootDir, key));
+  makeDir(tmpDir(rootDir));
   const tmp = objectTempPath(rootDir);
   try {
     const fd = openSync(tmp, 'wx', 0o600);
@@ -68,6 +69,17 @@ export function putObject(rootDir: string, key: ObjectKey, bytes: Uint8Array, re
     }
   }
   return { path: target, created: true, stat: lstatSync(target, { bigint: true }) };
+}
+
+/** mkdir -p; a recursive mkdir whose parent could not be made (ENOSPC, EDQUOT) says ENOENT: make the parent alone, for its real error. */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
 }
 
 function checkExisting(target: string, st: BigIntStats, bytes: Uint8Array, key: ObjectKey): BigIntStats {
