@@ -13,7 +13,7 @@
  * pycstore stops writing to it, prints nothing about it, and exits with the
  * code of the work it did.
  */
-import { statfsSync } from 'node:fs';
+import { freeBytes } from '../fs/free-space.js';
 import { PycstoreError, errnoCode, type ErrorCode } from '../errors.js';
 import { ledgerWayOut } from '../ledger/advice.js';
 import { ledgerPath } from '../store/location.js';
@@ -88,12 +88,8 @@ export function describeError(err: unknown, storeDir: string | undefined): Repor
 
 /** " (12.0 KiB free)" for the filesystem of `dir`, or nothing when it can't be told. */
 function freeSpace(dir: string): string {
-  try {
-    const st = statfsSync(dir);
-    return ` (${formatBytes(Number(st.bavail) * Number(st.bsize))} free)`;
-  } catch {
-    return '';
-  }
+  const free = freeBytes(dir);
+  return free === undefined ? '' : ` (${formatBytes(free)} free)`;
 }
 
 /** The lines pycstore prints for an error: one (two with a hint); the stack only when asked (PYCSTORE_DEBUG=1). */

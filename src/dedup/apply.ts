@@ -6,8 +6,8 @@
  * A streaming driver can do the same per object or per batch of objects: A for
  * a batch, the barrier, then B for each object of the batch.
  */
-import { statfsSync } from 'node:fs';
 import { PycstoreError } from '../errors.js';
+import { freeBytes } from '../fs/free-space.js';
 import { makeDurable } from '../store/durable.js';
 import { formatBytes } from '../util/format.js';
 import { checkpointEvery } from '../util/turn.js';
@@ -79,16 +79,6 @@ async function ensureAll(objects: readonly PlannedObject[], ctx: ApplyContext, t
   return ready;
 }
 
-/** Bytes an unprivileged writer may still use on the filesystem of `dir` (0 when it can't be told). */
-function freeBytes(dir: string): number {
-  try {
-    const st = statfsSync(dir);
-    return Number(st.bavail) * Number(st.bsize);
-  } catch {
-    return 0;
-  }
-}
-
 function flushQuietly(ctx: ApplyContext): void {
   try {
     ctx.writer.flush();
@@ -102,7 +92,7 @@ function noSpaceError(e: NoSpace, objects: readonly PlannedObject[]): PycstoreEr
   let needed = 0;
   for (const o of objects.slice(e.index ?? objects.length)) if (!o.existing && o.root.path === e.root) needed += projectedAllocation(o.key.size);
   const more = needed > 0 ? `about ${formatBytes(needed)} more is needed for this run's new store objects` : 'the ledger could not grow';
-  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${e.root} (${formatBytes(freeBytes(e.root))} free): ${more} (${e.why})`, {
+  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${e.root} (${formatBytes(freeBytes(e.root) ?? 0)} free): ${more} (${e.why})`, {
     hint: 'free some space there (or put the store elsewhere: --store DIR), then run the same command again: what was linked so far is recorded',
     cause: e.cause,
   });

@@ -18,7 +18,7 @@ import { nextReplica } from '../store/replicas.js';
 import { recordObject, type ApplyContext } from './context.js';
 import type { ReadyObject } from './objects.js';
 import type { PlannedLink } from './plan.js';
-import { NoSpace } from './no-space.js';
+import { isNoSpaceCode, NoSpace } from './no-space.js';
 import { fillMode, rebuild } from './rebuild.js';
 import { checkpointEvery } from '../util/turn.js';
 import { emptyTally, type ApplyTally } from './types.js';
@@ -90,7 +90,7 @@ async function linkFile(l: PlannedLink, target: Target, linker: Linker, ctx: App
       startReplica(target, ctx, tally);
       continue;
     }
-    if (out.errno === 'ENOSPC' || out.errno === 'EDQUOT') throw new NoSpace(target.ready.obj.root.path, undefined, Object.assign(new Error(out.errno), { code: out.errno }));
+    if (isNoSpaceCode(out.errno)) throw new NoSpace(target.ready.obj.root.path, undefined, Object.assign(new Error(out.errno), { code: out.errno }));
     failed(l, target, out, tally);
     return;
   }

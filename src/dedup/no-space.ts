@@ -4,9 +4,13 @@
  */
 import { errnoCode } from '../errors.js';
 
-export function isNoSpace(err: unknown): boolean {
-  const code = errnoCode(err);
+/** A full disk or quota, from the filesystem or from SQLite. */
+export function isNoSpaceCode(code: string | undefined): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+export function isNoSpace(err: unknown): boolean {
+  return isNoSpaceCode(errnoCode(err));
 }
 
 /** Thrown inside apply; apply.ts turns it into the ENOSPC error the user sees. */
