@@ -13,9 +13,11 @@
  * pycstore stops writing to it, prints nothing about it, and exits with the
  * code of the work it did.
  */
+import { freeBytes, isNoSpaceCode } from '../fs/free-space.js';
 import { PycstoreError, errnoCode, type ErrorCode } from '../errors.js';
 import { ledgerWayOut } from '../ledger/advice.js';
 import { ledgerPath } from '../store/location.js';
+import { formatBytes } from '../util/format.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, internal: 3, sigint: 130, sigterm: 143 } as const;
 
@@ -63,10 +65,10 @@ export function describeError(err: unknown, storeDir: string | undefined): Repor
       internal: false,
     };
   }
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
+  if (isNoSpaceCode(code)) {
     return {
       code: 'ENOSPC',
-      message: `no space left${storeDir === undefined ? '' : ` on the filesystem of the store ${storeDir}`} (${message})`,
+      message: `no space left${storeDir === undefined ? '' : ` on the filesystem of the store ${storeDir}${freeSpace(storeDir)}`} (${message})`,
       hint: 'free some space there (or use a store elsewhere: --store DIR), then run the same command again: what was done so far is recorded',
       exit: EXIT.failed,
       internal: false,
@@ -82,6 +84,12 @@ export function describeError(err: unknown, storeDir: string | undefined): Repor
     };
   }
   return { code: 'EINTERNAL', message, hint: REPORT_BUG, exit: EXIT.internal, internal: true };
+}
+
+/** " (12.0 KiB free)" for the filesystem of `dir`, or nothing when it can't be told. */
+function freeSpace(dir: string): string {
+  const free = freeBytes(dir);
+  return free === undefined ? '' : ` (${formatBytes(free)} free)`;
 }
 
 /** The lines pycstore prints for an error: one (two with a hint); the stack only when asked (PYCSTORE_DEBUG=1). */

@@ -13,6 +13,7 @@
 import { readFileSync, type BigIntStats } from 'node:fs';
 import { errnoCode, PycstoreError } from '../errors.js';
 import { allocatedBytes, fingerprintOf, type Fingerprint } from '../fs/fingerprint.js';
+import { isNoSpaceCode } from '../fs/free-space.js';
 import { keyString } from '../hash/key.js';
 import type { ObjectRow } from '../ledger/rows.js';
 import { Durability } from '../store/durable.js';
@@ -123,9 +124,9 @@ export class ObjectStore {
     } catch (err) {
       this.written();
       const code = errnoCode(err);
-      if (code === 'ENOSPC' || code === 'EDQUOT') {
+      if (isNoSpaceCode(code)) {
         this.noRoomFor ||= obj.key.size;
-        return { reason: 'no-space', detail: code };
+        return { reason: 'no-space', detail: code ?? 'ENOSPC' };
       }
       if (err instanceof PycstoreError && err.code === 'EINTEGRITY') return { reason: 'collision', detail: err.message };
       return { reason: 'error', detail: err instanceof Error ? err.message : String(err) };
@@ -203,7 +204,7 @@ export class ObjectStore {
     } catch (err) {
       // Not durable, or not recorded: nothing may link to them. (They stay as files; gc or the next run deal with them.)
       const code = errnoCode(err);
-      const full = code === 'ENOSPC' || code === 'EDQUOT' || /SQLITE_FULL/.test(String(err));
+      const full = isNoSpaceCode(code) || /SQLITE_FULL/.test(String(err));
       const why: NotReady = full ? { reason: 'no-space', detail: code ?? 'SQLITE_FULL' } : { reason: 'error', detail: String(err) };
       for (const w of batch) w.done(why);
     }

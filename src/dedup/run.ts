@@ -13,6 +13,7 @@ import { canonicalTransform } from '../canonical/transform.js';
 import type { InvalidationPolicy, Transform } from '../canonical/types.js';
 import { errnoCode, PycstoreError, usageError } from '../errors.js';
 import type { LinkMode } from '../fs/link.js';
+import { freeBytes, isNoSpaceCode } from '../fs/free-space.js';
 import { initHash } from '../hash/xxhash.js';
 import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import { CanonicalCompiler } from '../python/compile.js';
@@ -341,8 +342,8 @@ function spaceNeeded(run: RunContext, objects: ObjectStore | undefined): number 
 function ledgerFull(err: unknown, storeDir: string): unknown {
   if (err instanceof PycstoreError) return undefined; // said already (noSpaceError)
   const code = errnoCode(err);
-  if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'SQLITE_FULL') return undefined;
-  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${storeDir} (${code}): about ${formatBytes(1024 * 1024)} more is needed there for the ledger`, {
+  if (!isNoSpaceCode(code)) return undefined;
+  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${storeDir} (${formatBytes(freeBytes(storeDir) ?? 0)} free, ${code}): about ${formatBytes(1024 * 1024)} more is needed there for the ledger`, {
     hint: 'free some space there (or put the store elsewhere: --store DIR), then run the same command again: what was linked so far is recorded',
     cause: err,
   });
@@ -351,10 +352,10 @@ function ledgerFull(err: unknown, storeDir: string): unknown {
 /** A full disk met outside the object writes (the ledger's own writes: SQLITE_FULL): the same one line, as an ENOSPC error. */
 function noSpaceError(err: unknown, run: RunContext, objects: ObjectStore | undefined): PycstoreError | undefined {
   const code = errnoCode(err);
-  if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'SQLITE_FULL') return undefined;
+  if (!isNoSpaceCode(code)) return undefined;
   const root = run.storeRoots[0]?.path ?? '';
   const done = `${formatCount(run.report.linked + run.filled)} linked so far`;
-  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${root} (${code}): ${done}; about ${formatBytes(spaceNeeded(run, objects))} more is needed there`, {
+  return new PycstoreError('ENOSPC', `no space left on the filesystem of the store ${root} (${formatBytes(freeBytes(root) ?? 0)} free, ${code}): ${done}; about ${formatBytes(spaceNeeded(run, objects))} more is needed there`, {
     hint: 'free some space there (or put the store elsewhere: --store DIR), then run the same command again: what was linked so far is recorded',
     cause: err,
   });

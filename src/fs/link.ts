@@ -15,6 +15,7 @@
 import { constants, type BigIntStats } from 'node:fs';
 import { chmod, chown, copyFile, link, lstat, utimes } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
+import { isNoSpaceCode } from './free-space.js';
 import { type Fingerprint, fingerprintOf, sameFingerprint } from './fingerprint.js';
 import { removeTemp, swapIn, swapTempPath, type MakeResult } from './swap.js';
 
@@ -56,7 +57,7 @@ function linkFailure(err: unknown, kind: LinkKind): Failed {
   // NTFS's ERROR_TOO_MANY_LINKS reaches Node as UNKNOWN (libuv has no mapping; native-notes/windows.md).
   if (kind === 'hardlink' && code === 'UNKNOWN' && process.platform === 'win32') return { ok: false, reason: 'emlink', errno: code };
   if (code === 'EXDEV') return { ok: false, reason: 'xdev', errno: code };
-  if (code === 'ENOSPC' || code === 'EDQUOT') return { ok: false, reason: 'no-space', errno: code };
+  if (isNoSpaceCode(code)) return { ok: false, reason: 'no-space', errno: code };
   if (kind === 'reflink' && code !== undefined && REFLINK_UNSUPPORTED.has(code)) return { ok: false, reason: 'no-reflink', errno: code };
   return { ok: false, reason: 'error', errno: code ?? String(err) };
 }

@@ -113,16 +113,19 @@ export async function recordedRun<R>(
   outcome: (r: R) => RunOutcome,
 ): Promise<R> {
   const id = store.writer.now((w) => w.startRun(command, now()));
-  let end: RunOutcome = { exitCode: 1, figures: undefined };
+  let r: R;
   try {
-    const r = await body();
-    end = outcome(r);
-    return r;
+    r = await body();
   } catch (err) {
     const error = err instanceof PycstoreError ? { code: err.code, message: err.message } : { code: 'EINTERNAL', message: String(err) };
-    end = { exitCode: exitCodeOf(err), figures: { error } };
+    try {
+      store.writer.now((w) => w.finishRun(id, exitCodeOf(err), { error }, now()));
+    } catch {
+      // a full disk (or a broken ledger) can't take the run's end either: the run shows as unfinished; `err` says why
+    }
     throw err;
-  } finally {
-    store.writer.now((w) => w.finishRun(id, end.exitCode, end.figures, now()));
   }
+  const end = outcome(r);
+  store.writer.now((w) => w.finishRun(id, end.exitCode, end.figures, now()));
+  return r;
 }
