@@ -102,17 +102,21 @@ function mulberry32(seed) {
   };
 }
 
-/** A syscall weighted by its count in an uninterrupted run, and N uniform in 1..count. */
+/**
+ * A syscall weighted by its count in an uninterrupted run, and N uniform in 1..(its count in the thread
+ * making the most of them): strace's `when=N` counts each thread's calls on their own, and dedup and
+ * unshare spread theirs over the libuv pool's threads.
+ */
 function killPoint(rand, counts) {
-  const entries = Object.entries(counts).filter(([, n]) => n > 0);
-  const total = entries.reduce((s, [, n]) => s + n, 0);
+  const entries = Object.entries(counts).filter(([, c]) => c.total > 0);
+  const total = entries.reduce((s, [, c]) => s + c.total, 0);
   let pick = rand() * total;
-  for (const [syscall, n] of entries) {
-    if (pick < n) return { syscall, n: 1 + Math.min(n - 1, Math.floor(rand() * n)) };
-    pick -= n;
+  for (const [syscall, c] of entries) {
+    if (pick < c.total) return { syscall, n: 1 + Math.min(c.perThread - 1, Math.floor(rand() * c.perThread)) };
+    pick -= c.total;
   }
-  const [syscall, n] = entries[entries.length - 1];
-  return { syscall, n };
+  const [syscall, c] = entries[entries.length - 1];
+  return { syscall, n: c.perThread };
 }
 
 // ------------------------------------------------------------------ filesystems
@@ -251,11 +255,19 @@ function straced(store, args, kill, countFile) {
   });
 }
 
+/** Per syscall: calls in all, and calls in the thread that made the most (strace -f starts each line with the thread id). */
 function countSyscalls(file) {
-  const counts = {};
+  const byThread = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^(?:\d+\s+)?([a-z0-9_]+)\(/.exec(line); // -f: each line starts with the thread's id
-    if (m && SYSCALLS.includes(m[1])) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
+    const m = /^(?:(\d+)\s+)?([a-z0-9_]+)\(/.exec(line);
+    if (!m || !SYSCALLS.includes(m[2])) continue;
+    const threads = (byThread[m[2]] ??= {});
+    threads[m[1] ?? '0'] = (threads[m[1] ?? '0'] ?? 0) + 1;
+  }
+  const counts = {};
+  for (const [syscall, threads] of Object.entries(byThread)) {
+    const n = Object.values(threads);
+    counts[syscall] = { total: n.reduce((a, b) => a + b, 0), perThread: Math.max(...n) };
   }
   return counts;
 }
