@@ -12,6 +12,7 @@ import type { Transform } from '../canonical/types.js';
 import { PycstoreError } from '../errors.js';
 import type { PycTask } from './analyze.js';
 import { judgeBatch, threadState, type Answer, type ReadResult, type SourceResult } from './read.js';
+import { TRANSIT_LIMIT_KIB, transit, transitCounter } from './transit.js';
 
 /** A worker's young generation (MB): its garbage is short-lived bodies; a small nursery keeps RSS flat. */
 const YOUNG_GENERATION_MB = 16;
@@ -20,6 +21,18 @@ const YOUNG_GENERATION_MB = 16;
 export interface WorkerSetup {
   readonly transform: 'raw' | 'canonical';
   readonly policy: string;
+  /** The counter of bodies in transit to this thread, and its limit (transit.ts). */
+  readonly transit: Int32Array;
+  readonly transitLimitKiB: number;
+}
+
+/** A worker's answers to (part of) a batch, in order; `done`: the last part. */
+export interface BatchPart {
+  readonly batch: number;
+  readonly results: Answer[];
+  /** KiB of bodies among them (transit.ts). */
+  readonly kib: number;
+  readonly done: boolean;
 }
 
 export interface Analyzer {
@@ -90,7 +103,7 @@ function workerFile(): string | undefined {
 
 function inThisThread(transform: Transform): Analyzer {
   const state = threadState();
-  return batching(0, async (tasks) => judgeBatch(tasks, transform, state).results, async () => undefined);
+  return batching(0, async (tasks) => judgeBatch(tasks, transform, state), async () => undefined);
 }
 
 interface Slot {
@@ -101,17 +114,21 @@ interface Slot {
 
 /** A pool of `threads` workers; each batch goes to the least loaded one. */
 function workerPool(file: string, threads: number, setup: WorkerSetup): Analyzer {
-  const pending = new Map<number, { resolve: (r: Answer[]) => void; reject: (e: Error) => void; slot: Slot; n: number }>();
+  const arrivals = transit(setup.transit, setup.transitLimitKiB);
+  const pending = new Map<number, { resolve: (r: Answer[]) => void; reject: (e: Error) => void; slot: Slot; n: number; answers: Answer[] }>();
   let next = 0;
   let failure: Error | undefined;
   const slots: Slot[] = Array.from({ length: threads }, () => {
     const slot: Slot = { worker: new Worker(file, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }), load: 0 };
-    slot.worker.on('message', (m: { batch: number; results: Answer[] }) => {
+    slot.worker.on('message', (m: BatchPart) => {
+      arrivals.arrived(m.kib);
       const p = pending.get(m.batch);
       if (!p) return;
+      p.answers.push(...m.results);
+      if (!m.done) return;
       pending.delete(m.batch);
       slot.load -= p.n;
-      p.resolve(m.results);
+      p.resolve(p.answers);
     });
     slot.worker.on('error', (err) => {
       failure = new PycstoreError('EINTERNAL', `an analysis worker failed: ${err.message}`, { cause: err });
@@ -129,7 +146,7 @@ function workerPool(file: string, threads: number, setup: WorkerSetup): Analyzer
     const batch = next++;
     slot.load += tasks.length;
     return new Promise((resolve, reject) => {
-      pending.set(batch, { resolve, reject, slot, n: tasks.length });
+      pending.set(batch, { resolve, reject, slot, n: tasks.length, answers: [] });
       slot.worker.postMessage({ batch, tasks });
     });
   };
@@ -142,11 +159,11 @@ function workerPool(file: string, threads: number, setup: WorkerSetup): Analyzer
  * The analyzer for a run: `jobs` worker threads for a transform they know (raw, canonical), when
  * there are at least MIN_FILES_FOR_WORKERS to read; else this thread.
  */
-export function makeAnalyzer(opts: { readonly jobs: number; readonly transform: Transform; readonly policy: string; readonly files: number }): Analyzer {
+export function makeAnalyzer(opts: { readonly jobs: number; readonly transform: Transform; readonly policy: string; readonly files: number; readonly transitLimitKiB?: number }): Analyzer {
   const known = opts.transform.name === 'raw' || opts.transform.name === 'canonical';
   const file = known && opts.jobs > 0 && opts.files >= MIN_FILES_FOR_WORKERS ? workerFile() : undefined;
   if (!file) return inThisThread(opts.transform);
-  return workerPool(file, opts.jobs, { transform: opts.transform.name as 'raw' | 'canonical', policy: opts.policy });
+  return workerPool(file, opts.jobs, { transform: opts.transform.name as 'raw' | 'canonical', policy: opts.policy, transit: transitCounter(), transitLimitKiB: opts.transitLimitKiB ?? TRANSIT_LIMIT_KIB });
 }
 
 /** Below this many files to read, starting threads costs more than it gives. */

@@ -126,25 +126,18 @@ export function hashSource(task: PycTask, state: ThreadState): SourceResult {
 
 export type Answer = ReadResult | SourceResult | { readonly id: number; readonly error: string };
 
-/**
- * Judge a batch (a worker's unit of work): the answers, and the buffers to transfer with them (each
- * body's, never twice). An unexpected exception (a bug, not a refusal) comes back as `error`.
- */
-export function judgeBatch(tasks: readonly PycTask[], transform: Transform, state: ThreadState): { results: Answer[]; transfer: ArrayBuffer[] } {
-  const results: Answer[] = [];
-  const transfer = new Set<ArrayBuffer>();
-  for (const t of tasks) {
-    try {
-      if (t.sourceOnly) {
-        results.push(hashSource(t, state));
-        continue;
-      }
-      const r = readAndJudge(t, transform, state);
-      if (r.verdict.ok && r.verdict.body.buffer instanceof ArrayBuffer) transfer.add(r.verdict.body.buffer);
-      results.push(r);
-    } catch (err) {
-      results.push({ id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    }
+/** Judge one task; an unexpected exception (a bug, not a refusal) comes back as `error`. With it, the body's buffer, to transfer. */
+export function judgeTask(t: PycTask, transform: Transform, state: ThreadState): { answer: Answer; body?: ArrayBuffer } {
+  try {
+    if (t.sourceOnly) return { answer: hashSource(t, state) };
+    const r = readAndJudge(t, transform, state);
+    return r.verdict.ok && r.verdict.body.buffer instanceof ArrayBuffer ? { answer: r, body: r.verdict.body.buffer } : { answer: r };
+  } catch (err) {
+    return { answer: { id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } };
   }
-  return { results, transfer: [...transfer] };
+}
+
+/** Judge a batch in this thread (small runs, a test's transform). */
+export function judgeBatch(tasks: readonly PycTask[], transform: Transform, state: ThreadState): Answer[] {
+  return tasks.map((t) => judgeTask(t, transform, state).answer);
 }

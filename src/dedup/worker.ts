@@ -1,24 +1,48 @@
 /**
  * A worker thread of the analysis pool (pool.ts): it reads and judges the pycs
  * it is sent (read.ts, analyze.ts) and sends back each verdict, the checked
- * bodies transferred, not copied. Everything it does is per file; it keeps
- * nothing between batches.
+ * bodies transferred, not copied. The bodies on their way are counted
+ * (transit.ts): before reading a pyc it waits while too many are, after
+ * sending what it has judged so far of its batch. Everything it does is per
+ * file; it keeps nothing between batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { rawTransform } from '../canonical/raw.js';
 import { canonicalTransform } from '../canonical/transform.js';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import { initHash } from '../hash/xxhash.js';
-import type { WorkerSetup } from './pool.js';
-import { judgeBatch, threadState } from './read.js';
 import type { PycTask } from './analyze.js';
+import type { BatchPart, WorkerSetup } from './pool.js';
+import { judgeTask, threadState, type Answer } from './read.js';
+import { transit } from './transit.js';
 
 await initHash();
 const setup = workerData as WorkerSetup;
 const transform = setup.transform === 'raw' ? rawTransform : canonicalTransform(setup.policy as InvalidationPolicy);
 const state = threadState();
+const gate = transit(setup.transit, setup.transitLimitKiB);
 const port = parentPort!;
+
 port.on('message', (msg: { readonly batch: number; readonly tasks: readonly PycTask[] }) => {
-  const { results, transfer } = judgeBatch(msg.tasks, transform, state);
-  port.postMessage({ batch: msg.batch, results }, transfer);
+  let results: Answer[] = [];
+  let transfer: ArrayBuffer[] = [];
+  let kib = 0;
+  const send = (done: boolean): void => {
+    const part: BatchPart = { batch: msg.batch, results, kib, done };
+    port.postMessage(part, transfer);
+    results = [];
+    transfer = [];
+    kib = 0;
+  };
+  for (const t of msg.tasks) {
+    if (kib > 0 && !gate.hasRoom()) send(false); // what this batch holds goes first: it may be what fills the way
+    gate.waitForRoom();
+    const { answer, body } = judgeTask(t, transform, state);
+    results.push(answer);
+    if (body && !transfer.includes(body)) {
+      transfer.push(body);
+      kib += gate.sending(body.byteLength);
+    }
+  }
+  send(true);
 });
