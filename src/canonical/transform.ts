@@ -14,14 +14,15 @@ import { PycstoreError } from '../errors.js';
 import { contentAddress } from '../hash/key.js';
 import { canonicalizeChecked } from '../marshal/index.js';
 import { buildHeader, HEADER_SIZE, type Invalidation } from '../pyc/header.js';
-import type { HeaderChoice, InvalidationPolicy, Transform } from './types.js';
+import { withHeaderInFront, type HeaderChoice, type InvalidationPolicy, type Transform } from './types.js';
 
 export function canonicalTransform(policy: InvalidationPolicy): Transform {
   return {
     name: 'canonical',
     address: contentAddress,
     body(pyc, header, relName) {
-      return canonicalizeChecked(pyc.subarray(HEADER_SIZE), header.version, relName);
+      // The pyc's own header in front of the body, in its buffer: the object of a fresh pyc is then made without a copy (objectBytes).
+      return withHeaderInFront(canonicalizeChecked(pyc.subarray(HEADER_SIZE), header.version, relName, HEADER_SIZE), pyc.subarray(0, HEADER_SIZE));
     },
     choices(header): Invalidation[] {
       if (policy !== 'auto') return [policy];

@@ -5,6 +5,7 @@
  * `rawTransform` (objects are the pycs byte for byte, `--byte-identical`) and
  * the canonical one (canonical/transform.ts). Pure over bytes: no file access.
  */
+import { PycstoreError } from '../errors.js';
 import type { ObjectKey } from '../hash/key.js';
 import type { Invalidation, PycHeader } from '../pyc/header.js';
 
@@ -58,10 +59,25 @@ export interface Transform {
   header(input: HeaderInput, choice: HeaderChoice): Uint8Array;
 }
 
-/** An object's bytes: its header, then its body. */
+/**
+ * An object's bytes: its header, then its body. When the body's buffer already holds exactly this
+ * header right in front of it (a body made with room for one: withHeaderInFront), those bytes are
+ * the object's, seen without a copy; else a new buffer.
+ */
 export function objectBytes(header: Uint8Array, body: Uint8Array): Uint8Array {
+  if (body.byteOffset >= header.length) {
+    const front = new Uint8Array(body.buffer, body.byteOffset - header.length, header.length);
+    if (front.every((b, i) => b === header[i])) return new Uint8Array(body.buffer, front.byteOffset, header.length + body.length);
+  }
   const out = new Uint8Array(header.length + body.length);
   out.set(header, 0);
   out.set(body, header.length);
   return out;
+}
+
+/** Write `header` into the room a body was made with in front of it (ByteSink's reserve); returns the body. */
+export function withHeaderInFront(body: Uint8Array, header: Uint8Array): Uint8Array {
+  if (body.byteOffset < header.length) throw new PycstoreError('EINTERNAL', 'a body made without room for its header');
+  new Uint8Array(body.buffer, body.byteOffset - header.length, header.length).set(header);
+  return body;
 }

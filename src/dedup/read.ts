@@ -97,8 +97,11 @@ export function readAndJudge(task: PycTask, transform: Transform, state: ThreadS
     bytesRead += source.length;
   }
   const verdict = judgePyc(task, bytes, header, source, transform, state.hashes);
-  // A body that is a view of the read buffer (raw bodies) gets bytes of its own.
-  if (verdict.ok && verdict.body.buffer === bytes.buffer) return { id: task.id, stat, bytesRead, verdict: { ...verdict, body: verdict.body.slice() } };
+  // A body that is a view of the read buffer (raw bodies) gets bytes of its own: the whole pyc's, so its header stays in front (objectBytes).
+  if (verdict.ok && verdict.body.buffer === bytes.buffer) {
+    const at = verdict.body.byteOffset - bytes.byteOffset;
+    return { id: task.id, stat, bytesRead, verdict: { ...verdict, body: bytes.slice().subarray(at, at + verdict.body.length) } };
+  }
   return { id: task.id, stat, bytesRead, verdict };
 }
 

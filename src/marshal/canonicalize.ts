@@ -44,10 +44,10 @@ export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilena
  * canonicalize, then checkCanonical, parsing the original once: what to run on every
  * object before storing it. Same errors as both (ECANON from the check: a bug).
  */
-export function canonicalizeChecked(body: Uint8Array, version: PyVersionInfo, relFilename: string): Uint8Array {
+export function canonicalizeChecked(body: Uint8Array, version: PyVersionInfo, relFilename: string, reserve = 0): Uint8Array {
   const graph = parseMarshal(body, version);
   const relName = encodeUtf8Surrogatepass(relFilename);
-  const canon = guardStack(() => encodeCanonical(graph, relName, body.length));
+  const canon = guardStack(() => encodeCanonical(graph, relName, body.length, reserve));
   checkCanonicalGraph(graph, canon, version, relName);
   return canon;
 }
@@ -84,7 +84,7 @@ export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, size
 }
 
 /** canonicalizeGraph with the new co_filename already encoded (UTF-8, surrogatepass). */
-function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: number): Uint8Array {
+function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: number, reserve = 0): Uint8Array {
   const root = graph.root;
   if (root.k !== K_CODE) throw notCode(root);
   const relNode = strNode(relName, graph.nodeCount);
@@ -93,7 +93,7 @@ function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: num
   const encoder = new Encoder(graph.nodeCount + 1, { reps, interned, filename: relNode, setOrder });
   // Inner sets come first in `sets`, so an element's standalone encoding is already final.
   for (const set of sets) setOrder.set(set.id, sortedElements(set, reps, encoder));
-  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64, uses: finalUses });
+  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64, uses: finalUses, reserve });
 }
 
 interface Prepared {

@@ -3,8 +3,13 @@ export class ByteSink {
   private buf: Uint8Array;
   len = 0;
 
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
+  /** `reserve` bytes are left free in front of the output (take() returns the bytes after them, in the same buffer). */
+  constructor(
+    capacity = 256,
+    private readonly reserve = 0,
+  ) {
+    this.buf = new Uint8Array(Math.max(16, capacity + reserve));
+    this.len = reserve;
   }
 
   private grow(extra: number): void {
@@ -51,7 +56,8 @@ export class ByteSink {
 
   /** What was written; the sink must not be written to afterwards. */
   take(): Uint8Array {
-    // A view when little would be wasted, else a right-sized copy.
-    return this.len * 4 >= this.buf.length * 3 ? this.buf.subarray(0, this.len) : this.buf.slice(0, this.len);
+    // A view when little would be wasted, else a right-sized copy (the reserved room in front kept).
+    const whole = this.len * 4 >= this.buf.length * 3 ? this.buf : this.buf.slice(0, this.len);
+    return whole.subarray(this.reserve, this.len);
   }
 }

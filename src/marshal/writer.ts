@@ -92,6 +92,8 @@ export interface EncodeOptions {
   forceRootRef?: boolean;
   /** Initial output capacity in bytes. */
   sizeHint?: number;
+  /** Bytes left free in front of the output, in its buffer (a pyc header's room: canonical/types.ts objectBytes). */
+  reserve?: number;
   /**
    * Use counts already known (indexed by node id: how many slots of the viewed graph
    * refer to each node); otherwise the encoder counts them itself.
@@ -136,7 +138,7 @@ export class Encoder {
     this.nextRef = 0;
     this.root = root;
     this.forceRootRef = opts.forceRootRef === true;
-    this.sink = new ByteSink(opts.sizeHint ?? 256);
+    this.sink = new ByteSink(opts.sizeHint ?? 256, opts.reserve ?? 0);
     if (opts.uses) this.uses = opts.uses;
     else {
       this.ownUses ??= new Int32Array(this.capacity);
