@@ -75,6 +75,7 @@ const sh = (cmd, args, o = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'i
 const fresh = (dir) => execFileSync('rm', ['-rf', '--', dir]);
 const copy = (from, to, ...flags) => {
   fresh(to);
+  mkdirSync(path.dirname(to), { recursive: true });
   sh('cp', [...(flags.length ? flags : ['-a']), from, to]);
 };
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
