@@ -41,15 +41,7 @@ export interface LinkRow {
 }
 
 /** A link row as a rescan of its folder reads it: the file's recorded fingerprint and its object's inode. */
-export interface DirLinkRow {
-  readonly name: string;
-  readonly object_id: number;
-  readonly kind: LinkKind;
-  readonly dev: string;
-  readonly ino: string;
-  readonly size: number;
-  readonly mtime_ns: string;
-  readonly ctime_ns: string;
+export interface DirLinkRow extends Pick<LinkRow, 'name' | 'object_id' | 'kind' | 'dev' | 'ino' | 'size' | 'mtime_ns' | 'ctime_ns'> {
   readonly object_dev: string;
   readonly object_ino: string;
   readonly object_size: number;
