@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(REPO, 'dist', p));
-const { scanRoots } = await dist('dedup/scan.js');
+const { scanRoots } = await dist('python/scan.js');
 const { parseHeader, HEADER_SIZE } = await dist('pyc/header.js');
 const { canonicalize } = await dist('marshal/index.js');
 const { initHash, xxh64Hex } = await dist('hash/xxhash.js');
@@ -74,8 +74,9 @@ const store = path.join(opt.work, 'store');
 
 /** Every pyc under the venvs: path, inode, size, allocated. */
 function pycStats(venvs) {
-  const scan = scanRoots(venvs.map((v) => ({ path: v.dir, pycachePrefix: null })));
-  return scan.candidates.map((c) => {
+  const found = [];
+  scanRoots(venvs.map((v) => ({ path: v.dir, pycachePrefix: null })), (d) => found.push(...d.pycs));
+  return found.map((c) => {
     const st = lstatSync(c.path, { bigint: true });
     return { cand: c, ino: `${st.dev}:${st.ino}`, size: Number(st.size), alloc: Number(st.blocks) * 512 };
   });
@@ -233,7 +234,7 @@ if (!opt.fill) {
     reclaimedAllocatedBytes: totalAlloc - post.alloc,
     reclaimedOfReclaimablePercent: +((100 * (total - post.size)) / (total - distinctBytes)).toFixed(2),
   };
-  const again = timeCmd([process.execPath, CLI, '--store', store, '--json', 'dedup'], process.env);
+  const again = timeCmd([process.execPath, CLI, '--store', store, '--json', 'dedup', '--no-discover'], process.env);
   const r2 = JSON.parse(again.stdout);
   result.rescan = { wallSeconds: again.wall, cpuSeconds: +again.cpu.toFixed(2), linked: r2.linked, bytesRead: r2.bytesRead };
   log(`dedup: ${d.wall}s wall, ${d.cpu.toFixed(1)}s CPU; reclaimed ${result.dedup.reclaimedOfReclaimablePercent}% of the reclaimable; rescan ${again.wall}s`);
