@@ -109,6 +109,7 @@ export async function judgeMembers(run: RunContext, subjects: readonly Subject[]
     if (kind !== 'pyc') return prepareFill(run, s, state, kind === 'fill-stale', bodies);
     return factsOf(run, s, state, await run.analyzer.judge(taskOf(s, state, hash)), bodies);
   };
+  if (subjects.length === 0) return [];
   const first = await judge(0);
   const size = first?.stat.fp.size ?? 0;
   const atOnce = Math.max(1, Math.floor(GROUP_BYTES_IN_FLIGHT / Math.max(1, size)));

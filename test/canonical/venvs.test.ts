@@ -167,7 +167,8 @@ describe('header policy', () => {
     expect(header(a)).toBe('timestamp');
     expect(core(a).ino).toBe(core(b).ino);
     // C alone: it can't share A's and B's timestamp object; it gets a checked-hash one.
-    expect((await runCli(['--store', store, 'dedup', c.venv])).code).toBe(0);
+    const dc = await runCli(['--store', store, 'dedup', c.venv]);
+    expect(dc.code, dc.stderr).toBe(0);
     expect(header(c)).toBe('checked-hash');
     // All registered roots: A and B move to C's checked-hash object.
     const r = await runCli(['--store', store, '--json', 'dedup']);
