@@ -167,11 +167,16 @@ export function makeLinker(mode: LinkMode): Linker {
   let probed = mode !== 'auto';
   let refused: LinkerOutcome | undefined;
   let used = false;
+  /** The call asking the filesystem first: until it answers, the others wait (a burst would each try a clone ext4 refuses). */
+  let probing: Promise<unknown> | undefined;
   const attempt = async (op: (k: LinkKind) => Promise<LinkOutcome>): Promise<LinkerOutcome> => {
     used = true;
+    while (!probed && probing) await probing;
     if (refused) return refused;
     const tried = kind;
-    const out = await op(tried);
+    const pending = op(tried);
+    if (!probed) probing = pending.then(() => (probing = undefined), () => (probing = undefined));
+    const out = await pending;
     if (!out.ok && out.reason === 'no-reflink') {
       if (mode !== 'auto') {
         refused ??= { ...out, kind: tried };

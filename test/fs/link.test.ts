@@ -8,7 +8,10 @@
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { fingerprintOf } from '../../src/fs/fingerprint.js';
 import { createLink, makeLinker, replaceWithLink } from '../../src/fs/link.js';
 import { isSwapTemp, swapIn } from '../../src/fs/swap.js';
@@ -95,6 +98,31 @@ describe('makeLinker', () => {
     }
     expect(linker.settled()).toBe('hardlink');
     expect(linker.refused()).toBeUndefined();
+  });
+
+  it('auto on ext4, a burst of calls: one asks for a clone, the others wait for its answer (strace counts the clones)', (ctx) => {
+    requireOrSkip(ctx, REQUIRE.strace, 'strace', spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace not found (apt-get install strace)');
+    const { dir, object } = setUp();
+    const targets = Array.from({ length: 24 }, (_, i) => path.join(dir, `t${i}.cpython-311.pyc`));
+    targets.forEach((t, i) => writeFileSync(t, `t${i}`));
+    const linkJs = pathToFileURL(path.join(process.cwd(), 'dist', 'fs', 'link.js')).href;
+    const fpJs = pathToFileURL(path.join(process.cwd(), 'dist', 'fs', 'fingerprint.js')).href;
+    const script = `
+      const { makeLinker } = await import(${JSON.stringify(linkJs)});
+      const { fingerprintOf } = await import(${JSON.stringify(fpJs)});
+      const { lstatSync } = await import('node:fs');
+      const fp = (p) => fingerprintOf(lstatSync(p, { bigint: true }));
+      const linker = makeLinker('auto');
+      const targets = ${JSON.stringify(targets)};
+      const out = await Promise.all(targets.map((t) => linker.replace({ path: ${JSON.stringify(object)}, fp: fp(${JSON.stringify(object)}) }, t, fp(t))));
+      console.log(JSON.stringify(out.map((o) => o.ok && o.kind)));`;
+    const r = spawnSync('strace', ['-f', '-e', 'trace=ioctl', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(targets.map(() => 'hardlink'));
+    const clones = r.stderr.split('\n').filter((l) => /ioctl\(\d+, (BTRFS_IOC_CLONE|FICLONE)\b/.test(l));
+    expect(clones).toHaveLength(1);
+    for (const t of targets) expect(lstatSync(t).ino).toBe(lstatSync(object).ino);
+    expect(temps(dir)).toEqual([]);
   });
 
   it('reflink on ext4: refused once, then every call fails the same way without trying', async () => {
