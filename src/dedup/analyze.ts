@@ -27,6 +27,8 @@ export interface PycTask {
   readonly hashSource: boolean;
   /** Only read and hash the source (the pyc was judged already; a hash header was chosen for it). */
   readonly sourceOnly?: boolean;
+  /** A --fill target: read its source and look its body up in the store (read-fill.ts). */
+  readonly fill?: boolean;
 }
 
 export type Verdict =

@@ -5,7 +5,7 @@ import type { Ledger, LedgerWriter, LedgerWrites } from '../ledger/ledger.js';
 import type { CanonicalCompiler } from '../python/compile.js';
 import type { Output } from '../util/output.js';
 import type { StoreRootInfo } from './plan.js';
-import type { Analyzer } from './pool.js';
+import type { Analyzer, FillStore } from './pool.js';
 import { countSkip, type DedupReport } from './report.js';
 import type { FileTable } from './table.js';
 import type { FillSummary, SkipReason } from './types.js';
@@ -23,7 +23,10 @@ export interface RunContext {
   /** Bodies are canonical (raw bodies say nothing about a compilation, and have one header). */
   readonly canonical: boolean;
   readonly table: FileTable;
-  readonly analyzer: Analyzer;
+  /** Reads and judges the files (a pool of threads, or this one; --fill's targets may get a pool of their own: run.ts). */
+  analyzer: Analyzer;
+  /** Where --fill looks stored bodies up (undefined without --fill, or without a store). */
+  readonly fillStore: FillStore | undefined;
   readonly compiler: CanonicalCompiler;
   /** Reads (undefined: a dry run with no store yet). */
   readonly ledger: Ledger | undefined;

@@ -8,21 +8,18 @@
  * replace).
  */
 import type { CompileFailure } from '../python/compile.js';
-import { lstatSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import { compileKey, sourceKeyOf } from '../canonical/compile-key.js';
+import { compileKey } from '../canonical/compile-key.js';
 import { canonicalName } from '../canonical/relpath.js';
 import { listDir, type OnListError } from '../fs/list.js';
 import { xxh64Hex } from '../hash/xxhash.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { HEADER_SIZE } from '../pyc/header.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
 import { cacheName, parseCacheName } from '../pyc/names.js';
 import { packageDirProbe, statPyc, type KnownCacheName, type PycStat, type ScanRoot } from '../python/scan.js';
 import { findVenvs } from '../python/venvs.js';
-import { objectPath } from '../store/location.js';
 import type { RunContext } from './context.js';
+import { storedBody, type FillResult } from './read-fill.js';
 import type { FileTable } from './table.js';
 import { emptyFillSummary, type Bodies, type FileFacts, type FillSummary, type SourceState, type Subject } from './types.js';
 
@@ -68,36 +65,20 @@ export function addFillTargets(table: FileTable, roots: readonly ScanRoot[], sta
   });
 }
 
-/** The canonical body the store already has for this compilation, verified, or undefined. */
-function bodyFromStore(ledger: Ledger, roots: ReadonlyMap<number, string>, magic: number, relName: string, sourceKey: string): Uint8Array | undefined {
-  const bodyHash = ledger.bodyFor(magic, 0, relName, sourceKey);
-  if (!bodyHash) return undefined;
-  const obj = ledger.objectWithBody(magic, bodyHash);
-  const root = obj ? roots.get(obj.root_id) : undefined;
-  if (!obj || !root) return undefined;
-  try {
-    const bytes = readFileSync(objectPath(root, { hash: obj.hash, size: obj.size }, obj.replica));
-    const body = bytes.subarray(HEADER_SIZE);
-    return xxh64Hex(body) === bodyHash ? new Uint8Array(body) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The checked body for a source: compiled this run, from the store, or compiled now. */
-async function bodyFor(run: RunContext, s: Subject, source: Uint8Array, sourceKey: string): Promise<{ body: Uint8Array } | { reason: CompileFailure; detail: string }> {
+/** The checked body for a source: from the store (looked up with the read, or here), compiled this run, or compiled now. */
+async function bodyFor(run: RunContext, s: Subject, read: FillResult & { sourceKey: string }): Promise<{ body: Uint8Array } | { reason: CompileFailure; detail: string }> {
   const version = s.name.version;
-  const key = compileKey(version.magic, 0, s.relName, sourceKey);
+  const summary = run.fill!;
+  const store = run.fillStore;
+  const stored = read.stored ?? (!read.looked && store ? storedBody(store, version.magic, s.relName, read.sourceKey) : undefined);
+  if (stored) {
+    summary.fromStore++;
+    return { body: stored.body };
+  }
+  const key = compileKey(version.magic, 0, s.relName, read.sourceKey);
   const known = run.compiler.body(key);
   if (known) return { body: known };
-  const roots = new Map(run.storeRoots.map((r) => [r.id, r.path]));
-  const fromStore = run.ledger ? bodyFromStore(run.ledger, roots, version.magic, s.relName, sourceKey) : undefined;
-  const summary = run.fill!;
-  if (fromStore) {
-    run.compiler.remember(key, fromStore);
-    summary.fromStore++;
-    return { body: fromStore };
-  }
+  const source = read.source!;
   const made = await run.compiler.compile({ sourcePath: s.source, source, version, optimization: 0, relName: s.relName }, key);
   if (!made.ok) return made;
   if (made.made) summary.compiled++;
@@ -105,31 +86,25 @@ async function bodyFor(run: RunContext, s: Subject, source: Uint8Array, sourceKe
 }
 
 /** The facts of a --fill target: its body, and the timestamp header CPython would write (the policy may choose another). */
-export async function prepareFill(run: RunContext, s: Subject, state: SourceState, stale: boolean, bodies: Bodies): Promise<FileFacts | undefined> {
+export async function prepareFill(run: RunContext, s: Subject, state: SourceState, stale: boolean, bodies: Bodies, hashSource: boolean): Promise<FileFacts | undefined> {
   const summary = run.fill!;
   const skip = (reason: string, detail?: string): undefined => {
     summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
     if (detail && (reason === 'compile-error' || reason === 'no-interpreter')) summary.problems.push(`${s.source}: ${detail}`);
     return undefined;
   };
-  let source: Uint8Array;
-  try {
-    source = await readFile(s.source);
-  } catch (err) {
-    return skip('unreadable', (err as Error).message);
-  }
-  run.report.bytesRead += source.length;
-  if (source.length !== state.stamp.size) return skip('changed');
-  const sourceKey = sourceKeyOf(source);
-  const b = await bodyFor(run, s, source, sourceKey);
+  const read = await run.analyzer.fill({ id: s.id, path: s.path, source: s.source, cacheTag: s.name.cacheTag, relName: s.relName, stamp: state.stamp, hashSource });
+  run.report.bytesRead += read.bytesRead;
+  if (read.failed || read.sourceKey === undefined) return skip(read.failed?.reason ?? 'changed', read.failed?.detail);
+  const b = await bodyFor(run, s, { ...read, sourceKey: read.sourceKey });
   if ('reason' in b) return skip(b.reason, b.detail);
-  const bodyHash = xxh64Hex(b.body);
+  const bodyHash = read.stored?.bodyHash ?? xxh64Hex(b.body);
   const body = bodies.get(bodyHash) ?? b.body;
   bodies.set(bodyHash, body);
   const stat = stale ? statPyc(s.path) : newFileStat(s.path, state);
   if (!stat) return skip('changed');
   const header = { version: s.name.version, invalidation: 'timestamp' as const, mtime: state.stamp.mtime, sourceSize: state.stamp.size };
-  return { subject: s, stat, source: state, header, own: undefined, body, bodyHash, sourceHash: undefined, sourceKey, fill: { stale, source } };
+  return { subject: s, stat, source: state, header, own: undefined, body, bodyHash, sourceHash: read.sourceHash, sourceKey: read.sourceKey, fill: { stale, source: read.source } };
 }
 
 /** A file that doesn't exist yet, as the plan sees it: on its folder's device, no names, owned like its source. */

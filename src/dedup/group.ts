@@ -106,7 +106,7 @@ export async function judgeMembers(run: RunContext, subjects: readonly Subject[]
       return undefined;
     }
     const kind = run.table.kind(s.id);
-    if (kind !== 'pyc') return prepareFill(run, s, state, kind === 'fill-stale', bodies);
+    if (kind !== 'pyc') return prepareFill(run, s, state, kind === 'fill-stale', bodies, hash);
     return factsOf(run, s, state, await run.analyzer.judge(taskOf(s, state, hash)), bodies);
   };
   if (subjects.length === 0) return [];

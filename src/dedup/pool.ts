@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Transform } from '../canonical/types.js';
 import { PycstoreError } from '../errors.js';
 import type { PycTask } from './analyze.js';
+import type { FillResult, StoreAccess } from './read-fill.js';
 import { judgeBatch, threadState, type Answer, type ReadResult, type SourceResult } from './read.js';
 import { TRANSIT_LIMIT_KIB, transit, transitCounter } from './transit.js';
 
@@ -24,6 +25,8 @@ export interface WorkerSetup {
   /** The counter of bodies in transit to this thread, and its limit (transit.ts). */
   readonly transit: Int32Array;
   readonly transitLimitKiB: number;
+  /** Where --fill's stored bodies are looked up: the ledger's file (opened read-only) and the store roots by id. */
+  readonly store?: { readonly ledgerFile: string; readonly roots: readonly (readonly [number, string])[] } | undefined;
 }
 
 /** A worker's answers to (part of) a batch, in order; `done`: the last part. */
@@ -42,6 +45,8 @@ export interface Analyzer {
   judge(task: PycTask): Promise<ReadResult>;
   /** Read and hash one source (a `sourceOnly` task). */
   hash(task: PycTask): Promise<SourceResult>;
+  /** Read a --fill target's source and look its body up in the store (a `fill` task). */
+  fill(task: PycTask): Promise<FillResult>;
   close(): Promise<void>;
 }
 
@@ -51,14 +56,16 @@ type Runner = (tasks: readonly PycTask[]) => Promise<Answer[]>;
 /** Tasks per batch: a message costs ~50 µs, a pyc ~200 µs of work. */
 const BATCH = 16;
 
-function answerOf(a: Answer): ReadResult | SourceResult {
+type Answered = ReadResult | SourceResult | FillResult;
+
+function answerOf(a: Answer): Answered {
   if ('error' in a) throw new PycstoreError('EINTERNAL', `analysing a pyc failed unexpectedly: ${a.error}`);
   return a;
 }
 
 /** Collects single tasks into batches for `run` (sent when full, or once this turn of the event loop ends). */
 function batching(threads: number, run: Runner, close: () => Promise<void>): Analyzer {
-  let queue: { task: PycTask; resolve: (a: ReadResult | SourceResult) => void; reject: (e: unknown) => void }[] = [];
+  let queue: { task: PycTask; resolve: (a: Answered) => void; reject: (e: unknown) => void }[] = [];
   let scheduled = false;
   const send = (): void => {
     scheduled = false;
@@ -76,7 +83,7 @@ function batching(threads: number, run: Runner, close: () => Promise<void>): Ana
       (err: unknown) => batch.forEach((q) => q.reject(err)),
     );
   };
-  const add = (task: PycTask): Promise<ReadResult | SourceResult> =>
+  const add = (task: PycTask): Promise<Answered> =>
     new Promise((resolve, reject) => {
       queue.push({ task, resolve, reject });
       if (queue.length >= BATCH) send();
@@ -89,6 +96,7 @@ function batching(threads: number, run: Runner, close: () => Promise<void>): Ana
     threads,
     judge: (task) => add(task) as Promise<ReadResult>,
     hash: (task) => add({ ...task, sourceOnly: true }) as Promise<SourceResult>,
+    fill: (task) => add({ ...task, fill: true }) as Promise<FillResult>,
     close,
   };
 }
@@ -101,8 +109,8 @@ function workerFile(): string | undefined {
   return existsSync(built) ? built : undefined;
 }
 
-function inThisThread(transform: Transform): Analyzer {
-  const state = threadState();
+function inThisThread(transform: Transform, store: StoreAccess | undefined): Analyzer {
+  const state = threadState(store);
   return batching(0, async (tasks) => judgeBatch(tasks, transform, state), async () => undefined);
 }
 
@@ -156,14 +164,24 @@ function workerPool(file: string, threads: number, setup: WorkerSetup): Analyzer
 }
 
 /**
+ * The store --fill's bodies come from: the run's ledger (this thread asks it) and the ledger's file
+ * a worker opens read-only — none when the run reads a private copy (a dry run's): then this thread
+ * looks the bodies up (fill.ts).
+ */
+export interface FillStore extends StoreAccess {
+  readonly ledgerFile: string | undefined;
+}
+
+/**
  * The analyzer for a run: `jobs` worker threads for a transform they know (raw, canonical), when
  * there are at least MIN_FILES_FOR_WORKERS to read; else this thread.
  */
-export function makeAnalyzer(opts: { readonly jobs: number; readonly transform: Transform; readonly policy: string; readonly files: number; readonly transitLimitKiB?: number }): Analyzer {
+export function makeAnalyzer(opts: { readonly jobs: number; readonly transform: Transform; readonly policy: string; readonly files: number; readonly transitLimitKiB?: number; readonly store?: FillStore | undefined }): Analyzer {
   const known = opts.transform.name === 'raw' || opts.transform.name === 'canonical';
   const file = known && opts.jobs > 0 && opts.files >= MIN_FILES_FOR_WORKERS ? workerFile() : undefined;
-  if (!file) return inThisThread(opts.transform);
-  return workerPool(file, opts.jobs, { transform: opts.transform.name as 'raw' | 'canonical', policy: opts.policy, transit: transitCounter(), transitLimitKiB: opts.transitLimitKiB ?? TRANSIT_LIMIT_KIB });
+  if (!file) return inThisThread(opts.transform, opts.store);
+  const store = opts.store?.ledgerFile ? { ledgerFile: opts.store.ledgerFile, roots: [...opts.store.roots] } : undefined;
+  return workerPool(file, opts.jobs, { transform: opts.transform.name as 'raw' | 'canonical', policy: opts.policy, transit: transitCounter(), transitLimitKiB: opts.transitLimitKiB ?? TRANSIT_LIMIT_KIB, store });
 }
 
 /** Below this many files to read, starting threads costs more than it gives. */

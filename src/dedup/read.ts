@@ -5,7 +5,6 @@
  * Synchronous: it runs in a worker thread (worker.ts), where blocking is the
  * point, or in the main thread for small runs.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { sourceKeyOf } from '../canonical/compile-key.js';
 import type { Transform } from '../canonical/types.js';
 import { errnoCode } from '../errors.js';
@@ -13,7 +12,11 @@ import { MAX_PYC_BYTES, parseHeader } from '../pyc/header.js';
 import { formatBytes } from '../util/format.js';
 import { statPyc, type PycStat } from '../python/scan.js';
 import { versionForCacheTag } from '../pyc/magic.js';
-import { judgePyc, needsSource, SourceHashes, type PycTask, type Verdict } from './analyze.js';
+import { judgePyc, needsSource, type PycTask, type Verdict } from './analyze.js';
+import { readFill, type FillResult } from './read-fill.js';
+import { readExactly, threadState, type ThreadState } from './thread-state.js';
+
+export { readExactly, threadState, type ThreadState };
 
 /** What reading and judging one pyc gave. */
 export interface ReadResult {
@@ -24,52 +27,8 @@ export interface ReadResult {
   readonly bytesRead: number;
 }
 
-/**
- * A buffer reused for every read of one thread (each file is judged before the next is read), so
- * reading 1 GB of pycs doesn't allocate — and fault in — 1 GB of fresh memory.
- */
-export class Scratch {
-  private buf = Buffer.allocUnsafeSlow(64 * 1024);
-  get(size: number): Buffer {
-    if (this.buf.length < size) this.buf = Buffer.allocUnsafeSlow(Math.max(size, this.buf.length * 2));
-    return this.buf;
-  }
-}
-
-/**
- * Read `size` bytes of a file, exactly: undefined if it holds another number of bytes now. Into
- * `scratch` when given (the result is valid until its next use), else into a buffer of its own.
- */
-export function readExactly(p: string, size: number, scratch?: Scratch): Uint8Array | undefined {
-  const fd = openSync(p, 'r');
-  try {
-    const buf = scratch ? scratch.get(size + 1) : Buffer.allocUnsafeSlow(size + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, n);
-      if (got === 0) break;
-      n += got;
-      if (n > size) return undefined;
-    }
-    return n === size ? new Uint8Array(buf.buffer, buf.byteOffset, size) : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function failed(id: number, stat: PycStat | undefined, bytesRead: number, reason: 'unreadable' | 'changed' | 'too-large', detail: string): ReadResult {
   return { id, stat, bytesRead, verdict: { ok: false, reason, detail } };
-}
-
-/** A thread's reusable state: its read buffers and its source hashes (analyze.ts). */
-export interface ThreadState {
-  readonly pyc: Scratch;
-  readonly source: Scratch;
-  readonly hashes: SourceHashes;
-}
-
-export function threadState(): ThreadState {
-  return { pyc: new Scratch(), source: new Scratch(), hashes: new SourceHashes() };
 }
 
 /** Read and judge one pyc. The body returned is never a view of `state`'s buffers. */
@@ -127,16 +86,25 @@ export function hashSource(task: PycTask, state: ThreadState): SourceResult {
   return { id: task.id, sourceHash: state.hashes.get(versionForCacheTag(task.cacheTag)!, key, source), sourceKey: key, bytesRead: source.length };
 }
 
-export type Answer = ReadResult | SourceResult | { readonly id: number; readonly error: string };
+export type Answer = ReadResult | SourceResult | FillResult | { readonly id: number; readonly error: string };
 
-/** Judge one task; an unexpected exception (a bug, not a refusal) comes back as `error`. With it, the body's buffer, to transfer. */
-export function judgeTask(t: PycTask, transform: Transform, state: ThreadState): { answer: Answer; body?: ArrayBuffer } {
+/** The buffers of bytes an answer carries, to transfer (never a thread's scratch: those are copied first). */
+function buffersOf(...parts: (Uint8Array | undefined)[]): ArrayBuffer[] {
+  return parts.flatMap((p) => (p && p.buffer instanceof ArrayBuffer ? [p.buffer] : []));
+}
+
+/** Judge one task; an unexpected exception (a bug, not a refusal) comes back as `error`. With it, the buffers to transfer. */
+export function judgeTask(t: PycTask, transform: Transform, state: ThreadState): { answer: Answer; buffers: ArrayBuffer[] } {
   try {
-    if (t.sourceOnly) return { answer: hashSource(t, state) };
+    if (t.sourceOnly) return { answer: hashSource(t, state), buffers: [] };
+    if (t.fill) {
+      const f = readFill(t, state.store, state);
+      return { answer: f, buffers: buffersOf(f.stored?.body, f.source) };
+    }
     const r = readAndJudge(t, transform, state);
-    return r.verdict.ok && r.verdict.body.buffer instanceof ArrayBuffer ? { answer: r, body: r.verdict.body.buffer } : { answer: r };
+    return { answer: r, buffers: r.verdict.ok ? buffersOf(r.verdict.body) : [] };
   } catch (err) {
-    return { answer: { id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } };
+    return { answer: { id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, buffers: [] };
   }
 }
 

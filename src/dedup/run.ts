@@ -20,6 +20,7 @@ import { CanonicalCompiler } from '../python/compile.js';
 import type { FoundPyc, PycDir, ScanRoot } from '../python/scan.js';
 import { addStoreRoot, openStore, openStoreReadOnly, recordedRun, type OpenStore, type WritableStore } from '../session/open.js';
 import { usableStoreRoots } from '../session/roots.js';
+import { ledgerPath } from '../store/location.js';
 import { progressOf, type Output } from '../util/output.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import { Applier } from './apply.js';
@@ -29,7 +30,7 @@ import { collect, resolveRoots, type Collected } from './collect.js';
 import { stopping, type RunContext } from './context.js';
 import { addFillTargets, emptyFillSummary, fillReport } from './fill.js';
 import type { Plan, StoreRootInfo } from './plan.js';
-import { makeAnalyzer } from './pool.js';
+import { makeAnalyzer, MIN_FILES_FOR_WORKERS, type Analyzer, type FillStore } from './pool.js';
 import { adopt, recordScanned } from './record.js';
 import { countSkip, emptyReport, type DedupReport } from './report.js';
 import { streamGroups, type StreamOptions } from './stream.js';
@@ -240,7 +241,10 @@ async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): 
   const report = emptyReport(roots.map((r) => r.path), s.dryRun);
   const table = new FileTable();
   const collected = scanAndClassify({ s, writer, rootIds, table, report }, roots, store);
-  const analyzer = makeAnalyzer({ jobs: opts.jobs ?? availableParallelism(), transform: s.transform, policy: s.policy, files: table.size });
+  const fillStore: FillStore | undefined =
+    opts.fill && store ? { lookup: store.ledger, roots: new Map(storeRoots.map((r) => [r.id, r.path])), ledgerFile: writer ? ledgerPath(store.dir) : undefined } : undefined;
+  const analyzerFor = (files: number): Analyzer => makeAnalyzer({ jobs: opts.jobs ?? availableParallelism(), transform: s.transform, policy: s.policy, files, store: fillStore });
+  const analyzer = analyzerFor(table.size);
   const run: RunContext = {
     out: s.out,
     dryRun: s.dryRun,
@@ -249,6 +253,7 @@ async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): 
     canonical: s.transform.name === 'canonical',
     table,
     analyzer,
+    fillStore,
     compiler: s.compiler,
     ledger: store?.ledger,
     writer,
@@ -267,17 +272,17 @@ async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): 
   };
   const applier = writer ? new Applier(run, opts.linkMode ?? 'auto') : undefined;
   try {
-    await streamAll(s, run, roots, applier);
+    await streamAll(s, run, roots, applier, analyzerFor);
   } catch (err) {
     throw noSpaceError(err, run, applier?.objects) ?? err;
   } finally {
-    await analyzer.close();
+    await run.analyzer.close();
   }
   return finishReport(s, run, collected, applier);
 }
 
 /** Steps 3 to 5 for the table's groups, then --fill's, then the last barrier and the record. */
-async function streamAll(s: Setup, run: RunContext, roots: readonly ScanRoot[], applier: Applier | undefined): Promise<void> {
+async function streamAll(s: Setup, run: RunContext, roots: readonly ScanRoot[], applier: Applier | undefined, analyzerFor: (files: number) => Analyzer): Promise<void> {
   const ledger: Ledger | undefined = run.ledger;
   const opts: StreamOptions = {
     plan: {
@@ -295,6 +300,11 @@ async function streamAll(s: Setup, run: RunContext, roots: readonly ScanRoot[], 
       const from = run.table.size;
       addFillTargets(run.table, roots, run.stale, run.fill, (e) => s.out.warn(`${e.path}: cannot read directory: ${e.code}`));
       for (const u of run.fill.unknownVersions) s.out.warn(`--fill: ${u}: not a Python version pycstore handles (3.8–3.15); not filled`);
+      // A run with few pycs read them in this thread; its --fill targets may be many: they get a pool.
+      if (run.analyzer.threads === 0 && run.table.size - from >= MIN_FILES_FOR_WORKERS) {
+        await run.analyzer.close();
+        run.analyzer = analyzerFor(run.table.size - from);
+      }
       await streamGroups(run, run.table.groups(from), opts);
     }
   } finally {

@@ -4,13 +4,15 @@
  * bodies transferred, not copied. The bodies on their way are counted
  * (transit.ts): before reading a pyc it waits while too many are, after
  * sending what it has judged so far of its batch. Everything it does is per
- * file; it keeps nothing between batches.
+ * file; it keeps nothing between batches. A --fill run's workers also look
+ * stored bodies up, through a read-only connection of their own to the ledger.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { rawTransform } from '../canonical/raw.js';
 import { canonicalTransform } from '../canonical/transform.js';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import { initHash } from '../hash/xxhash.js';
+import { openBodyLookup } from '../ledger/lookup.js';
 import type { PycTask } from './analyze.js';
 import type { BatchPart, WorkerSetup } from './pool.js';
 import { judgeTask, threadState, type Answer } from './read.js';
@@ -19,7 +21,8 @@ import { transit } from './transit.js';
 await initHash();
 const setup = workerData as WorkerSetup;
 const transform = setup.transform === 'raw' ? rawTransform : canonicalTransform(setup.policy as InvalidationPolicy);
-const state = threadState();
+const lookup = setup.store ? openBodyLookup(setup.store.ledgerFile) : undefined;
+const state = threadState(lookup && setup.store ? { lookup, roots: new Map(setup.store.roots) } : undefined);
 const gate = transit(setup.transit, setup.transitLimitKiB);
 const port = parentPort!;
 
@@ -37,11 +40,12 @@ port.on('message', (msg: { readonly batch: number; readonly tasks: readonly PycT
   for (const t of msg.tasks) {
     if (kib > 0 && !gate.hasRoom()) send(false); // what this batch holds goes first: it may be what fills the way
     gate.waitForRoom();
-    const { answer, body } = judgeTask(t, transform, state);
+    const { answer, buffers } = judgeTask(t, transform, state);
     results.push(answer);
-    if (body && !transfer.includes(body)) {
-      transfer.push(body);
-      kib += gate.sending(body.byteLength);
+    for (const b of buffers) {
+      if (transfer.includes(b)) continue;
+      transfer.push(b);
+      kib += gate.sending(b.byteLength);
     }
   }
   send(true);

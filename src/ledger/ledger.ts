@@ -12,6 +12,7 @@ import type { Db } from './db.js';
 import type { PathApi } from './paths.js';
 import type { DirLinkRow, LedgerSummary, LinkRow, ObjectRow, RootRow, RunRow, SeenPathRow, SeenRow, StoreRootRow } from './rows.js';
 import { immediate } from './db.js';
+import { LOOKUP_SQL, type BodyLookup } from './lookup.js';
 import { LedgerWriter } from './writer.js';
 import { LedgerWrites } from './writes.js';
 
@@ -27,7 +28,7 @@ function prepare(db: Db) {
     objAll: db.prepare<[], ObjectRow>('SELECT * FROM objects ORDER BY id'),
     objAny: db.prepare<[string, number], { id: number }>('SELECT id FROM objects WHERE hash = ? AND size = ? LIMIT 1'),
     objByInode: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE dev = ? AND ino = ?'),
-    objByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ? ORDER BY replica LIMIT 1'),
+    objByBody: db.prepare<[number, string], ObjectRow>(LOOKUP_SQL.objectWithBody),
     objsByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ?'),
     objsTimestampInConflict: db.prepare<[], { id: number }>(
       `SELECT o.id FROM objects o WHERE o.invalidation = 'timestamp' AND EXISTS (
@@ -58,9 +59,7 @@ function prepare(db: Db) {
     seenGet: db.prepare<[number, string], SeenRow>('SELECT * FROM seen WHERE dir_id = ? AND name = ?'),
     seenAll: db.prepare<[], SeenPathRow>('SELECT id, dir_id, name FROM seen ORDER BY id'),
     roots: db.prepare<[], Omit<RootRow, 'path'>>('SELECT * FROM roots ORDER BY id'),
-    sourceGet: db.prepare<[number, number, string, string], { body_hash: string }>(
-      'SELECT body_hash FROM sources WHERE magic = ? AND optimization = ? AND rel_name = ? AND source_hash = ?',
-    ),
+    sourceGet: db.prepare<[number, number, string, string], { body_hash: string }>(LOOKUP_SQL.bodyFor),
     objectTotals: db.prepare<[], { n: number; bytes: number; alloc: number }>(
       'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(allocated), 0) AS alloc FROM objects',
     ),
@@ -81,7 +80,7 @@ export interface LedgerOptions {
   readonly pathApi?: PathApi;
 }
 
-export class Ledger {
+export class Ledger implements BodyLookup {
   readonly #db: Db;
   readonly #dirs: DirTree;
   readonly #writes: LedgerWrites;

@@ -236,4 +236,42 @@ describe('dedup --fill', () => {
     expect(again.json).toMatchObject({ linked: 0, bytesRead: 0 });
     expect(again.json!['fill']).toMatchObject({ sources: 0, filled: 0 });
   });
+
+  it('reads and looks up many targets in the worker threads (their own read-only ledger connection); a dry run looks them up here', async () => {
+    const base = path.join(work, 'fill-many');
+    const MODULES = 90; // above the pool's threshold (64 files): the targets go to worker threads
+    const mk = (name: string) => {
+      const dir = path.join(base, name);
+      execFileSync(py.exe, ['-m', 'venv', '--without-pip', dir], { env: pythonEnv(), stdio: 'pipe' });
+      const site = execFileSync(venvPython(dir), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { env: pythonEnv() }).toString().trim();
+      mkdirSync(path.join(site, 'many'), { recursive: true });
+      writeFileSync(path.join(site, 'many', '__init__.py'), '');
+      for (let i = 0; i < MODULES; i++) writeFileSync(path.join(site, 'many', `m${i}.py`), `VALUE = ${i} * 7\ndef f(x):\n    return x + VALUE\n`);
+      for (const f of ['__init__.py', ...Array.from({ length: MODULES }, (_, i) => `m${i}.py`)]) utimesSync(path.join(site, 'many', f), 1_700_000_000, 1_700_000_000);
+      return { venv: dir, site };
+    };
+    const [a, b, c, d] = [mk('A'), mk('B'), mk('C'), mk('D')];
+    const store = path.join(base, 'store');
+    // Two venvs at once: each source compiled once, its twin takes the body compiled this run.
+    const r1 = await runCli(['--store', store, '--json', 'dedup', '--fill', '--jobs', '2', a.venv, b.venv]);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.json!['fill']).toMatchObject({ venvs: 2, sources: 2 * (MODULES + 1), compiled: MODULES + 1, fromStore: 0, filled: 2 * (MODULES + 1) });
+    // A dry run: no worker opens the ledger; the bodies are looked up in this thread and counted.
+    const dry = await runCli(['--store', store, '--json', 'dedup', '--fill', '--dry-run', '--jobs', '2', c.venv]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json!['fill']).toMatchObject({ sources: MODULES + 1, compiled: 0, fromStore: MODULES + 1 });
+    expect(listFiles(c.venv, isPyc)).toHaveLength(0);
+    // The workers find every body in the store: nothing compiled, the same objects, and CPython imports them.
+    const r2 = await runCli(['--store', store, '--json', 'dedup', '--fill', '--jobs', '2', c.venv, d.venv]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.json!['fill']).toMatchObject({ sources: 2 * (MODULES + 1), compiled: 0, fromStore: 2 * (MODULES + 1), filled: 2 * (MODULES + 1) });
+    const inodes = (v: string) => listFiles(v, isPyc).map((f) => f.ino).sort();
+    expect(inodes(c.venv)).toEqual(inodes(a.venv));
+    expect(inodes(d.venv)).toEqual(inodes(a.venv));
+    const sum = `import many, importlib; print(sum(importlib.import_module(f"many.m{i}").f(1) for i in range(${MODULES})))`;
+    const expected = String(Array.from({ length: MODULES }, (_, i) => 1 + i * 7).reduce((x, y) => x + y, 0));
+    expect(run(d.venv, sum)).toBe(expected);
+    // Importing rewrote nothing: the filled pycs are fresh for CPython.
+    expect(inodes(d.venv)).toEqual(inodes(a.venv));
+  });
 });
