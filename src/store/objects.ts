@@ -8,8 +8,9 @@
  * swap an inode from under links the other already made; "already exists" is
  * success only after a byte-for-byte comparison.
  */
-import { readFileSync, type BigIntStats } from 'node:fs';
-import { link, lstat, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import fs, { readFileSync, type BigIntStats } from 'node:fs';
+import { link, lstat, mkdir, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { PycstoreError, errnoCode } from '../errors.js';
 import { type ObjectKey, keyString } from '../hash/key.js';
@@ -60,27 +61,37 @@ async function removeQuietly(p: string): Promise<void> {
   }
 }
 
+/** One file descriptor's calls, through the libuv pool without a FileHandle (each of those costs this thread more than the write). */
+const fd = {
+  open: promisify(fs.open),
+  write: promisify(fs.write),
+  datasync: promisify(fs.fdatasync),
+  chmod: promisify(fs.fchmod),
+  stat: promisify(fs.fstat) as (fd: number, o: { bigint: true }) => Promise<BigIntStats>,
+  close: promisify(fs.close),
+};
+
 /** Write `bytes` to a new temp file (exclusively created; the next name if one is taken), read-only. */
 async function writeTemp(rootDir: string, bytes: Uint8Array, sync: boolean): Promise<{ tmp: string; stat: BigIntStats }> {
   for (let tries = 0; ; tries++) {
     const tmp = objectTempPath(rootDir);
-    let fh: FileHandle;
+    let h: number;
     try {
-      fh = await open(tmp, 'wx', 0o600);
+      h = await fd.open(tmp, 'wx', 0o600);
     } catch (err) {
       if (errnoCode(err) === 'EEXIST' && tries < 8) continue; // left by a crashed process with our pid
       throw err;
     }
     try {
       let off = 0;
-      while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
-      if (sync) await fh.datasync(); // else the caller makes it durable (store/durable.ts) before linking to it
-      await fh.chmod(OBJECT_MODE);
-      const stat = await fh.stat({ bigint: true });
-      await fh.close();
+      while (off < bytes.length) off += (await fd.write(h, bytes, off, bytes.length - off)).bytesWritten;
+      if (sync) await fd.datasync(h); // else the caller makes it durable (store/durable.ts) before linking to it
+      await fd.chmod(h, OBJECT_MODE);
+      const stat = await fd.stat(h, { bigint: true });
+      await fd.close(h);
       return { tmp, stat };
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      await fd.close(h).catch(() => undefined);
       await removeQuietly(tmp);
       throw err;
     }
