@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import { dedup, type DedupReport } from '../api/dedup.js';
 import type { InvalidationPolicy } from '../canonical/types.js';
 import type { LinkMode } from '../fs/link.js';
-import { formatBytes, formatCount, formatDuration } from '../util/format.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../util/format.js';
 import { nothingFound } from '../api/targets.js';
 
 export const spec: CommandSpec = {
@@ -180,8 +180,8 @@ function runLines(r: DedupReport): string[] {
     const f = r.fill;
     const avoided = Math.max(0, f.filled - f.compiled);
     lines.push(
-      `Filled ${formatCount(f.filled)} missing pycs in ${formatCount(f.venvs)} venvs: ${formatCount(f.fromStore)} bodies from the store, ` +
-        `${formatCount(f.compiled)} compiled — ${formatCount(avoided)} compiles avoided` +
+      `Filled ${plural(f.filled, 'missing pyc')} in ${plural(f.venvs, 'venv')}: ${plural(f.fromStore, 'body', 'bodies')} from the store, ` +
+        `${formatCount(f.compiled)} compiled — ${plural(avoided, 'compile')} avoided` +
         (Object.keys(f.skipped).length ? `; not filled: ${Object.entries(f.skipped).map(([k, v]) => `${k} ${v}`).join(', ')}` : '') +
         '.',
     );
