@@ -61,7 +61,7 @@ export interface LinkContext {
   readonly run: RunContext;
   readonly objects: ObjectStore;
   readonly linkerOf: (root: ObjectState['root']) => Linker;
-  /** Inodes whose names this run replaced (their ctime moved because of us), and how many of each. */
+  /** Inodes with other names, some of them replaced by this run (their ctime moved because of us), and how many of each (link.ts: lastName). */
   readonly replaced: Map<string, number>;
 }
 
@@ -122,11 +122,7 @@ function linked(job: LinkJob, state: ObjectState, out: Extract<LinkerOutcome, { 
   state.freshReplica = false;
   if (job.fill) run.filled++;
   else run.report.linked++;
-  const inode = `${job.fp.dev}:${job.fp.ino}`;
-  const n = (ctx.replaced.get(inode) ?? 0) + 1;
-  ctx.replaced.set(inode, n);
-  // The file's blocks come back when its inode's last name is replaced (a `cp -al` pair: on the second).
-  const freed = job.nlink > 0 && n === job.nlink ? job.allocated : 0;
+  const freed = lastName(job, ctx) ? job.allocated : 0;
   run.report.bytesSaved += freed;
   const header = job.header;
   const now = run.now();
@@ -138,6 +134,20 @@ function linked(job: LinkJob, state: ObjectState, out: Extract<LinkerOutcome, { 
     w.recordLink(job.path, objectId, rootId, out.kind, out.fp, now, { freed, header });
     if (touch) w.touchObject(objectId, now);
   });
+}
+
+/**
+ * Count a replaced name of the file's inode; true when it was the inode's last name (its blocks come
+ * back: a single name at once, a `cp -al` pair on the second). Only inodes with other names are
+ * remembered (a run of 300,000 single-name pycs keeps no entry), until their last name is replaced.
+ */
+function lastName(job: LinkJob, ctx: LinkContext): boolean {
+  if (job.nlink <= 1) return job.nlink === 1;
+  const inode = `${job.fp.dev}:${job.fp.ino}`;
+  const n = (ctx.replaced.get(inode) ?? 0) + 1;
+  if (n < job.nlink) ctx.replaced.set(inode, n);
+  else ctx.replaced.delete(inode);
+  return n === job.nlink;
 }
 
 /** The object hit the filesystem's hard-link limit: go on with a replica (made durable before it is linked to). */
