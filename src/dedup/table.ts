@@ -1,6 +1,6 @@
 /**
  * The files a run will read, kept compactly: a few integers per file in typed
- * columns (folders, names and relative names interned), so a run over
+ * columns (folders as a tree, names and relative names interned), so a run over
  * 300,000 pycs holds megabytes, not the 5 KB per file a stat object costs.
  * Rows come out as Subjects, and grouped by (cache tag, relative name): every
  * copy of one piece of code has the same relative name, so a group holds every
@@ -8,39 +8,10 @@
  */
 import path from 'node:path';
 import { parseCacheName } from '../pyc/names.js';
+import { Column, Interner } from '../util/compact.js';
+import { FolderTree } from './folders.js';
 import type { KnownCacheName } from '../python/scan.js';
 import type { Subject } from './types.js';
-
-/** Strings stored once, by number. */
-class Interner {
-  readonly values: string[] = [];
-  private readonly index = new Map<string, number>();
-  id(s: string): number {
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.values.length;
-      this.values.push(s);
-      this.index.set(s, i);
-    }
-    return i;
-  }
-}
-
-/** A growable column of unsigned 32-bit integers. */
-class Column {
-  private data = new Uint32Array(1024);
-  get(i: number): number {
-    return this.data[i]!;
-  }
-  set(i: number, v: number): void {
-    if (i >= this.data.length) {
-      const next = new Uint32Array(Math.max(this.data.length * 2, i + 1));
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[i] = v;
-  }
-}
 
 /** What a row is: a pyc found by the scan, or a --fill target (a source without a fresh pyc). */
 export type RowKind = 'pyc' | 'fill-new' | 'fill-stale';
@@ -62,7 +33,7 @@ export interface Groups {
 }
 
 export class FileTable {
-  private readonly dirs = new Interner();
+  private readonly dirs = new FolderTree();
   private readonly names = new Interner();
   private readonly rels = new Interner();
   private readonly dir = new Column();
@@ -95,8 +66,8 @@ export class FileTable {
     const name = parseCacheName(fileName) as KnownCacheName;
     return {
       id: i,
-      path: path.join(this.dirs.values[this.dir.get(i)]!, fileName),
-      source: path.join(this.dirs.values[this.sourceDir.get(i)]!, `${name.module}.py`),
+      path: path.join(this.dirs.path(this.dir.get(i)), fileName),
+      source: path.join(this.dirs.path(this.sourceDir.get(i)), `${name.module}.py`),
       name,
       rootIndex: this.meta.get(i) >>> 8,
       relName: this.rels.values[this.rel.get(i)]!,
