@@ -1,16 +1,22 @@
 /**
- * The dirs table as a tree: a directory path ↔ its row id, each looked up once
- * per connection (cached). Rows are created only inside a write transaction
- * (`ensure`); ids cached during a transaction that rolls back are forgotten.
+ * The dirs table as a tree: a directory path ↔ its row id, looked up once per
+ * connection while it is in use (the directories used lately are cached: a run
+ * over 300,000 pycs doesn't keep every path it wrote). Rows are created only
+ * inside a write transaction (`ensure`); ids cached during a transaction that
+ * rolls back are forgotten.
  */
+import { ownString, RecentMap } from '../util/compact.js';
 import type { Db } from './db.js';
 import { chainPath, dirChain, type PathApi } from './paths.js';
 
+/** Directories cached per generation (RecentMap), each way. */
+const CACHED = 8192;
+
 export class DirTree {
-  private readonly ids = new Map<string, number>();
-  private readonly paths = new Map<number, string>();
+  private readonly ids = new RecentMap<string, number>(CACHED);
+  private readonly paths = new RecentMap<number, string>(CACHED);
   /** Paths cached by the open write transaction: forgotten if it rolls back. */
-  private fresh: string[] = [];
+  private fresh: { dir: string; id: number }[] = [];
   /** Directories found missing since the last write committed (rows may appear only by writing). */
   private readonly missing = new Set<string>();
   private readonly st;
@@ -72,10 +78,11 @@ export class DirTree {
     return id;
   }
 
-  private remember(dir: string, id: number, inTransaction: boolean): void {
+  private remember(path: string, id: number, inTransaction: boolean): void {
+    const dir = ownString(path);
     this.ids.set(dir, id);
     this.paths.set(id, dir);
-    if (inTransaction) this.fresh.push(dir);
+    if (inTransaction) this.fresh.push({ dir, id });
   }
 
   /** A file path as (directory, name). */
@@ -100,8 +107,7 @@ export class DirTree {
       cur = row.parent ?? 1;
     }
     const p = chainPath(names, this.p);
-    this.paths.set(id, p);
-    this.ids.set(p, id);
+    this.remember(p, id, false);
     return p;
   }
 
@@ -114,10 +120,9 @@ export class DirTree {
   /** The write transaction rolled back: forget the rows it created. */
   rolledBack(): void {
     this.missing.clear();
-    for (const dir of this.fresh) {
-      const id = this.ids.get(dir);
+    for (const { dir, id } of this.fresh) {
       this.ids.delete(dir);
-      if (id !== undefined) this.paths.delete(id);
+      this.paths.delete(id);
     }
     this.fresh = [];
   }

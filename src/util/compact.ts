@@ -45,3 +45,34 @@ export class Column {
   }
 }
 
+/**
+ * A cache that keeps what was used lately, in two generations: when the younger one is full it
+ * becomes the older one and the older one is dropped; a hit in the older one moves to the younger.
+ * At most 2 × `perGeneration` entries, however many keys pass through it.
+ */
+export class RecentMap<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  constructor(private readonly perGeneration: number) {}
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    if (v !== undefined) return v;
+    const o = this.old.get(key);
+    if (o !== undefined) this.set(key, o);
+    return o;
+  }
+
+  set(key: K, value: V): void {
+    if (this.young.size >= this.perGeneration) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+}

@@ -46,6 +46,27 @@ describe('paths', () => {
     l.close();
   });
 
+  it('more folders than it caches: every one maps both ways, also after older ones left the cache, and a rollback forgets only its own', () => {
+    const dir = tmp();
+    const l = new Ledger(openLedger(dir));
+    const w = l.writer();
+    const paths = Array.from({ length: 20_000 }, (_, i) => `/venvs/v${i % 7}/lib/pkg-with-a-long-name-${i}/__pycache__`);
+    const ids = w.now((x) => paths.map((p) => x.addRoot(p, null, 1)));
+    const fresh = new Ledger(openLedger(dir));
+    for (const l2 of [l, fresh]) expect(l2.roots().map((r) => r.path)).toEqual(paths);
+    expect(() =>
+      w.now((x) => {
+        x.addRoot('/venvs/v0/lib/rolled-back', null, 1);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(w.now((x) => x.addRoot(paths[0]!, null, 1))).toBe(ids[0]); // evicted long ago: found again, the same row
+    w.now((x) => x.addRoot('/venvs/v0/lib/after', null, 1));
+    expect(l.roots().map((r) => r.path).slice(-1)).toEqual(['/venvs/v0/lib/after']);
+    fresh.close();
+    l.close();
+  });
+
   it('Windows (path.win32): every drive root and UNC share is its own row, so C:\\x and D:\\x never meet', () => {
     expect(dirChain('C:\\x\\y', path.win32)).toEqual(['C:\\', 'x', 'y']);
     expect(dirChain('c:\\x', path.win32)).toEqual(['C:\\', 'x']); // drive letters are case-insensitive
