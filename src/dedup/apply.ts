@@ -8,7 +8,7 @@ import { makeLinker, type Linker, type LinkMode } from '../fs/link.js';
 import { mountPointOf } from '../fs/mounts.js';
 import { skipped, stopping, type RunContext } from './context.js';
 import { jobOf, linkToObject, type LinkContext, type LinkJob } from './link.js';
-import { ObjectStore, type NotReady } from './objects.js';
+import { ObjectStore, type NotReady, type ObjectState } from './objects.js';
 import type { Plan } from './plan.js';
 import { countSkip } from './report.js';
 
@@ -47,18 +47,20 @@ export class Applier {
     }
   }
 
-  /** Apply one group's plan (its objects side by side). */
-  async apply(plan: Plan): Promise<void> {
+  /**
+   * Apply one group's plan (its objects side by side). Nothing waiting here holds the plan: an
+   * object's bytes are let go of once it is written, while it waits for its durability barrier.
+   */
+  apply(plan: Plan): Promise<void> {
     this.note(plan);
-    if (stopping(this.run)) return; // no new objects, no new links
-    await Promise.all(
-      plan.objects.map(async (obj) => {
-        const jobs = obj.links.map(jobOf);
-        const state = await this.objects.ready(obj);
-        if ('reason' in state) this.notReady(jobs, state);
-        else await linkToObject(state, jobs, this.ctx);
-      }),
-    );
+    if (stopping(this.run)) return Promise.resolve(); // no new objects, no new links
+    return Promise.all(plan.objects.map((obj) => this.linkWhenReady(this.objects.ready(obj), obj.links.map(jobOf)))).then(() => undefined);
+  }
+
+  private async linkWhenReady(ready: Promise<ObjectState | NotReady>, jobs: readonly LinkJob[]): Promise<void> {
+    const state = await ready;
+    if ('reason' in state) this.notReady(jobs, state);
+    else await linkToObject(state, jobs, this.ctx);
   }
 
   private notReady(jobs: readonly LinkJob[], why: NotReady): void {

@@ -58,29 +58,41 @@ async function processGroup(run: RunContext, ids: Int32Array, flow: Flow, opts: 
     flow.changed();
   };
   try {
-    const subjects = Array.from(ids, (i) => run.table.subject(i));
-    const bodies: Bodies = new Map();
-    const facts = await judgeMembers(run, subjects, bodies);
-    const chosen = stopping(run) ? [] : await chooseObjects(run, facts, bodies);
-    recordBodies(run, facts);
-    const plan = planGroup(chosen, opts.plan);
-    await opts.afterPlan?.(plan);
-    if (!opts.applier) {
-      addToSummary(run.report, plan, opts.summary);
-      countPlanSkips(run, plan);
-      return;
-    }
-    backlog = plan.toLink;
-    flow.backlog += backlog;
-    const applying = opts.applier.apply(plan); // its new objects join their batch now, before `analyzing` drops
+    const applying = await startGroup(run, ids, opts, (toLink) => {
+      backlog = toLink;
+      flow.backlog += backlog;
+    });
     analysed();
-    await applying;
+    await applying?.done;
   } finally {
     analysed();
     flow.backlog -= backlog;
     flow.groups--;
     flow.changed();
   }
+}
+
+/**
+ * A group analysed, planned, and its plan applied up to where it waits (for its new objects'
+ * durability barrier, and its links). What is left to wait for comes back wrapped: this frame, with
+ * the group's bodies, is gone by then — the bodies are let go of once their objects are written,
+ * not kept until the barrier.
+ */
+async function startGroup(run: RunContext, ids: Int32Array, opts: StreamOptions, planned: (toLink: number) => void): Promise<{ readonly done: Promise<void> } | undefined> {
+  const subjects = Array.from(ids, (i) => run.table.subject(i));
+  const bodies: Bodies = new Map();
+  const facts = await judgeMembers(run, subjects, bodies);
+  const chosen = stopping(run) ? [] : await chooseObjects(run, facts, bodies);
+  recordBodies(run, facts);
+  const plan = planGroup(chosen, opts.plan);
+  await opts.afterPlan?.(plan);
+  if (!opts.applier) {
+    addToSummary(run.report, plan, opts.summary);
+    countPlanSkips(run, plan);
+    return undefined;
+  }
+  planned(plan.toLink);
+  return { done: opts.applier.apply(plan) }; // its new objects join their batch now, before `analyzing` drops
 }
 
 function countPlanSkips(run: RunContext, plan: Plan): void {
