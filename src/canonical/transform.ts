@@ -20,9 +20,11 @@ export function canonicalTransform(policy: InvalidationPolicy): Transform {
   return {
     name: 'canonical',
     address: contentAddress,
-    body(pyc, header, relName) {
+    body(pyc, header, relName, out) {
+      const body = canonicalizeChecked(pyc.subarray(HEADER_SIZE), header.version, relName, HEADER_SIZE, out);
+      if (body === out?.expect) return body; // another copy's, maybe seen by other threads: not written to
       // The pyc's own header in front of the body, in its buffer: the object of a fresh pyc is then made without a copy (objectBytes).
-      return withHeaderInFront(canonicalizeChecked(pyc.subarray(HEADER_SIZE), header.version, relName, HEADER_SIZE), pyc.subarray(0, HEADER_SIZE));
+      return withHeaderInFront(body, pyc.subarray(0, HEADER_SIZE));
     },
     choices(header): Invalidation[] {
       if (policy !== 'auto') return [policy];

@@ -9,6 +9,16 @@ import { PycstoreError } from '../errors.js';
 import type { ObjectKey } from '../hash/key.js';
 import type { Invalidation, PycHeader } from '../pyc/header.js';
 
+/**
+ * Where a transform makes a body: `room` gives a buffer of at least `size` bytes to make it in;
+ * `expect` is a body it probably equals (another copy's), returned itself — untouched, its buffer
+ * may be shared — when it does.
+ */
+export interface BodyOutput {
+  readonly room?: ((size: number) => Uint8Array) | undefined;
+  readonly expect?: Uint8Array | undefined;
+}
+
 /** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
 export type HeaderChoice = 'as-is' | Invalidation;
 
@@ -50,9 +60,11 @@ export interface Transform {
   address(bytes: Uint8Array): ObjectKey;
   /**
    * The checked body of a pyc (canonical: the canonical marshal body, validated against the
-   * original; raw: the bytes after the header). Throws PycstoreError (ECANON/EMARSHAL) to refuse it.
+   * original; raw: the bytes after the header, a view of `pyc`). Throws PycstoreError
+   * (ECANON/EMARSHAL) to refuse it. `out` (canonical): where to make it, and a body it probably
+   * equals — returned itself when it does (marshal/canonicalize.ts's Output).
    */
-  body(pyc: Uint8Array, header: PycHeader, relName: string): Uint8Array;
+  body(pyc: Uint8Array, header: PycHeader, relName: string, out?: BodyOutput): Uint8Array;
   /** The headers an object of a pyc with this header may carry (the policy picks among them). */
   choices(header: PycHeader): readonly HeaderChoice[];
   /** The object's 16 header bytes for a choice. */

@@ -43,11 +43,14 @@ export function canonicalize(body: Uint8Array, version: PyVersionInfo, relFilena
 /**
  * canonicalize, then checkCanonical, parsing the original once: what to run on every
  * object before storing it. Same errors as both (ECANON from the check: a bug).
+ * `reserve` bytes are left free in front of the result, in its buffer. `out.room` may give a buffer
+ * of the caller's to write it into (the result is then a view of it); `out.expect`, a canonical body
+ * it probably equals: when it does, the result is that very view (nothing else is written).
  */
-export function canonicalizeChecked(body: Uint8Array, version: PyVersionInfo, relFilename: string, reserve = 0): Uint8Array {
+export function canonicalizeChecked(body: Uint8Array, version: PyVersionInfo, relFilename: string, reserve = 0, out: Output = {}): Uint8Array {
   const graph = parseMarshal(body, version);
   const relName = encodeUtf8Surrogatepass(relFilename);
-  const canon = guardStack(() => encodeCanonical(graph, relName, body.length, reserve));
+  const canon = guardStack(() => encodeCanonical(graph, relName, body.length, reserve, out));
   checkCanonicalGraph(graph, canon, version, relName);
   return canon;
 }
@@ -84,7 +87,13 @@ export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, size
 }
 
 /** canonicalizeGraph with the new co_filename already encoded (UTF-8, surrogatepass). */
-function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: number, reserve = 0): Uint8Array {
+/** Where canonicalizeChecked puts its result (see there). */
+export interface Output {
+  readonly room?: ((size: number) => Uint8Array) | undefined;
+  readonly expect?: Uint8Array | undefined;
+}
+
+function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: number, reserve = 0, out: Output = {}): Uint8Array {
   const root = graph.root;
   if (root.k !== K_CODE) throw notCode(root);
   const relNode = strNode(relName, graph.nodeCount);
@@ -93,7 +102,7 @@ function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: num
   const encoder = new Encoder(graph.nodeCount + 1, { reps, interned, filename: relNode, setOrder });
   // Inner sets come first in `sets`, so an element's standalone encoding is already final.
   for (const set of sets) setOrder.set(set.id, sortedElements(set, reps, encoder));
-  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64, uses: finalUses, reserve });
+  return encoder.encode(root, { forceRootRef: true, sizeHint: sizeHint + 64, uses: finalUses, reserve, room: out.room, expect: out.expect });
 }
 
 interface Prepared {

@@ -26,7 +26,7 @@
  * never makes frozendict constants, so this costs nothing in practice.
  */
 import { PycstoreError } from '../errors.js';
-import { ByteSink } from './sink.js';
+import { ByteSink, ExpectSink, type Sink } from './sink.js';
 import {
   F_INT,
   FLAG_REF,
@@ -94,6 +94,10 @@ export interface EncodeOptions {
   sizeHint?: number;
   /** Bytes left free in front of the output, in its buffer (a pyc header's room: canonical/types.ts objectBytes). */
   reserve?: number;
+  /** Gives a buffer of the caller's of at least this many bytes to write the output into (the result is then a view of it). */
+  room?: ((size: number) => Uint8Array) | undefined;
+  /** The output this one probably equals (ExpectSink): when it does, the result is this very view and nothing is written. */
+  expect?: Uint8Array | undefined;
   /**
    * Use counts already known (indexed by node id: how many slots of the viewed graph
    * refer to each node); otherwise the encoder counts them itself.
@@ -114,7 +118,7 @@ export class Encoder {
   private readonly refIdx: Int32Array;
   private epoch = 0;
   private nextRef = 0;
-  private sink = new ByteSink();
+  private sink: Sink = new ByteSink();
   private root: MNode | undefined;
   private forceRootRef = false;
   private readonly reps: (MNode | undefined)[] | null;
@@ -138,7 +142,9 @@ export class Encoder {
     this.nextRef = 0;
     this.root = root;
     this.forceRootRef = opts.forceRootRef === true;
-    this.sink = new ByteSink(opts.sizeHint ?? 256, opts.reserve ?? 0);
+    const capacity = opts.sizeHint ?? 256;
+    const reserve = opts.reserve ?? 0;
+    this.sink = opts.expect ? new ExpectSink(opts.expect, capacity, reserve, opts.room) : new ByteSink(capacity, reserve, opts.room?.(capacity + reserve));
     if (opts.uses) this.uses = opts.uses;
     else {
       this.ownUses ??= new Int32Array(this.capacity);
