@@ -10,6 +10,7 @@ import { PycstoreError } from '../errors.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { HEADER_SIZE, sourceHash, type HeaderProblem, type PycHeader } from '../pyc/header.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
+import { sameBytes } from '../store/objects.js';
 import type { SkipReason } from './types.js';
 
 /** One pyc to judge, as it crosses to a worker: plain strings and numbers. */
@@ -29,6 +30,14 @@ export interface PycTask {
   readonly sourceOnly?: boolean;
   /** A --fill target: read its source and look its body up in the store (read-fill.ts). */
   readonly fill?: boolean;
+  /**
+   * The body the group holds already for this code (its first copy's, in memory shared with the
+   * worker threads): a body equal to it byte for byte comes back as this very body, so the copy's own
+   * bytes never travel.
+   */
+  readonly expect?: { readonly bodyHash: string; readonly body: Uint8Array } | undefined;
+  /** A worker puts the body in memory shared with the other threads (it is the `expect` of the group's other copies). */
+  readonly share?: boolean;
 }
 
 export type Verdict =
@@ -40,6 +49,8 @@ export type Verdict =
       /** The checked body (canonical, or the raw bytes after the header). */
       readonly body: Uint8Array;
       readonly bodyHash: string;
+      /** The body is the task's `expect`: compared byte for byte, equal. */
+      readonly expected?: boolean;
       /** `_imp.source_hash` of the source, when it was read. */
       readonly sourceHash?: string | undefined;
       /** xxh64-size of the source bytes, when they were read (the ledger's compilations table). */
@@ -85,9 +96,16 @@ function isRefusal(err: unknown): err is PycstoreError {
   return err instanceof PycstoreError && (err.code === 'ECANON' || err.code === 'EMARSHAL');
 }
 
+/** What a thread lends judgePyc: its source hashes, and where to make bodies (Transform.body's `out.room`). */
+export interface JudgeAids {
+  readonly hashes: SourceHashes;
+  readonly room?: ((size: number) => Uint8Array) | undefined;
+}
+
 /**
  * Judge one pyc. `header` is parseHeader(bytes) (the caller looked at it to know whether to read the
- * source); `source` is given when needsSource says so.
+ * source); `source` is given when needsSource says so. The body may be a view of `bytes` (raw): the
+ * caller copies what it keeps.
  */
 export function judgePyc(
   task: PycTask,
@@ -95,8 +113,9 @@ export function judgePyc(
   header: PycHeader | HeaderProblem,
   source: Uint8Array | undefined,
   transform: Transform,
-  hashes: SourceHashes = new SourceHashes(),
+  aids: JudgeAids = { hashes: new SourceHashes() },
 ): Verdict {
+  const hashes = aids.hashes;
   if (bytes.length === 0) return skip('empty');
   if (typeof header === 'string') return skip(header);
   if (header.version.cacheTag !== task.cacheTag) {
@@ -113,17 +132,21 @@ export function judgePyc(
   if (!fresh) return skip('stale');
   let body: Uint8Array;
   try {
-    body = transform.body(bytes, header, task.relName);
+    body = transform.body(bytes, header, task.relName, { room: aids.room, expect: task.expect?.body });
   } catch (err) {
     if (!isRefusal(err)) throw err;
     return { ok: false, reason: 'uncanonical', detail: err.message, refused: { header, sourceHash: hash, code: err.code } };
   }
+  const bodyHash = xxh64Hex(body);
+  // The transform compared it byte for byte as it made it (canonical), or it is compared here (raw).
+  const expected = task.expect !== undefined && task.expect.bodyHash === bodyHash && (body === task.expect.body || sameBytes(task.expect.body, body));
   return {
     ok: true,
     header,
     own: bytes.slice(0, HEADER_SIZE),
-    body,
-    bodyHash: xxh64Hex(body),
+    body: expected ? task.expect!.body : body,
+    bodyHash,
+    expected,
     sourceHash: hash,
     sourceKey,
   };

@@ -49,8 +49,8 @@ function hashUpFront(run: RunContext, states: readonly (SourceState | undefined)
   return stamps.size > 1;
 }
 
-function taskOf(s: Subject, state: SourceState, hashSource: boolean): PycTask {
-  return { id: s.id, path: s.path, source: s.source, cacheTag: s.name.cacheTag, relName: s.relName, stamp: state.stamp, hashSource };
+function taskOf(s: Subject, state: SourceState, hashSource: boolean, extra: Pick<PycTask, 'expect' | 'share'>): PycTask {
+  return { id: s.id, path: s.path, source: s.source, cacheTag: s.name.cacheTag, relName: s.relName, stamp: state.stamp, hashSource, ...extra };
 }
 
 /** The one instance of a body in this group; undefined when a file claims a known hash with other bytes. */
@@ -79,7 +79,8 @@ async function factsOf(run: RunContext, s: Subject, state: SourceState, r: ReadR
     skipped(run, s.path, v.ok ? 'changed' : v.reason, seen);
     return undefined;
   }
-  const body = keepBody(bodies, v.bodyHash, v.body);
+  // A body equal to the group's first (compared byte for byte where it was made) is that one.
+  const body = (v.expected && bodies.get(v.bodyHash)) || keepBody(bodies, v.bodyHash, v.body);
   if (!body) {
     run.report.failures.push({ path: s.path, reason: 'collision', detail: `body hash ${v.bodyHash} of another body in this group: not linked` });
     return undefined;
@@ -98,7 +99,7 @@ const GROUP_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
 export async function judgeMembers(run: RunContext, subjects: readonly Subject[], bodies: Bodies, forceHash = false): Promise<FileFacts[]> {
   const states = subjects.map((s) => sourceState(s.source));
   const hash = forceHash || hashUpFront(run, states);
-  const judge = async (i: number): Promise<FileFacts | undefined> => {
+  const judge = async (i: number, extra: Pick<PycTask, 'expect' | 'share'>): Promise<FileFacts | undefined> => {
     const s = subjects[i]!;
     const state = states[i];
     if (!state) {
@@ -107,13 +108,16 @@ export async function judgeMembers(run: RunContext, subjects: readonly Subject[]
     }
     const kind = run.table.kind(s.id);
     if (kind !== 'pyc') return prepareFill(run, s, state, kind === 'fill-stale', bodies, hash);
-    return factsOf(run, s, state, await run.analyzer.judge(taskOf(s, state, hash)), bodies);
+    return factsOf(run, s, state, await run.analyzer.judge(taskOf(s, state, hash, extra)), bodies);
   };
   if (subjects.length === 0) return [];
-  const first = await judge(0);
+  // The first copy's body is shared with the worker threads, which compare the others with it: copies equal to it don't travel.
+  const first = await judge(0, { share: subjects.length > 1 });
+  const sharable = first && (first.body.buffer instanceof SharedArrayBuffer || run.analyzer.threads === 0); // else each task would copy it
+  const expect = sharable ? { bodyHash: first.bodyHash, body: first.body } : undefined;
   const size = first?.stat.fp.size ?? 0;
   const atOnce = Math.max(1, Math.floor(GROUP_BYTES_IN_FLIGHT / Math.max(1, size)));
-  const rest = await inWaves(subjects.length - 1, atOnce, (k) => judge(k + 1));
+  const rest = await inWaves(subjects.length - 1, atOnce, (k) => judge(k + 1, { expect }));
   return [first, ...rest].filter((f): f is FileFacts => f !== undefined);
 }
 

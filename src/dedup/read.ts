@@ -14,6 +14,7 @@ import { statPyc, type PycStat } from '../python/scan.js';
 import { versionForCacheTag } from '../pyc/magic.js';
 import { judgePyc, needsSource, type PycTask, type Verdict } from './analyze.js';
 import { readFill, type FillResult } from './read-fill.js';
+import { copyOut } from './scratch.js';
 import { readExactly, threadState, type ThreadState } from './thread-state.js';
 
 export { readExactly, threadState, type ThreadState };
@@ -31,8 +32,13 @@ function failed(id: number, stat: PycStat | undefined, bytesRead: number, reason
   return { id, stat, bytesRead, verdict: { ok: false, reason, detail } };
 }
 
-/** Read and judge one pyc. The body returned is never a view of `state`'s buffers. */
-export function readAndJudge(task: PycTask, transform: Transform, state: ThreadState = threadState()): ReadResult {
+const sharedRoom = (size: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(size));
+
+/**
+ * Read and judge one pyc. The body returned is never a view of `state`'s buffers: a copy of its own
+ * (`share`: in shared memory) — or, equal to the task's `expect`, that very body.
+ */
+export function readAndJudge(task: PycTask, transform: Transform, state: ThreadState = threadState(), share = false): ReadResult {
   const stat = statPyc(task.path);
   if (!stat) return failed(task.id, undefined, 0, 'changed', 'gone, or no longer a regular file');
   if (stat.fp.size > MAX_PYC_BYTES) return failed(task.id, stat, 0, 'too-large', `${formatBytes(stat.fp.size)}, above the ${formatBytes(MAX_PYC_BYTES)} any real pyc stays under; not read`);
@@ -55,13 +61,11 @@ export function readAndJudge(task: PycTask, transform: Transform, state: ThreadS
     if (!source) return failed(task.id, stat, bytesRead, 'changed', 'source changed while reading');
     bytesRead += source.length;
   }
-  const verdict = judgePyc(task, bytes, header, source, transform, state.hashes);
-  // A body that is a view of the read buffer (raw bodies) gets bytes of its own: the whole pyc's, so its header stays in front (objectBytes).
-  if (verdict.ok && verdict.body.buffer === bytes.buffer) {
-    const at = verdict.body.byteOffset - bytes.byteOffset;
-    return { id: task.id, stat, bytesRead, verdict: { ...verdict, body: bytes.slice().subarray(at, at + verdict.body.length) } };
-  }
-  return { id: task.id, stat, bytesRead, verdict };
+  const verdict = judgePyc(task, bytes, header, source, transform, { hashes: state.hashes, room: share ? sharedRoom : undefined });
+  if (!verdict.ok || verdict.expected) return { id: task.id, stat, bytesRead, verdict };
+  // A body in the read buffer (raw bodies, their header in front), or not in shared memory when asked to be, gets bytes of its own.
+  const own = share ? !(verdict.body.buffer instanceof SharedArrayBuffer) : state.pyc.holds(verdict.body);
+  return { id: task.id, stat, bytesRead, verdict: own ? { ...verdict, body: copyOut(verdict.body, share) } : verdict };
 }
 
 /** What hashing one source gave (a hash header was chosen for a pyc whose source wasn't read). */
@@ -88,27 +92,48 @@ export function hashSource(task: PycTask, state: ThreadState): SourceResult {
 
 export type Answer = ReadResult | SourceResult | FillResult | { readonly id: number; readonly error: string };
 
-/** The buffers of bytes an answer carries, to transfer (never a thread's scratch: those are copied first). */
-function buffersOf(...parts: (Uint8Array | undefined)[]): ArrayBuffer[] {
-  return parts.flatMap((p) => (p && p.buffer instanceof ArrayBuffer ? [p.buffer] : []));
+/** What judging one task in a worker gives: the answer, the buffers its bytes are in (to transfer, not copied), and how many bytes travel with it. */
+export interface Judged {
+  readonly answer: Answer;
+  readonly transfer: ArrayBuffer[];
+  /** Bytes on their way with the answer: none for a body equal to the task's `expect`; a shared body's counts, though nothing is transferred. */
+  readonly bytes: number;
 }
 
-/** Judge one task; an unexpected exception (a bug, not a refusal) comes back as `error`. With it, the buffers to transfer. */
-export function judgeTask(t: PycTask, transform: Transform, state: ThreadState): { answer: Answer; buffers: ArrayBuffer[] } {
+/** The buffers of bytes an answer carries, to transfer (never a thread's scratch: those are copied first), and their size. */
+function carrying(answer: Answer, ...parts: (Uint8Array | undefined)[]): Judged {
+  const transfer: ArrayBuffer[] = [];
+  let bytes = 0;
+  for (const p of parts) {
+    if (!p) continue;
+    if (p.buffer instanceof ArrayBuffer) {
+      if (!transfer.includes(p.buffer)) transfer.push(p.buffer);
+      bytes += p.buffer.byteLength;
+    } else bytes += p.length;
+  }
+  return { answer, transfer, bytes };
+}
+
+/**
+ * Judge one task; an unexpected exception (a bug, not a refusal) comes back as `error`. A body of its
+ * own comes with its buffer to transfer — or, asked to `share` it, in shared memory.
+ */
+export function judgeTask(t: PycTask, transform: Transform, state: ThreadState): Judged {
   try {
-    if (t.sourceOnly) return { answer: hashSource(t, state), buffers: [] };
+    if (t.sourceOnly) return carrying(hashSource(t, state));
     if (t.fill) {
       const f = readFill(t, state.store, state);
-      return { answer: f, buffers: buffersOf(f.stored?.body, f.source) };
+      return carrying(f, f.stored?.body, f.source);
     }
-    const r = readAndJudge(t, transform, state);
-    return { answer: r, buffers: r.verdict.ok ? buffersOf(r.verdict.body) : [] };
+    const r = readAndJudge(t, transform, state, t.share === true);
+    const v = r.verdict;
+    return !v.ok || v.expected ? carrying(r) : carrying(r, v.body);
   } catch (err) {
-    return { answer: { id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, buffers: [] };
+    return carrying({ id: t.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 }
 
 /** Judge a batch in this thread (small runs, a test's transform). */
 export function judgeBatch(tasks: readonly PycTask[], transform: Transform, state: ThreadState): Answer[] {
-  return tasks.map((t) => judgeTask(t, transform, state).answer);
+  return tasks.map((t) => judgeTask(t.share ? { ...t, share: false } : t, transform, state).answer); // one thread: nothing to share
 }

@@ -8,29 +8,15 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { BodyLookup } from '../ledger/lookup.js';
 import { SourceHashes } from './analyze.js';
+import { Scratch } from './scratch.js';
+
+export { Scratch };
 
 /** The ledger and the store roots a thread reads stored bodies from (read-fill.ts). */
 export interface StoreAccess {
   readonly lookup: BodyLookup;
   /** Store root id → its path. */
   readonly roots: ReadonlyMap<number, string>;
-}
-
-/** The most a Scratch keeps between reads; a bigger file gets a buffer of its own, let go once it is judged. */
-export const SCRATCH_KEEP = 1024 * 1024;
-
-/**
- * A buffer reused for every read of one thread (each file is judged before the next is read), so
- * reading 1 GB of pycs doesn't allocate — and fault in — 1 GB of fresh memory. It grows to at most
- * SCRATCH_KEEP: one 11.8 MB pyc in a run doesn't pin 12 MB per thread for the rest of it.
- */
-export class Scratch {
-  private buf = Buffer.allocUnsafeSlow(64 * 1024);
-  get(size: number): Buffer {
-    if (size > SCRATCH_KEEP) return Buffer.allocUnsafeSlow(size);
-    if (this.buf.length < size) this.buf = Buffer.allocUnsafeSlow(Math.min(SCRATCH_KEEP, Math.max(size, this.buf.length * 2)));
-    return this.buf;
-  }
 }
 
 /**

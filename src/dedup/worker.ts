@@ -1,10 +1,12 @@
 /**
  * A worker thread of the analysis pool (pool.ts): it reads and judges the pycs
  * it is sent (read.ts, analyze.ts) and sends back each verdict, the checked
- * bodies transferred, not copied. The bodies on their way are counted
- * (transit.ts): before reading a pyc it waits while too many are, after
- * sending what it has judged so far of its batch. Everything it does is per
- * file; it keeps nothing between batches. A --fill run's workers also look
+ * bodies transferred, not copied — the first copy of a group's code in memory
+ * shared with the other threads, which compare the other copies with it (those
+ * equal to it come back without bytes of their own). The bodies on their way
+ * are counted (transit.ts): before reading a pyc it waits while too many are,
+ * after sending what it has judged so far of its batch. Everything it does is
+ * per file; it keeps nothing between batches. A --fill run's workers also look
  * stored bodies up, through a read-only connection of their own to the ledger.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -40,13 +42,10 @@ port.on('message', (msg: { readonly batch: number; readonly tasks: readonly PycT
   for (const t of msg.tasks) {
     if (kib > 0 && !gate.hasRoom()) send(false); // what this batch holds goes first: it may be what fills the way
     gate.waitForRoom();
-    const { answer, buffers } = judgeTask(t, transform, state);
-    results.push(answer);
-    for (const b of buffers) {
-      if (transfer.includes(b)) continue;
-      transfer.push(b);
-      kib += gate.sending(b.byteLength);
-    }
+    const judged = judgeTask(t, transform, state);
+    results.push(judged.answer);
+    for (const b of judged.transfer) if (!transfer.includes(b)) transfer.push(b);
+    if (judged.bytes > 0) kib += gate.sending(judged.bytes);
   }
   send(true);
 });

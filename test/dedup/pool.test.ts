@@ -1,8 +1,9 @@
 /**
  * The analysis pool (src/dedup/pool.ts): worker threads judge real pycs exactly as this thread
  * does, also when the bodies in transit are held to 1 KiB (every body makes a worker send what it
- * holds and wait until this thread has taken it in: transit.ts), and a worker blocked in
- * waitForRoom wakes when this thread takes bodies in.
+ * holds and wait until this thread has taken it in: transit.ts); a group's first body comes in
+ * shared memory and the copies equal to it come back as it; a worker blocked in waitForRoom wakes
+ * when this thread takes bodies in.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -61,6 +62,39 @@ describe('analysis pool', () => {
     expect(here.filter((s) => s.includes(' ok ')).length).toBe(here.length);
     expect((await judgeAll(2)).map(summary)).toEqual(here);
     expect((await judgeAll(2, 1)).map(summary)).toEqual(here);
+  }, 120_000);
+
+  it('a body asked to be shared comes in shared memory; copies given it as expected come back as it, others with their own bytes', async () => {
+    const here = new Map((await judgeAll(0)).map((r) => [r.id, r]));
+    const a = makeAnalyzer({ jobs: 2, transform: canonicalTransform('auto'), policy: 'auto', files: 4 * tasks.length });
+    try {
+      const leaders = await Promise.all(tasks.map((t) => a.judge({ ...t, share: true })));
+      const bodyOf = (r: ReadResult): Uint8Array => (r.verdict.ok ? r.verdict.body : new Uint8Array(0));
+      for (const r of leaders) {
+        expect(bodyOf(r).buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(summary(r)).toBe(summary(here.get(r.id)!));
+      }
+      const ok = (r: ReadResult) => (r.verdict.ok ? r.verdict : undefined);
+      // Each pyc again, expecting its own body (equal) and its neighbour's (another body).
+      const again = await Promise.all(
+        tasks.flatMap((t, i) => {
+          const own = ok(leaders[i]!)!;
+          const other = ok(leaders[(i + 1) % tasks.length]!)!;
+          return [a.judge({ ...t, expect: { bodyHash: own.bodyHash, body: own.body } }), a.judge({ ...t, expect: { bodyHash: other.bodyHash, body: other.body } })];
+        }),
+      );
+      again.forEach((r, k) => {
+        const v = ok(r)!;
+        const equal = k % 2 === 0;
+        expect(v.expected).toBe(equal);
+        expect(summary(r)).toBe(summary(here.get(r.id)!));
+        // The same memory as the leader's when equal (nothing of its own came); else bytes of its own, equal to this thread's.
+        expect(v.body.buffer instanceof SharedArrayBuffer).toBe(equal);
+        expect(Buffer.from(v.body).equals(Buffer.from(bodyOf(here.get(r.id)!)))).toBe(true);
+      });
+    } finally {
+      await a.close();
+    }
   }, 120_000);
 
   it('a worker waiting for room wakes when this thread takes bodies in', async () => {
