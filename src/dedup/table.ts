@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { parseCacheName } from '../pyc/names.js';
+import { childPath } from '../util/child-path.js';
 import { Column, Interner } from '../util/compact.js';
 import { FolderTree } from './folders.js';
 import type { KnownCacheName } from '../python/scan.js';
@@ -66,8 +67,8 @@ export class FileTable {
     const name = parseCacheName(fileName) as KnownCacheName;
     return {
       id: i,
-      path: path.join(this.dirs.path(this.dir.get(i)), fileName),
-      source: path.join(this.dirs.path(this.sourceDir.get(i)), `${name.module}.py`),
+      path: childPath(this.dirs.path(this.dir.get(i)), fileName),
+      source: childPath(this.dirs.path(this.sourceDir.get(i)), `${name.module}.py`),
       name,
       rootIndex: this.meta.get(i) >>> 8,
       relName: this.rels.values[this.rel.get(i)]!,

@@ -25,6 +25,7 @@ import { listDir } from '../fs/list.js';
 import { isSwapTemp } from '../fs/swap.js';
 import { parseCacheName, prefixMirror, sourceForPrefix, type CacheName } from '../pyc/names.js';
 import type { PyVersionInfo } from '../pyc/magic.js';
+import { childPath } from '../util/child-path.js';
 
 /** Folder names the scanner never enters (discovery's skip list starts from these). */
 export const NOT_SCANNED: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.bzr', '_darcs', '.jj', 'node_modules', 'bower_components']);
@@ -137,7 +138,8 @@ export interface ScanOptions {
 }
 
 /** The walk over all roots; `onDir` gets each folder's pycs. */
-export function scanRoots(roots: readonly ScanRoot[], onDir: (d: PycDir) => void, opts: ScanOptions = {}): ScanSummary {
+export function scanRoots(given: readonly ScanRoot[], onDir: (d: PycDir) => void, opts: ScanOptions = {}): ScanSummary {
+  const roots = given.map((r) => ({ ...r, path: path.resolve(r.path) })); // normalised: the walk appends names to folders (childPath)
   const w = new Walk(roots, onDir, opts);
   roots.forEach((root, i) => {
     if (roots.findIndex((r) => r.path === root.path) !== i) return; // named twice
@@ -190,7 +192,7 @@ class Walk {
     if (mine) for (const e of sources.values()) if (!e.isDirectory()) mine.sources++;
     for (const e of entries) {
       if (!e.isDirectory()) continue; // symlinks are never followed
-      const p = path.join(dir, e.name);
+      const p = childPath(dir, e.name);
       if (this.rootPaths.has(p)) continue;
       if (e.name === '__pycache__') this.pycache(p, rootIndex, sources, mine);
       else if (this.enter(p, e.name)) this.walk(p, rootIndex, mine);
@@ -203,15 +205,16 @@ class Walk {
     const pkg = path.dirname(dir);
     const pycs: FoundPyc[] = [];
     for (const e of this.list(dir)) {
-      const name = this.cacheName(path.join(dir, e.name), e);
+      const p = childPath(dir, e.name);
+      const name = this.cacheName(p, e);
       if (!name) continue;
-      const source = path.join(pkg, `${name.module}.py`);
+      const source = childPath(pkg, `${name.module}.py`);
       const entry: FileKind | undefined = sources ? sources.get(`${name.module}.py`) : this.entryOf(source);
       if (!sourceExists(source, entry)) {
         this.ignore('no-source');
         continue;
       }
-      pycs.push(this.found(path.join(dir, e.name), source, name, rootIndex));
+      pycs.push(this.found(p, source, name, rootIndex));
     }
     if (site) site.pycs += pycs.length;
     this.hand(dir, rootIndex, pycs);
@@ -221,7 +224,7 @@ class Walk {
   walkPrefix(prefix: string, dir: string, rootIndex: number): void {
     const pycs: FoundPyc[] = [];
     for (const e of this.list(dir)) {
-      const p = path.join(dir, e.name);
+      const p = childPath(dir, e.name);
       if (e.isDirectory()) {
         if (!this.rootPaths.has(p)) this.walkPrefix(prefix, p, rootIndex);
         continue;
