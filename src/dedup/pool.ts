@@ -15,8 +15,12 @@ import type { FillResult, StoreAccess } from './read-fill.js';
 import { judgeBatch, threadState, type Answer, type ReadResult, type SourceResult } from './read.js';
 import { TRANSIT_LIMIT_KIB, transit, transitCounter } from './transit.js';
 
-/** A worker's young generation (MB): its garbage is short-lived bodies; a small nursery keeps RSS flat. */
-const YOUNG_GENERATION_MB = 16;
+/**
+ * A worker's young generation (MB): its garbage is each pyc's object graph, dead once the pyc is
+ * judged (copies bring no bytes of their own back, read buffers are reused), so a small nursery
+ * costs little and keeps RSS flat.
+ */
+const YOUNG_GENERATION_MB = 8;
 
 /** What a worker is told when it starts. */
 export interface WorkerSetup {

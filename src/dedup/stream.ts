@@ -17,10 +17,14 @@ import type { Groups } from './table.js';
 import { progressOf } from '../util/output.js';
 import type { Bodies } from './types.js';
 
-/** Files being read and judged at most (per worker thread, and at least). */
-const ANALYSIS_PER_THREAD = 256;
-/** Files planned and not yet linked at most. */
-const LINK_BACKLOG = 4096;
+/**
+ * Files being read and judged at most (per worker thread, and at least): enough to keep a thread
+ * busy (tasks go in batches of 16), no more — what is in flight outlives the engine's young
+ * collections and is only freed by the full ones, so a longer way in flight is a bigger heap.
+ */
+const ANALYSIS_PER_THREAD = 128;
+/** Files planned and not yet linked at most (their new objects wait for a barrier: DURABLE_FILES). */
+const LINK_BACKLOG = 1024;
 
 export interface StreamOptions {
   readonly plan: PlanContext;

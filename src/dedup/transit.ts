@@ -7,7 +7,7 @@
  */
 
 /** KiB of bodies in transit before a worker waits (a worker sends what it holds before it waits; one body may go past it). */
-export const TRANSIT_LIMIT_KIB = 32 * 1024;
+export const TRANSIT_LIMIT_KIB = 8 * 1024;
 
 export interface Transit {
   /** The bodies in transit are under the limit. */

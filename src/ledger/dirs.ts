@@ -10,7 +10,7 @@ import type { Db } from './db.js';
 import { chainPath, dirChain, type PathApi } from './paths.js';
 
 /** Directories cached per generation (RecentMap), each way. */
-const CACHED = 8192;
+const CACHED = 4096;
 
 export class DirTree {
   private readonly ids = new RecentMap<string, number>(CACHED);
