@@ -44,6 +44,8 @@ export interface RunContext {
   readonly fill: FillSummary | undefined;
   /** Pycs judged stale (--fill puts fresh ones in their place). */
   readonly stale: Set<string>;
+  /** The device of each folder --fill creates pycs in, looked up once per folder. */
+  readonly folderDevs: Map<string, string>;
   readonly now: () => number;
   readonly signal: AbortSignal | undefined;
   /** Set when the run stops taking new work (interrupted, or the store's filesystem is full). */

@@ -19,7 +19,7 @@ import { cacheName, parseCacheName } from '../pyc/names.js';
 import { packageDirProbe, statPyc, type KnownCacheName, type PycStat, type ScanRoot } from '../python/scan.js';
 import { findVenvs } from '../python/venvs.js';
 import type { RunContext } from './context.js';
-import { storedBody, type FillResult } from './read-fill.js';
+import { storedBody, type FillResult, type StoredBody } from './read-fill.js';
 import type { FileTable } from './table.js';
 import { emptyFillSummary, type Bodies, type FileFacts, type FillSummary, type SourceState, type Subject } from './types.js';
 
@@ -66,14 +66,14 @@ export function addFillTargets(table: FileTable, roots: readonly ScanRoot[], sta
 }
 
 /** The checked body for a source: from the store (looked up with the read, or here), compiled this run, or compiled now. */
-async function bodyFor(run: RunContext, s: Subject, read: FillResult & { sourceKey: string }): Promise<{ body: Uint8Array } | { reason: CompileFailure; detail: string }> {
+async function bodyFor(run: RunContext, s: Subject, read: FillResult & { sourceKey: string }): Promise<{ body: Uint8Array; stored?: StoredBody } | { reason: CompileFailure; detail: string }> {
   const version = s.name.version;
   const summary = run.fill!;
   const store = run.fillStore;
   const stored = read.stored ?? (!read.looked && store ? storedBody(store, version.magic, s.relName, read.sourceKey) : undefined);
   if (stored) {
     summary.fromStore++;
-    return { body: stored.body };
+    return { body: stored.body, stored };
   }
   const key = compileKey(version.magic, 0, s.relName, read.sourceKey);
   const known = run.compiler.body(key);
@@ -101,17 +101,21 @@ export async function prepareFill(run: RunContext, s: Subject, state: SourceStat
   const bodyHash = read.stored?.bodyHash ?? xxh64Hex(b.body);
   const body = bodies.get(bodyHash) ?? b.body;
   bodies.set(bodyHash, body);
-  const stat = stale ? statPyc(s.path) : newFileStat(s.path, state);
+  const stat = stale ? statPyc(s.path) : newFileStat(s.path, state, run.folderDevs);
   if (!stat) return skip('changed');
   const header = { version: s.name.version, invalidation: 'timestamp' as const, mtime: state.stamp.mtime, sourceSize: state.stamp.size };
-  return { subject: s, stat, source: state, header, own: undefined, body, bodyHash, sourceHash: read.sourceHash, sourceKey: read.sourceKey, fill: { stale, source: read.source } };
+  return { subject: s, stat, source: state, header, own: undefined, body, bodyHash, sourceHash: read.sourceHash, sourceKey: read.sourceKey, fill: { stale, source: read.source, stored: body === b.stored?.body ? b.stored : undefined } };
 }
 
-/** A file that doesn't exist yet, as the plan sees it: on its folder's device, no names, owned like its source. */
-function newFileStat(pyc: string, state: SourceState): PycStat {
+/** A file that doesn't exist yet, as the plan sees it: on its folder's device (`devs`: looked up once per folder), no names, owned like its source. */
+function newFileStat(pyc: string, state: SourceState, devs: Map<string, string>): PycStat {
   const dir = path.dirname(pyc);
   const devOf = (p: string): string | undefined => lstatSync(p, { bigint: true, throwIfNoEntry: false })?.dev.toString();
-  const dev = devOf(dir) ?? devOf(path.dirname(dir)) ?? '';
+  let dev = devs.get(dir);
+  if (dev === undefined) {
+    dev = devOf(dir) ?? devOf(path.dirname(dir)) ?? '';
+    devs.set(dir, dev);
+  }
   return { fp: { dev, ino: '0', size: 0, mtimeNs: '0', ctimeNs: '0' }, nlink: 0, uid: state.uid, allocated: 0 };
 }
 

@@ -142,7 +142,7 @@ function storedOf(run: RunContext, f: FileFacts): BodyObject[] {
 
 /** Each file's object, one instance per distinct (header, body). */
 class Objects {
-  private readonly made = new Map<string, { bytes: Uint8Array; key: ReturnType<RunContext['transform']['address']> }>();
+  private readonly made = new Map<string, { bytes: Uint8Array; key: ReturnType<RunContext['transform']['address']>; readFrom: string | undefined }>();
   constructor(private readonly run: RunContext) {}
   of(f: FileFacts, choice: HeaderChoice): Chosen {
     const t = this.run.transform;
@@ -151,13 +151,19 @@ class Objects {
     let o = this.made.get(id);
     if (!o) {
       const bytes = objectBytes(header, f.body);
-      o = { bytes, key: t.address(bytes) };
+      o = { bytes, key: t.address(bytes), readFrom: readFrom(bytes, f.fill?.stored) };
       this.made.set(id, o);
     }
     const invalidation = choice === 'as-is' ? f.header.invalidation : choice;
     const stamp = invalidation === 'timestamp' ? `${f.source.stamp.mtime}:${f.source.stamp.size}` : undefined;
-    return { facts: f, bytes: o.bytes, variant: { choice, key: o.key, invalidation, bodyHash: f.bodyHash, stamp } };
+    return { facts: f, bytes: o.bytes, readFrom: o.readFrom, variant: { choice, key: o.key, invalidation, bodyHash: f.bodyHash, stamp } };
   }
+}
+
+/** The object file `bytes` are, whole, as this run read it (a stored body under the header it has there). */
+function readFrom(bytes: Uint8Array, stored: { readonly body: Uint8Array; readonly path: string } | undefined): string | undefined {
+  if (!stored || bytes.buffer !== stored.body.buffer) return undefined;
+  return bytes.byteOffset === 0 && bytes.length === stored.body.byteOffset + stored.body.length ? stored.path : undefined;
 }
 
 /** The header each file gets (per code), and what that still needs: sources to hash, stored timestamp objects to leave. */

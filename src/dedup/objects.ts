@@ -5,7 +5,8 @@
  * An object this run already made or checked is taken as it is (the same
  * bytes: one instance per group, or compared with the file on disk when another
  * group plans it too). One recorded before is read once and compared byte for
- * byte with the planned bytes. A missing one is written from the planned bytes
+ * byte with the planned bytes — unless those bytes are what this run read from
+ * it (a --fill body from the store, read and hash-checked by a worker). A missing one is written from the planned bytes
  * — no read back — without an fsync: new objects wait in a batch, made durable
  * together by one barrier (store/durable.ts: one syncfs per batch), and only
  * then recorded and linked to.
@@ -103,6 +104,8 @@ export class ObjectStore {
   private async make(obj: PlannedObject): Promise<ObjectState | NotReady> {
     const row = this.run.ledger?.object(obj.key, obj.root.id, 0);
     const path0 = objectPath(obj.root.path, obj.key, 0);
+    // Bytes this run read from that very file (a --fill body from the store) are its bytes: no second read.
+    if (row && obj.readFrom === path0) return this.state(obj, row);
     if (row) {
       let onDisk: Buffer | undefined;
       try {

@@ -32,6 +32,8 @@ export interface PlannedObject {
   readonly magic: number;
   /** Its bytes (header + body). */
   readonly bytes: Uint8Array;
+  /** The object file these very bytes were read from in this run, if they were (Chosen.readFrom). */
+  readonly readFrom?: string | undefined;
   readonly links: PlannedLink[];
 }
 
@@ -107,7 +109,7 @@ function addLink(b: Building, c: Chosen, root: StoreRootInfo, ctx: PlanContext):
   let obj = b.objects.get(id);
   if (!obj) {
     const { choice, key, invalidation, bodyHash } = variant;
-    obj = { key, root, existing: ctx.objectExists(key, root.id), variant: { choice, key, invalidation, bodyHash }, magic: facts.header.version.magic, bytes: c.bytes, links: [] };
+    obj = { key, root, existing: ctx.objectExists(key, root.id), variant: { choice, key, invalidation, bodyHash }, magic: facts.header.version.magic, bytes: c.bytes, readFrom: c.readFrom, links: [] };
     b.objects.set(id, obj);
   } else if (obj.bytes !== c.bytes && !sameBytes(obj.bytes, c.bytes)) {
     b.collisions.push({ path: facts.subject.path, reason: 'collision', detail: `same address ${keyString(variant.key)} as another file but different bytes: not linked` });

@@ -17,10 +17,15 @@ import { readExactly, type StoreAccess, type ThreadState } from './thread-state.
 
 export type { StoreAccess };
 
-/** A body from the store: a view of its object's bytes (a buffer of its own), its header in front (objectBytes reuses them when they match). */
+/**
+ * A body from the store: a view of its object's bytes (a buffer of its own, the whole file from its
+ * first byte), its header in front (objectBytes reuses them when they match).
+ */
 export interface StoredBody {
   readonly body: Uint8Array;
   readonly bodyHash: string;
+  /** The object file those bytes were read from. */
+  readonly path: string;
 }
 
 export interface FillResult {
@@ -46,15 +51,16 @@ export function storedBody(store: StoreAccess, magic: number, relName: string, s
   const obj = store.lookup.objectWithBody(magic, bodyHash);
   const root = obj ? store.roots.get(obj.root_id) : undefined;
   if (!obj || !root) return undefined;
+  const file = objectPath(root, { hash: obj.hash, size: obj.size }, obj.replica);
   let bytes: Uint8Array | undefined;
   try {
-    bytes = readExactly(objectPath(root, { hash: obj.hash, size: obj.size }, obj.replica), obj.size);
+    bytes = readExactly(file, obj.size);
   } catch {
     return undefined;
   }
   if (!bytes || bytes.length <= HEADER_SIZE) return undefined;
   const body = bytes.subarray(HEADER_SIZE);
-  return xxh64Hex(body) === bodyHash ? { body, bodyHash } : undefined;
+  return xxh64Hex(body) === bodyHash ? { body, bodyHash, path: file } : undefined;
 }
 
 /** Read a --fill target's source and look its body up (when `store` is given). */

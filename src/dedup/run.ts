@@ -264,6 +264,7 @@ async function dedupIn(s: Setup, store: OpenStore | WritableStore | undefined): 
     report,
     fill: opts.fill ? emptyFillSummary() : undefined,
     stale: new Set(),
+    folderDevs: new Map(),
     now: s.now,
     signal: opts.signal,
     stop: undefined,

@@ -63,7 +63,12 @@ export interface FileFacts {
   /** Its body came from recompiling the source (the pyc itself couldn't be canonicalized). */
   readonly recompiled?: boolean;
   /** A pyc `--fill` creates (or puts in place of a stale one). */
-  readonly fill?: { readonly stale: boolean; source: Uint8Array | undefined };
+  readonly fill?: {
+    readonly stale: boolean;
+    source: Uint8Array | undefined;
+    /** Its body as read from a store object in this run (the object's bytes, whole, in its buffer): linking to that object needs no second read. */
+    readonly stored?: { readonly body: Uint8Array; readonly path: string } | undefined;
+  };
 }
 
 export type SkipReason =
@@ -116,6 +121,8 @@ export interface Chosen {
   readonly variant: Variant;
   /** The object's bytes (header + body), one instance per distinct object of the group. */
   readonly bytes: Uint8Array;
+  /** The object file these very bytes were read from in this run (a --fill body from the store, under the header it has there). */
+  readonly readFrom?: string | undefined;
 }
 
 /** The distinct bodies of a group: one instance each, compared byte for byte when a file claims one. */

@@ -5,13 +5,14 @@
  * the shared pycs (importing rewrites nothing) and puts the real path back into
  * co_filename; an edited source is recompiled in that venv alone.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHeader } from '../../src/pyc/header.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
+import { REQUIRE, requireOrSkip } from '../helpers/require.js';
 import { findInterpreters, announceMissing, missingVersions, pythonEnv, type Interpreter } from '../helpers/interpreters.js';
 import { isPyc, listFiles, venvPython } from '../helpers/venv.js';
 
@@ -273,5 +274,41 @@ describe('dedup --fill', () => {
     expect(run(d.venv, sum)).toBe(expected);
     // Importing rewrote nothing: the filled pycs are fresh for CPython.
     expect(inodes(d.venv)).toEqual(inodes(a.venv));
+  });
+
+  it('links a target to the object its worker read the body from, without reading that object again in the run\'s thread (strace)', async (ctx) => {
+    requireOrSkip(ctx, REQUIRE.strace, 'strace', spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace not found (apt-get install strace)');
+    const base = path.join(work, 'fill-once');
+    const MODULES = 80; // above the pool's threshold: the stored bodies are read in the worker threads
+    const mk = (name: string) => {
+      const dir = path.join(base, name);
+      execFileSync(py.exe, ['-m', 'venv', '--without-pip', dir], { env: pythonEnv(), stdio: 'pipe' });
+      const site = execFileSync(venvPython(dir), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { env: pythonEnv() }).toString().trim();
+      mkdirSync(path.join(site, 'once'), { recursive: true });
+      for (let i = 0; i < MODULES; i++) {
+        const p = path.join(site, 'once', `m${i}.py`);
+        writeFileSync(p, `VALUE = ${i} * 3\n`);
+        utimesSync(p, 1_700_000_000, 1_700_000_000);
+      }
+      return dir;
+    };
+    const [a, b] = [mk('A'), mk('B')];
+    const store = path.join(base, 'store');
+    const r1 = await runCli(['--store', store, '--json', 'dedup', '--fill', '--jobs', '2', a]);
+    expect(r1.code, r1.stderr).toBe(0);
+    // The same sources (same mtimes): B's pycs are A's objects, read from the store by the workers.
+    const log = path.join(base, 'strace.log');
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', log, process.execPath, CLI, '--store', store, '--json', 'dedup', '--fill', '--jobs', '2', b], { env: cleanEnv(), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)['fill']).toMatchObject({ sources: MODULES, compiled: 0, fromStore: MODULES, filled: MODULES });
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const mainThread = lines[0]!.split(' ')[0]; // the first open is the dynamic loader's, in the process's own thread
+    const objectOpens = lines.filter((l) => /\/objects-v1\/[0-9a-f]{2}\/[0-9a-f]{16}-\d+"/.test(l) && !/= -1 /.test(l));
+    expect(objectOpens.length).toBeGreaterThanOrEqual(MODULES); // each body read (by a worker) once
+    expect(objectOpens.filter((l) => l.split(' ')[0] === mainThread)).toEqual([]);
+    const inodes = (v: string) => listFiles(v, isPyc).map((f) => f.ino).sort();
+    expect(inodes(b)).toEqual(inodes(a));
+    expect(run(b, `import importlib; print(sum(importlib.import_module(f"once.m{i}").VALUE for i in range(${MODULES})))`)).toBe(String(3 * (MODULES * (MODULES - 1)) / 2));
+    expect(inodes(b)).toEqual(inodes(a)); // importing rewrote nothing
   });
 });
