@@ -261,7 +261,7 @@ async function rssAndRescan(src, bigCopies) {
   results.sections.rss = out;
   const small = out[1];
   const big = out[bigCopies];
-  rows.push([`peak RSS, first run: ${small.pycs} → ${big.pycs} pycs`, `${small.rssMiB} → ${big.rssMiB} MiB (+${(100 * (big.rssMiB / small.rssMiB - 1)).toFixed(0)}%)`, '≤ 300 MiB at 300,000; ≤ +20%']);
+  rows.push([`peak RSS, first run: ${small.pycs} → ${big.pycs} pycs`, `${small.rssMiB} → ${big.rssMiB} MiB (${signedPercent(big.rssMiB / small.rssMiB - 1)})`, '≤ 300 MiB at 300,000; ≤ +20%']);
   rows.push([`bytesRead / pyc bytes (uv corpus: no source needs hashing)`, `${(small.bytesRead / small.pycBytes).toFixed(4)} and ${(big.bytesRead / big.pycBytes).toFixed(4)}`, '1 (each pyc once)']);
   if (!ONLY.has('rescan')) return;
   const dir = path.join(base, `x${bigCopies}`);
@@ -339,3 +339,9 @@ const table = ['| | pycstore vs anchor (medians of interleaved rounds) | target 
 log(`\n${results.machine}; load average at start ${results.loadStart}, at end ${results.loadEnd}; ${ROUNDS} rounds\n\n${table}\n`);
 if (opt.out) writeFileSync(opt.out, JSON.stringify(results, null, 2));
 console.log(JSON.stringify(results.sections, (k, v) => (k === 'rounds' ? undefined : v), 2));
+
+/** A change as a signed percentage: +24%, −5%. */
+function signedPercent(change) {
+  const p = Math.round(100 * change);
+  return p < 0 ? `−${-p}%` : `+${p}%`;
+}
