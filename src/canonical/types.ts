@@ -7,17 +7,11 @@
  */
 import { PycstoreError } from '../errors.js';
 import type { ObjectKey } from '../hash/key.js';
+import type { Output } from '../marshal/canonicalize.js';
 import type { Invalidation, PycHeader } from '../pyc/header.js';
 
-/**
- * Where a transform makes a body: `room` gives a buffer of at least `size` bytes to make it in;
- * `expect` is a body it probably equals (another copy's), returned itself — untouched, its buffer
- * may be shared — when it does.
- */
-export interface BodyOutput {
-  readonly room?: ((size: number) => Uint8Array) | undefined;
-  readonly expect?: Uint8Array | undefined;
-}
+/** Where a transform makes a body: canonicalizeChecked's Output (marshal/canonicalize.ts). */
+export type BodyOutput = Output;
 
 /** Which header an object built from a pyc carries. 'as-is' keeps the file's own. */
 export type HeaderChoice = 'as-is' | Invalidation;

@@ -5,7 +5,7 @@
  * in a worker thread (pool.ts) or in this one.
  */
 import { sourceKeyOf } from '../canonical/compile-key.js';
-import type { SourceStamp, Transform } from '../canonical/types.js';
+import type { BodyOutput, SourceStamp, Transform } from '../canonical/types.js';
 import { PycstoreError } from '../errors.js';
 import { xxh64Hex } from '../hash/xxhash.js';
 import { HEADER_SIZE, sourceHash, type HeaderProblem, type PycHeader } from '../pyc/header.js';
@@ -99,7 +99,7 @@ function isRefusal(err: unknown): err is PycstoreError {
 /** What a thread lends judgePyc: its source hashes, and where to make bodies (Transform.body's `out.room`). */
 export interface JudgeAids {
   readonly hashes: SourceHashes;
-  readonly room?: ((size: number) => Uint8Array) | undefined;
+  readonly room?: BodyOutput['room'];
 }
 
 /**
@@ -137,8 +137,9 @@ export function judgePyc(
     if (!isRefusal(err)) throw err;
     return { ok: false, reason: 'uncanonical', detail: err.message, refused: { header, sourceHash: hash, code: err.code } };
   }
-  const bodyHash = xxh64Hex(body);
-  // The transform compared it byte for byte as it made it (canonical), or it is compared here (raw).
+  // The expected body returned itself (canonical: compared byte for byte as it was made) has its hash already.
+  const bodyHash = task.expect && body === task.expect.body ? task.expect.bodyHash : xxh64Hex(body);
+  // Else a raw body equal to it is compared here.
   const expected = task.expect !== undefined && task.expect.bodyHash === bodyHash && (body === task.expect.body || sameBytes(task.expect.body, body));
   return {
     ok: true,

@@ -86,13 +86,17 @@ export function canonicalizeGraph(graph: MarshalGraph, relFilename: string, size
   return encodeCanonical(graph, encodeUtf8Surrogatepass(relFilename), sizeHint);
 }
 
-/** canonicalizeGraph with the new co_filename already encoded (UTF-8, surrogatepass). */
-/** Where canonicalizeChecked puts its result (see there). */
+/**
+ * Where canonicalizeChecked makes its result: `room` gives a buffer of at least `size` bytes to make
+ * it in; `expect` is a body it probably equals (another copy's), returned itself — untouched, its
+ * buffer may be shared — when it does.
+ */
 export interface Output {
   readonly room?: ((size: number) => Uint8Array) | undefined;
   readonly expect?: Uint8Array | undefined;
 }
 
+/** canonicalizeGraph with the new co_filename already encoded (UTF-8, surrogatepass). */
 function encodeCanonical(graph: MarshalGraph, relName: Uint8Array, sizeHint: number, reserve = 0, out: Output = {}): Uint8Array {
   const root = graph.root;
   if (root.k !== K_CODE) throw notCode(root);
