@@ -27,7 +27,7 @@ import { prepareFill } from './fill.js';
 import { chooseHeader, codeOf, timestampAgrees, timestampObjectsLeft, type BodyObject } from './policy.js';
 import { recoverBody } from './recover.js';
 import type { ReadResult } from './read.js';
-import { sourceFingerprint, type Bodies, type Chosen, type FileFacts, type SourceState, type Subject } from './types.js';
+import { sourceFingerprint, type Bodies, type Chosen, type FileFacts, type ReadFrom, type SourceState, type StoredBody, type Subject } from './types.js';
 
 /** The stat of a source as the run keeps it; undefined when it is gone. */
 export function sourceState(source: string): SourceState | undefined {
@@ -135,14 +135,15 @@ async function inWaves<T>(n: number, atOnce: number, fn: (i: number) => Promise<
   return out;
 }
 
-/** The objects of one code the store holds already (any header, any store root). */
+/** The objects of one code the store holds already (any header, any store root): as a --fill body's lookup read them with it, else asked now. */
 function storedOf(run: RunContext, f: FileFacts): BodyObject[] {
-  return (run.ledger?.objectsWithBody(f.header.version.magic, f.bodyHash) ?? []).map((o) => ({ id: o.id, invalidation: o.invalidation, key: { hash: o.hash, size: o.size } }));
+  const rows = f.fill?.stored?.objects ?? run.ledger?.objectsWithBody(f.header.version.magic, f.bodyHash) ?? [];
+  return rows.map((o) => ({ id: o.id, invalidation: o.invalidation, key: { hash: o.hash, size: o.size } }));
 }
 
 /** Each file's object, one instance per distinct (header, body). */
 class Objects {
-  private readonly made = new Map<string, { bytes: Uint8Array; key: ReturnType<RunContext['transform']['address']>; readFrom: string | undefined }>();
+  private readonly made = new Map<string, { bytes: Uint8Array; key: ReturnType<RunContext['transform']['address']>; readFrom: ReadFrom | undefined }>();
   constructor(private readonly run: RunContext) {}
   of(f: FileFacts, choice: HeaderChoice): Chosen {
     const t = this.run.transform;
@@ -161,9 +162,9 @@ class Objects {
 }
 
 /** The object file `bytes` are, whole, as this run read it (a stored body under the header it has there). */
-function readFrom(bytes: Uint8Array, stored: { readonly body: Uint8Array; readonly path: string } | undefined): string | undefined {
+function readFrom(bytes: Uint8Array, stored: Omit<StoredBody, 'bodyHash'> | undefined): ReadFrom | undefined {
   if (!stored || bytes.buffer !== stored.body.buffer) return undefined;
-  return bytes.byteOffset === 0 && bytes.length === stored.body.byteOffset + stored.body.length ? stored.path : undefined;
+  return bytes.byteOffset === 0 && bytes.length === stored.body.byteOffset + stored.body.length ? { path: stored.path, row: stored.row } : undefined;
 }
 
 /** The header each file gets (per code), and what that still needs: sources to hash, stored timestamp objects to leave. */

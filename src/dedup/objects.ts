@@ -21,7 +21,7 @@ import { Durability } from '../store/durable.js';
 import { objectPath } from '../store/location.js';
 import { putObject, sameBytes } from '../store/objects.js';
 import type { RunContext } from './context.js';
-import type { PlannedObject, StoreRootInfo } from './plan.js';
+import { readHere, type PlannedObject, type StoreRootInfo } from './plan.js';
 
 /** An object of this run that exists: its row, the replica new links go to, and the links made to it so far. */
 export interface ObjectState {
@@ -102,10 +102,10 @@ export class ObjectStore {
   }
 
   private async make(obj: PlannedObject): Promise<ObjectState | NotReady> {
+    // Bytes this run read from that very file (a --fill body from the store) are its bytes, and its row came with them: no second read.
+    if (obj.readFrom && readHere(obj.readFrom, obj.key, obj.root.id)) return this.state(obj, obj.readFrom.row);
     const row = this.run.ledger?.object(obj.key, obj.root.id, 0);
     const path0 = objectPath(obj.root.path, obj.key, 0);
-    // Bytes this run read from that very file (a --fill body from the store) are its bytes: no second read.
-    if (row && obj.readFrom === path0) return this.state(obj, row);
     if (row) {
       let onDisk: Buffer | undefined;
       try {

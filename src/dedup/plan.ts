@@ -11,7 +11,7 @@
 import type { Variant } from '../canonical/types.js';
 import { keyString, type ObjectKey } from '../hash/key.js';
 import { sameBytes } from '../store/objects.js';
-import type { Chosen, Failure, FileFacts, PlannedSkip } from './types.js';
+import type { Chosen, Failure, FileFacts, PlannedSkip, ReadFrom } from './types.js';
 
 export type { PlannedSkip } from './types.js';
 
@@ -33,7 +33,7 @@ export interface PlannedObject {
   /** Its bytes (header + body). */
   readonly bytes: Uint8Array;
   /** The object file these very bytes were read from in this run, if they were (Chosen.readFrom). */
-  readonly readFrom?: string | undefined;
+  readonly readFrom?: ReadFrom | undefined;
   readonly links: PlannedLink[];
 }
 
@@ -109,7 +109,7 @@ function addLink(b: Building, c: Chosen, root: StoreRootInfo, ctx: PlanContext):
   let obj = b.objects.get(id);
   if (!obj) {
     const { choice, key, invalidation, bodyHash } = variant;
-    obj = { key, root, existing: ctx.objectExists(key, root.id), variant: { choice, key, invalidation, bodyHash }, magic: facts.header.version.magic, bytes: c.bytes, readFrom: c.readFrom, links: [] };
+    obj = { key, root, existing: readHere(c.readFrom, key, root.id) || ctx.objectExists(key, root.id), variant: { choice, key, invalidation, bodyHash }, magic: facts.header.version.magic, bytes: c.bytes, readFrom: c.readFrom, links: [] };
     b.objects.set(id, obj);
   } else if (obj.bytes !== c.bytes && !sameBytes(obj.bytes, c.bytes)) {
     b.collisions.push({ path: facts.subject.path, reason: 'collision', detail: `same address ${keyString(variant.key)} as another file but different bytes: not linked` });
@@ -120,6 +120,12 @@ function addLink(b: Building, c: Chosen, root: StoreRootInfo, ctx: PlanContext):
   const n = b.names.get(inode) ?? { nlink: facts.stat.nlink, replaced: 0, allocated: facts.stat.allocated };
   n.replaced++;
   b.names.set(inode, n);
+}
+
+/** The bytes were read whole from this very object (its first copy in that store root): it exists, and its row came with them. */
+export function readHere(readFrom: ReadFrom | undefined, key: ObjectKey, rootId: number): boolean {
+  const r = readFrom?.row;
+  return r !== undefined && r.root_id === rootId && r.replica === 0 && r.hash === key.hash && r.size === key.size;
 }
 
 /** Plan one group: its files, each with the object it becomes. */

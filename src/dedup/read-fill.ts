@@ -14,19 +14,9 @@ import { versionForCacheTag } from '../pyc/magic.js';
 import { objectPath } from '../store/location.js';
 import type { PycTask } from './analyze.js';
 import { readExactly, type StoreAccess, type ThreadState } from './thread-state.js';
+import type { StoredBody } from './types.js';
 
-export type { StoreAccess };
-
-/**
- * A body from the store: a view of its object's bytes (a buffer of its own, the whole file from its
- * first byte), its header in front (objectBytes reuses them when they match).
- */
-export interface StoredBody {
-  readonly body: Uint8Array;
-  readonly bodyHash: string;
-  /** The object file those bytes were read from. */
-  readonly path: string;
-}
+export type { StoreAccess, StoredBody };
 
 export interface FillResult {
   readonly id: number;
@@ -48,7 +38,8 @@ export interface FillResult {
 export function storedBody(store: StoreAccess, magic: number, relName: string, sourceKey: string): StoredBody | undefined {
   const bodyHash = store.lookup.bodyFor(magic, 0, relName, sourceKey);
   if (!bodyHash) return undefined;
-  const obj = store.lookup.objectWithBody(magic, bodyHash);
+  const objects = store.lookup.objectsWithBody(magic, bodyHash);
+  const obj = objects[0];
   const root = obj ? store.roots.get(obj.root_id) : undefined;
   if (!obj || !root) return undefined;
   const file = objectPath(root, { hash: obj.hash, size: obj.size }, obj.replica);
@@ -60,7 +51,7 @@ export function storedBody(store: StoreAccess, magic: number, relName: string, s
   }
   if (!bytes || bytes.length <= HEADER_SIZE) return undefined;
   const body = bytes.subarray(HEADER_SIZE);
-  return xxh64Hex(body) === bodyHash ? { body, bodyHash, path: file } : undefined;
+  return xxh64Hex(body) === bodyHash ? { body, bodyHash, path: file, row: obj, objects } : undefined;
 }
 
 /** Read a --fill target's source and look its body up (when `store` is given). */

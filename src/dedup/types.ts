@@ -19,6 +19,7 @@
  * not the run.
  */
 import type { SourceStamp, Variant } from '../canonical/types.js';
+import type { ObjectRow } from '../ledger/rows.js';
 import type { PycHeader } from '../pyc/header.js';
 import type { KnownCacheName, PycStat } from '../python/scan.js';
 
@@ -67,7 +68,7 @@ export interface FileFacts {
     readonly stale: boolean;
     source: Uint8Array | undefined;
     /** Its body as read from a store object in this run (the object's bytes, whole, in its buffer): linking to that object needs no second read. */
-    readonly stored?: { readonly body: Uint8Array; readonly path: string } | undefined;
+    readonly stored?: Omit<StoredBody, 'bodyHash'> | undefined;
   };
 }
 
@@ -115,6 +116,29 @@ export interface Failure {
   readonly detail: string;
 }
 
+/**
+ * A body from the store: a view of its object's bytes (a buffer of its own, the whole file from its
+ * first byte), its header in front (objectBytes reuses them when they match).
+ */
+export interface StoredBody {
+  readonly body: Uint8Array;
+  readonly bodyHash: string;
+  /** The object file those bytes were read from, and its row. */
+  readonly path: string;
+  readonly row: ObjectRow;
+  /**
+   * Every object of this code (magic, body) the ledger had when the body was looked up: the header
+   * policy's question (group.ts), answered by the same read.
+   */
+  readonly objects: readonly ObjectRow[];
+}
+
+/** An object file a run read whole (a --fill body from the store): its path, and its ledger row as read with it. */
+export interface ReadFrom {
+  readonly path: string;
+  readonly row: ObjectRow;
+}
+
 /** A file and the object it becomes. */
 export interface Chosen {
   readonly facts: FileFacts;
@@ -122,7 +146,7 @@ export interface Chosen {
   /** The object's bytes (header + body), one instance per distinct object of the group. */
   readonly bytes: Uint8Array;
   /** The object file these very bytes were read from in this run (a --fill body from the store, under the header it has there). */
-  readonly readFrom?: string | undefined;
+  readonly readFrom?: ReadFrom | undefined;
 }
 
 /** The distinct bodies of a group: one instance each, compared byte for byte when a file claims one. */

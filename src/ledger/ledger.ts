@@ -28,8 +28,7 @@ function prepare(db: Db) {
     objAll: db.prepare<[], ObjectRow>('SELECT * FROM objects ORDER BY id'),
     objAny: db.prepare<[string, number], { id: number }>('SELECT id FROM objects WHERE hash = ? AND size = ? LIMIT 1'),
     objByInode: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE dev = ? AND ino = ?'),
-    objByBody: db.prepare<[number, string], ObjectRow>(LOOKUP_SQL.objectWithBody),
-    objsByBody: db.prepare<[number, string], ObjectRow>('SELECT * FROM objects WHERE magic = ? AND body_hash = ?'),
+    objsByBody: db.prepare<[number, string], ObjectRow>(LOOKUP_SQL.objectsWithBody),
     objsTimestampInConflict: db.prepare<[], { id: number }>(
       `SELECT o.id FROM objects o WHERE o.invalidation = 'timestamp' AND EXISTS (
          SELECT 1 FROM objects x WHERE x.magic = o.magic AND x.body_hash = o.body_hash
@@ -180,10 +179,6 @@ export class Ledger implements BodyLookup {
   /** Every object (any header, any store root, any replica) carrying this marshal body. */
   objectsWithBody(magic: number, bodyHash: string): ObjectRow[] {
     return this.#st.objsByBody.all(magic, bodyHash);
-  }
-
-  objectWithBody(magic: number, bodyHash: string): ObjectRow | undefined {
-    return this.#st.objByBody.get(magic, bodyHash);
   }
 
   /** Timestamp objects whose code (magic, body) the store also holds under another header. */

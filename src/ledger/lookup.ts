@@ -11,14 +11,14 @@ import type { ObjectRow } from './rows.js';
 /** The statements, one text for the Ledger's connection and a worker's. */
 export const LOOKUP_SQL = {
   bodyFor: 'SELECT body_hash FROM sources WHERE magic = ? AND optimization = ? AND rel_name = ? AND source_hash = ?',
-  objectWithBody: 'SELECT * FROM objects WHERE magic = ? AND body_hash = ? ORDER BY replica LIMIT 1',
+  objectsWithBody: 'SELECT * FROM objects WHERE magic = ? AND body_hash = ? ORDER BY replica',
 } as const;
 
 export interface BodyLookup {
   /** The body hash the compilation (magic, optimization, relative name, source key) gave, when recorded. */
   bodyFor(magic: number, optimization: number, relName: string, sourceKey: string): string | undefined;
-  /** An object (the first replica) carrying this marshal body. */
-  objectWithBody(magic: number, bodyHash: string): ObjectRow | undefined;
+  /** The objects carrying this marshal body (any header, any store root), first replicas first. */
+  objectsWithBody(magic: number, bodyHash: string): ObjectRow[];
 }
 
 /** A read-only connection to the ledger file `file` (in WAL mode, open for writing elsewhere) answering BodyLookup. */
@@ -26,10 +26,10 @@ export function openBodyLookup(file: string): BodyLookup & { close(): void } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const bodyFor = db.prepare<[number, number, string, string], { body_hash: string }>(LOOKUP_SQL.bodyFor);
-  const objectWithBody = db.prepare<[number, string], ObjectRow>(LOOKUP_SQL.objectWithBody);
+  const objectsWithBody = db.prepare<[number, string], ObjectRow>(LOOKUP_SQL.objectsWithBody);
   return {
     bodyFor: (magic, optimization, relName, sourceKey) => bodyFor.get(magic, optimization, relName, sourceKey)?.body_hash,
-    objectWithBody: (magic, bodyHash) => objectWithBody.get(magic, bodyHash),
+    objectsWithBody: (magic, bodyHash) => objectsWithBody.all(magic, bodyHash),
     close: () => db.close(),
   };
 }
