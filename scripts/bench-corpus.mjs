@@ -53,7 +53,7 @@ if (!opt.corpus || !opt.work) {
 const corpus = JSON.parse(readFileSync(path.join(opt.corpus, 'corpus.json'), 'utf8'));
 const rounds = Number(opt.rounds);
 const log = (...a) => console.error(...a);
-const CLI = path.join(REPO, 'dist', 'bin.cjs');
+const CLI = path.join(REPO, 'dist', 'cli.js');
 /** The environment of every Python child: nothing inherited that changes compilation. */
 const CHILD_ENV = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith('PYTHON') && k !== 'SOURCE_DATE_EPOCH' && k !== 'VIRTUAL_ENV'),

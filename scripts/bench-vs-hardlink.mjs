@@ -6,15 +6,13 @@
  *   npm run build
  *   node scripts/bench-vs-hardlink.mjs --work /tmp/bench [--corpus-pip DIR] [--corpus-uv DIR]
  *        [--rounds 5] [--only first,bytes,rescan,rss,fill] [--big-copies 10] [--out FILE]
- *        [--baseline OTHER/dist/bin.cjs]
+ *        [--baseline OTHER/dist/cli.js]
  *
  * Without --corpus-pip/--corpus-uv, the corpora are built under WORK (6 venvs of Python 3.11 each,
  * full package set, pip and uv layouts). They are never modified: every run works on a fresh `cp -a`.
  * Every timed command runs after `sync`, through /usr/bin/time (wall, user+sys, peak RSS).
  * pycstore scans each tree as it is (`dedup --no-discover PATH`), as hardlink does.
- * pycstore runs as its command does (dist/bin.cjs, package.json's bin: libuv's pool sized first).
- * --baseline: another build of pycstore (an older commit's dist/bin.cjs, or its dist/cli.js before
- * there was one) also runs in the
+ * --baseline: another build of pycstore (e.g. an older commit's dist/cli.js) also runs in the
  * first-run rounds, on its own copy and store, so the speedup between the two shows.
  *
  *   first   canonical first run, `pycstore dedup` on a copy of the corpus, vs `hardlink -c -i '\.pyc$'`
@@ -38,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'dist', 'bin.cjs');
+const CLI = path.join(REPO, 'dist', 'cli.js');
 const { values: opt } = parseArgs({
   options: {
     work: { type: 'string' },
