@@ -1,5 +1,5 @@
 /**
- * Run the built command (dist/bin.cjs, package.json's bin: the CLI of dist/cli.js with its thread pool sized) as a real process; refuses a dist/ that is not the build of src/ (test/helpers/dist.ts).
+ * Run the built CLI (dist/cli.js) as a real process; refuses a dist/ that is not the build of src/ (test/helpers/dist.ts).
  * The child never sees this machine's home: HOME is an empty temporary folder (unless the test gives one) and the
  * XDG_* and Python tools' variables are cleared, so a bare `pycstore dedup` (which discovers environments) can
  * only find what the test made, and no default store under ~/.cache is ever touched.
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { staleDist } from './dist.js';
 import { REPO_ROOT } from './interpreters.js';
 
-export const CLI = path.join(REPO_ROOT, 'dist', 'bin.cjs');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 /** Variables that say where Python tools keep environments, or where pycstore keeps its store and config. */
 export const TOOL_VARS = /^(XDG_|UV_|POETRY_|PIPX_|PIPENV_|WORKON_HOME$|PYENV|CONDA|MAMBA_|PIXI_|RATTLER_|HATCH_|PDM_|RYE_HOME$|TOX_|VIRTUAL_ENV|PYCSTORE_(HOME|CONFIG|LINK_MODE)$)/;
