@@ -16,7 +16,7 @@ import { objectBytes, type HeaderChoice } from '../canonical/types.js';
 import path from 'node:path';
 import { canonicalName } from '../canonical/relpath.js';
 import { sameFingerprint, sameInode } from '../fs/fingerprint.js';
-import { recordedFingerprint } from '../ledger/rows.js';
+import { recordedFingerprint, type ObjectRow } from '../ledger/rows.js';
 import { sourceHash } from '../pyc/header.js';
 import { parseCacheName, sourceForPycache } from '../pyc/names.js';
 import { packageDirProbe, statPyc, type KnownCacheName } from '../python/scan.js';
@@ -27,7 +27,7 @@ import { prepareFill } from './fill.js';
 import { chooseHeader, codeOf, timestampAgrees, timestampObjectsLeft, type BodyObject } from './policy.js';
 import { recoverBody } from './recover.js';
 import type { ReadResult } from './read.js';
-import { sourceFingerprint, type Bodies, type Chosen, type FileFacts, type ReadFrom, type SourceState, type StoredBody, type Subject } from './types.js';
+import { sourceFingerprint, type Bodies, type Chosen, type FileFacts, type SourceState, type StoredBody, type Subject } from './types.js';
 
 /** The stat of a source as the run keeps it; undefined when it is gone. */
 export function sourceState(source: string): SourceState | undefined {
@@ -143,7 +143,7 @@ function storedOf(run: RunContext, f: FileFacts): BodyObject[] {
 
 /** Each file's object, one instance per distinct (header, body). */
 class Objects {
-  private readonly made = new Map<string, { bytes: Uint8Array; key: ReturnType<RunContext['transform']['address']>; readFrom: ReadFrom | undefined }>();
+  private readonly made = new Map<string, { bytes: Uint8Array; key: ReturnType<RunContext['transform']['address']>; readFrom: ObjectRow | undefined }>();
   constructor(private readonly run: RunContext) {}
   of(f: FileFacts, choice: HeaderChoice): Chosen {
     const t = this.run.transform;
@@ -161,10 +161,10 @@ class Objects {
   }
 }
 
-/** The object file `bytes` are, whole, as this run read it (a stored body under the header it has there). */
-function readFrom(bytes: Uint8Array, stored: Omit<StoredBody, 'bodyHash'> | undefined): ReadFrom | undefined {
+/** The row of the object file `bytes` are, whole, as this run read it (a stored body under the header it has there). */
+function readFrom(bytes: Uint8Array, stored: StoredBody | undefined): ObjectRow | undefined {
   if (!stored || bytes.buffer !== stored.body.buffer) return undefined;
-  return bytes.byteOffset === 0 && bytes.length === stored.body.byteOffset + stored.body.length ? { path: stored.path, row: stored.row } : undefined;
+  return bytes.byteOffset === 0 && bytes.length === stored.body.byteOffset + stored.body.length ? stored.row : undefined;
 }
 
 /** The header each file gets (per code), and what that still needs: sources to hash, stored timestamp objects to leave. */

@@ -103,7 +103,7 @@ export class ObjectStore {
 
   private async make(obj: PlannedObject): Promise<ObjectState | NotReady> {
     // Bytes this run read from that very file (a --fill body from the store) are its bytes, and its row came with them: no second read.
-    if (obj.readFrom && readHere(obj.readFrom, obj.key, obj.root.id)) return this.state(obj, obj.readFrom.row);
+    if (readHere(obj.readFrom, obj.key, obj.root.id)) return this.state(obj, obj.readFrom);
     const row = this.run.ledger?.object(obj.key, obj.root.id, 0);
     const path0 = objectPath(obj.root.path, obj.key, 0);
     if (row) {

@@ -11,7 +11,8 @@
 import type { Variant } from '../canonical/types.js';
 import { keyString, type ObjectKey } from '../hash/key.js';
 import { sameBytes } from '../store/objects.js';
-import type { Chosen, Failure, FileFacts, PlannedSkip, ReadFrom } from './types.js';
+import type { ObjectRow } from '../ledger/rows.js';
+import type { Chosen, Failure, FileFacts, PlannedSkip } from './types.js';
 
 export type { PlannedSkip } from './types.js';
 
@@ -32,8 +33,8 @@ export interface PlannedObject {
   readonly magic: number;
   /** Its bytes (header + body). */
   readonly bytes: Uint8Array;
-  /** The object file these very bytes were read from in this run, if they were (Chosen.readFrom). */
-  readonly readFrom?: ReadFrom | undefined;
+  /** The row of the object file these very bytes were read from in this run, if they were (Chosen.readFrom). */
+  readonly readFrom?: ObjectRow | undefined;
   readonly links: PlannedLink[];
 }
 
@@ -123,8 +124,7 @@ function addLink(b: Building, c: Chosen, root: StoreRootInfo, ctx: PlanContext):
 }
 
 /** The bytes were read whole from this very object (its first copy in that store root): it exists, and its row came with them. */
-export function readHere(readFrom: ReadFrom | undefined, key: ObjectKey, rootId: number): boolean {
-  const r = readFrom?.row;
+export function readHere(r: ObjectRow | undefined, key: ObjectKey, rootId: number): r is ObjectRow {
   return r !== undefined && r.root_id === rootId && r.replica === 0 && r.hash === key.hash && r.size === key.size;
 }
 

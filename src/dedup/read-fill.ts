@@ -51,7 +51,7 @@ export function storedBody(store: StoreAccess, magic: number, relName: string, s
   }
   if (!bytes || bytes.length <= HEADER_SIZE) return undefined;
   const body = bytes.subarray(HEADER_SIZE);
-  return xxh64Hex(body) === bodyHash ? { body, bodyHash, path: file, row: obj, objects } : undefined;
+  return xxh64Hex(body) === bodyHash ? { body, bodyHash, row: obj, objects } : undefined;
 }
 
 /** Read a --fill target's source and look its body up (when `store` is given). */

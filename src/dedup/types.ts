@@ -68,7 +68,7 @@ export interface FileFacts {
     readonly stale: boolean;
     source: Uint8Array | undefined;
     /** Its body as read from a store object in this run (the object's bytes, whole, in its buffer): linking to that object needs no second read. */
-    readonly stored?: Omit<StoredBody, 'bodyHash'> | undefined;
+    readonly stored?: StoredBody | undefined;
   };
 }
 
@@ -123,8 +123,7 @@ export interface Failure {
 export interface StoredBody {
   readonly body: Uint8Array;
   readonly bodyHash: string;
-  /** The object file those bytes were read from, and its row. */
-  readonly path: string;
+  /** The row of the object file those bytes were read from. */
   readonly row: ObjectRow;
   /**
    * Every object of this code (magic, body) the ledger had when the body was looked up: the header
@@ -133,20 +132,14 @@ export interface StoredBody {
   readonly objects: readonly ObjectRow[];
 }
 
-/** An object file a run read whole (a --fill body from the store): its path, and its ledger row as read with it. */
-export interface ReadFrom {
-  readonly path: string;
-  readonly row: ObjectRow;
-}
-
 /** A file and the object it becomes. */
 export interface Chosen {
   readonly facts: FileFacts;
   readonly variant: Variant;
   /** The object's bytes (header + body), one instance per distinct object of the group. */
   readonly bytes: Uint8Array;
-  /** The object file these very bytes were read from in this run (a --fill body from the store, under the header it has there). */
-  readonly readFrom?: ReadFrom | undefined;
+  /** The row of the object file these very bytes were read from in this run (a --fill body from the store, under the header it has there). */
+  readonly readFrom?: ObjectRow | undefined;
 }
 
 /** The distinct bodies of a group: one instance each, compared byte for byte when a file claims one. */
