@@ -45,7 +45,7 @@ afterAll(async () => {
 async function prepare(row: HostileRow, ctx: TestContext): Promise<RowCtx> {
   let base = work;
   if (row.fs) {
-    const fs = await mountLoopFs(row.fs.kind, { sizeMiB: row.fs.sizeMiB });
+    const fs = await mountLoopFs(row.fs.kind, { sizeMiB: row.fs.sizeMiB, mkfsArgs: row.fs.mkfsArgs });
     if (!isLoopFsSkip(fs)) mounts.push(fs);
     base = requireLoopFs(ctx, fs).mountpoint;
   }
