@@ -267,7 +267,8 @@ describe.skipIf(!hasDaemon)('a real cron daemon keeps the store in step with new
     await asUser(['/usr/bin/python3', '-m', 'compileall', '-q', path.join(sp, 'shared_mod')]);
     return path.join(sp, 'shared_mod', '__pycache__');
   };
-  const pyc = (dir: string): string => path.join(dir, readdirSync(dir)[0]!);
+  /** The compiled module itself: a scheduled run may be mid-swap, its temporary file next to it. */
+  const pyc = (dir: string): string => path.join(dir, readdirSync(dir).find((n) => /^__init__\.cpython-\d+\.pyc$/.test(n))!);
 
   it('a venv created after `schedule install` is deduplicated by the next scheduled run, without any command', async () => {
     const store = path.join(home, 'store');
