@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -138,28 +138,40 @@ describe('the writer', () => {
   it('waits for another process holding the write lock, and says so once', async () => {
     const dir = tmp();
     openLedger(dir).close();
-    // Another process takes the write lock (BEGIN IMMEDIATE), says so, and lets go a moment later on its own.
+    // Another process takes the write lock (BEGIN IMMEDIATE) and says so; it lets go only once this
+    // one has said it is waiting (a flag file written from onWait), so the wait is certain, not timed.
+    const flag = path.join(dir, 'you-may-commit');
     const holder = spawn(
       process.execPath,
       [
         '-e',
-        `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.exec('BEGIN IMMEDIATE');
-         console.log('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+        `const D = require('better-sqlite3'); const fs = require('node:fs'); const db = new D(process.argv[1]);
+         db.exec('BEGIN IMMEDIATE'); console.log('locked');
+         const t = setInterval(() => { if (fs.existsSync(process.argv[2])) { db.exec('COMMIT'); db.close(); clearInterval(t); } }, 10);`,
         ledgerPath(dir),
+        flag,
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise((r) => holder.on('exit', r));
-    await new Promise<void>((resolve) => createInterface({ input: holder.stdout! }).once('line', () => resolve()));
-    const said: string[] = [];
-    const l = new Ledger(openLedger(dir), { onWait: (m) => said.push(m) });
-    l.writer().now((x) => x.addRoot('/waited', null, 1)); // blocks until the other process commits
-    expect(said).toEqual(['waiting for another pycstore to finish writing the ledger…']);
-    expect(l.roots().map((r) => r.path)).toEqual(['/waited']);
-    l.writer().now((x) => x.addRoot('/again', null, 1)); // no wait now, and nothing said again
-    expect(said).toHaveLength(1);
-    l.close();
-    await exited;
+    try {
+      await new Promise<void>((resolve) => createInterface({ input: holder.stdout! }).once('line', () => resolve()));
+      const said: string[] = [];
+      const onWait = (m: string): void => {
+        said.push(m);
+        writeFileSync(flag, '');
+      };
+      const l = new Ledger(openLedger(dir), { onWait });
+      l.writer().now((x) => x.addRoot('/waited', null, 1)); // blocks until the other process commits
+      expect(said).toEqual(['waiting for another pycstore to finish writing the ledger…']);
+      expect(l.roots().map((r) => r.path)).toEqual(['/waited']);
+      l.writer().now((x) => x.addRoot('/again', null, 1)); // no wait now, and nothing said again
+      expect(said).toHaveLength(1);
+      l.close();
+    } finally {
+      writeFileSync(flag, ''); // whatever happened above, the holder lets go and exits
+      await exited;
+    }
   });
 });
 
