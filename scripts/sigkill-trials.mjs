@@ -290,19 +290,28 @@ function startWatcher(listFile) {
     round();`;
   const child = spawn(process.execPath, ['-e', code, listFile], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  const ready = new Promise((resolve) => {
+  // A watcher that dies early is reported by the trial (its passes and result are missing), never an
+  // unhandled EPIPE on its stdin that ends this script without a word.
+  child.stdin.on('error', () => {});
+  const closed = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d;
       if (out.startsWith('ready\n')) resolve();
     });
+    void closed.then(({ code, signal }) => reject(new Error(`the watcher exited (${signal ?? code}) before it was ready`)));
   });
   return {
     ready,
-    stop: () =>
-      new Promise((resolve) => {
-        child.on('close', () => resolve(JSON.parse(out.slice('ready\n'.length))));
-        child.stdin.end('stop');
-      }),
+    stop: async () => {
+      child.stdin.end('stop');
+      const { code, signal } = await closed;
+      try {
+        return JSON.parse(out.slice('ready\n'.length));
+      } catch {
+        return { loops: 0, missing: [], died: `the watcher exited (${signal ?? code}) without its result` };
+      }
+    },
   };
 }
 
@@ -438,7 +447,8 @@ async function trial(i, command, fsKind, env, rand) {
   const expected = command === 'verify-repair' ? 1 : 0;
   if (!res.killed && r.code !== expected) res.failures.push(`the run exited ${r.code}: ${r.stderr.slice(-300)}`);
   res.lost.push(...watched.missing.map((p) => ({ path: p, kind: 'missing-while-running' })));
-  if (watched.loops < 2) res.failures.push(`the watcher made only ${watched.loops} passes`);
+  if (watched.died) res.failures.push(watched.died);
+  else if (watched.loops < 2) res.failures.push(`the watcher made only ${watched.loops} passes`);
 
   if (i === SABOTAGE) sabotage(t);
   const sortOut = (problems) => {
