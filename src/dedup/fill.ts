@@ -19,9 +19,9 @@ import { cacheName, parseCacheName } from '../pyc/names.js';
 import { packageDirProbe, statPyc, type KnownCacheName, type PycStat, type ScanRoot } from '../python/scan.js';
 import { findVenvs } from '../python/venvs.js';
 import type { RunContext } from './context.js';
-import { storedBody, type FillResult, type StoredBody } from './read-fill.js';
+import { storedBody, type FillResult } from './read-fill.js';
 import type { FileTable } from './table.js';
-import { emptyFillSummary, type Bodies, type FileFacts, type FillSummary, type SourceState, type Subject } from './types.js';
+import { emptyFillSummary, type Bodies, type FileFacts, type FillSummary, type SourceState, type StoredBody, type Subject } from './types.js';
 
 export { emptyFillSummary, type FillSummary };
 

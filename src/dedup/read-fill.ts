@@ -16,7 +16,7 @@ import type { PycTask } from './analyze.js';
 import { readExactly, type StoreAccess, type ThreadState } from './thread-state.js';
 import type { StoredBody } from './types.js';
 
-export type { StoreAccess, StoredBody };
+export type { StoreAccess };
 
 export interface FillResult {
   readonly id: number;
