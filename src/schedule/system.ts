@@ -64,6 +64,21 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * Is the process whose /proc/PID/stat reads `stat` a live cron daemon? Its name is cron's
+ * (the field in parentheses, which may itself hold spaces or parentheses), and its state is
+ * not Z or X: a cron that has exited but was not reaped yet (a job's child whose daemon was
+ * stopped, say) runs nothing.
+ */
+export function isLiveCron(stat: string): boolean {
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open < 0 || close < open) return false;
+  const name = stat.slice(open + 1, close);
+  const state = stat.slice(close + 2, close + 3);
+  return /^(cron|crond|cronie|busybox-crond)$/.test(name) && state !== 'Z' && state !== 'X';
+}
+
 async function cronDaemonRunning(): Promise<boolean | undefined> {
   let unreadable = false;
   const pids = listDir('/proc', () => (unreadable = true))
@@ -71,8 +86,7 @@ async function cronDaemonRunning(): Promise<boolean | undefined> {
     .filter((n) => /^\d+$/.test(n));
   if (unreadable || pids.length === 0) return undefined; // no /proc (macOS), or not readable: can't tell
   for (const pid of pids) {
-    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
-    if (/^(cron|crond|cronie|busybox-crond)\n?$/.test(comm)) return true;
+    if (isLiveCron(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''))) return true;
   }
   return false;
 }
