@@ -8,7 +8,6 @@
  * the installed line run by cron, and the real pycstore job keeping up with a
  * project created after the install.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +17,9 @@ import { PycstoreError } from '../../src/errors.js';
 import { cronBlock } from '../../src/schedule/cron.js';
 import { parseEvery } from '../../src/schedule/every.js';
 import { makeJob, makeTarget } from '../../src/schedule/job.js';
-import { execFile, realSystem } from '../../src/schedule/system.js';
+import { execFile } from '../../src/schedule/system.js';
 import { CLI } from '../helpers/cli.js';
+import { type CronDaemon, cronDaemon, cronState, pollUntil } from './cron-daemon.js';
 import { crontabOf, ensureCron, fakeCli, makeCtx, makeSys, makeUser, tempDir } from './helpers.js';
 
 const cron = await ensureCron();
@@ -187,13 +187,13 @@ const hasDaemon =
   available(REQUIRE.cronDaemon, 'the real cron daemon run', daemonWanted ? undefined : 'opt-in: set PYCSTORE_TEST_CRON_DAEMON=1 to run it (starts cron -f, waits up to 2 min)');
 
 describe.skipIf(!hasDaemon)('cron backend, a real cron daemon', () => {
-  let daemon: ChildProcess | undefined;
+  let daemon: CronDaemon | undefined;
   let user: Awaited<ReturnType<typeof makeUser>>;
   beforeAll(async () => {
     user = await makeUser();
   });
   afterAll(async () => {
-    daemon?.kill();
+    await daemon?.stop();
     await user?.remove();
   });
 
@@ -209,27 +209,20 @@ describe.skipIf(!hasDaemon)('cron backend, a real cron daemon', () => {
     expect(everyMinute).not.toBe(text);
     expect((await execFile(['crontab', '-u', user.name, '-'], { input: everyMinute })).code).toBe(0);
 
-    if ((await realSystem(process.env, '').cronDaemonRunning()) !== true) daemon = spawn('cron', ['-f'], { stdio: 'ignore' });
+    daemon = await cronDaemon();
     const calls = path.join(store, 'calls.jsonl');
-    const both = (): boolean => existsSync(calls) && readFileSync(calls, 'utf8').trim().split('\n').length >= 2;
-    await pollUntil('cron to run the job (dedup, then gc)', both, 125_000);
+    const log = path.join(store, 'schedule.log');
+    // Done when gc has printed its line: its call is recorded a moment before it prints.
+    const done = (): boolean => existsSync(log) && /fake pycstore gc\n/.test(readFileSync(log, 'utf8'));
+    await pollUntil('cron to run the job (dedup, then gc)', done, 125_000, 1000, () => cronState(user.name));
     const lines = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     expect(lines.slice(0, 2)).toEqual([
       ['dedup', '--store', store],
       ['gc', '--store', store],
     ]);
-    expect(readFileSync(path.join(store, 'schedule.log'), 'utf8')).toMatch(/fake pycstore dedup\nfake pycstore gc\n/);
+    expect(readFileSync(log, 'utf8')).toMatch(/fake pycstore dedup\nfake pycstore gc\n/);
   }, 180_000);
 });
-
-/** Check `cond` every second until it holds; fail after `ms` (a deadline, not a sleep as synchronisation). */
-async function pollUntil(what: string, cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 /**
  * The schedule keeps up, for real: a throwaway user whose HOME holds one project env runs
@@ -237,7 +230,7 @@ async function pollUntil(what: string, cond: () => boolean, ms: number): Promise
  * project created after the install is deduplicated by the next run with no command at all.
  */
 describe.skipIf(!hasDaemon)('a real cron daemon keeps the store in step with new environments', () => {
-  let daemon: ChildProcess | undefined;
+  let daemon: CronDaemon | undefined;
   let user: Awaited<ReturnType<typeof makeUser>>;
   let home: string;
   beforeAll(async () => {
@@ -246,7 +239,7 @@ describe.skipIf(!hasDaemon)('a real cron daemon keeps the store in step with new
     chownSync(home, user.uid, -1);
   });
   afterAll(async () => {
-    daemon?.kill();
+    await daemon?.stop();
     await user?.remove();
   });
 
@@ -281,14 +274,16 @@ describe.skipIf(!hasDaemon)('a real cron daemon keeps the store in step with new
     const everyMinute = text.replace(/^\*\/15 \* \* \* \* /m, '* * * * * ');
     expect(everyMinute).not.toBe(text);
     expect((await execFile(['crontab', '-u', user.name, '-'], { input: everyMinute })).code).toBe(0);
-    if ((await realSystem(process.env, '').cronDaemonRunning()) !== true) daemon = spawn('cron', ['-f'], { stdio: 'ignore' });
+    daemon = await cronDaemon();
 
     const b = await project('b'); // after the install: nobody tells pycstore about it
     const linked = (dir: string): boolean => statSync(pyc(dir)).nlink >= 2;
-    await pollUntil('a scheduled run to share the new project\'s pyc', () => linked(a) && linked(b), 180_000);
+    const log = path.join(store, 'schedule.log');
+    const explain = async (): Promise<string> => `${await cronState(user.name)}\nschedule.log:\n${existsSync(log) ? readFileSync(log, 'utf8') : '(none)'}`;
+    await pollUntil("a scheduled run to share the new project's pyc", () => linked(a) && linked(b), 180_000, 1000, explain);
     expect(statSync(pyc(b)).ino).toBe(statSync(pyc(a)).ino);
     await asUser([path.join(home, 'src', 'b', '.venv', 'bin', 'python'), '-c', 'import shared_mod; assert shared_mod.hello() == 42']);
     expect(statSync(pyc(b)).ino).toBe(statSync(pyc(a)).ino); // the import used the shared pyc, rewrote nothing
-    expect(readFileSync(path.join(store, 'schedule.log'), 'utf8')).toMatch(/pycstore: found 2 environments \(2 uv\)/);
+    expect(readFileSync(log, 'utf8')).toMatch(/pycstore: found 2 environments \(2 uv\)/);
   }, 300_000);
 });
