@@ -95,11 +95,19 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   return { pid: child.pid!, stderr: () => stderr, done };
 }
 
-/** Poll `cond` every 10 ms until it holds; fail after `timeoutMs` (a deadline, never a fixed sleep). */
-export async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+/**
+ * Poll `cond` every `everyMs` (10 ms) until it holds; fail after `timeoutMs` (a deadline, never a fixed sleep),
+ * with what `explain` says at that moment.
+ */
+export async function until(
+  what: string,
+  cond: () => boolean,
+  timeoutMs = 60_000,
+  { everyMs = 10, explain }: { everyMs?: number; explain?: () => Promise<string> } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(10);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `\n${await explain()}` : ''}`);
+    await delay(everyMs);
   }
 }

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFile, isLiveCron } from '../../src/schedule/system.js';
+import { until } from '../helpers/cli.js';
 
 const PID_FILES = ['/run/crond.pid', '/var/run/crond.pid'];
 
@@ -43,7 +44,7 @@ async function startCron(): Promise<CronDaemon | { refused: string }> {
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   let gone = false;
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve())).then(() => (gone = true));
-  await pollUntil('cron -f to hold its pid file or exit', () => gone || pidFileSays() === child.pid, 10_000, 50);
+  await until('cron -f to hold its pid file or exit', () => gone || pidFileSays() === child.pid, 10_000);
   if (gone) return { refused: stderr.trim() || '(nothing on stderr)' };
   return {
     started: true,
@@ -67,15 +68,6 @@ export async function cronDaemon(): Promise<CronDaemon> {
     if (!('refused' in tried)) return tried;
     if (Date.now() > deadline) throw new Error(`no cron daemon: cron -f said ${tried.refused}`);
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Check `cond` every `stepMs` until it holds; fail after `ms` with what `explain` says then (a deadline, not a sleep as synchronisation). */
-export async function pollUntil(what: string, cond: () => boolean, ms: number, stepMs = 1000, explain?: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}${explain ? `\n${await explain()}` : ''}`);
-    await new Promise((r) => setTimeout(r, stepMs));
   }
 }
 

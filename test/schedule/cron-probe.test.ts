@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLiveCron } from '../../src/schedule/system.js';
-import { pollUntil } from './cron-daemon.js';
+import { until } from '../helpers/cli.js';
 
 describe('isLiveCron', () => {
   it("reads the name between the first '(' and the last ')', and the state after it", () => {
@@ -36,10 +36,10 @@ describe('isLiveCron', () => {
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout.setEncoding('utf8').once('data', resolve)));
       const stat = (): string => readFileSync(`/proc/${pid}/stat`, 'utf8');
-      await pollUntil('the child to exec cron', () => stat().includes('(cron)'), 10_000, 20);
+      await until('the child to exec cron', () => stat().includes('(cron)'), 10_000);
       expect(isLiveCron(stat())).toBe(true);
       process.kill(pid, 'SIGKILL');
-      await pollUntil('the killed cron to be a zombie', () => / \(cron\) Z /.test(stat()), 10_000, 20);
+      await until('the killed cron to be a zombie', () => / \(cron\) Z /.test(stat()), 10_000);
       expect(isLiveCron(stat())).toBe(false);
     } finally {
       parent.stdin.end();

@@ -18,8 +18,8 @@ import { cronBlock } from '../../src/schedule/cron.js';
 import { parseEvery } from '../../src/schedule/every.js';
 import { makeJob, makeTarget } from '../../src/schedule/job.js';
 import { execFile } from '../../src/schedule/system.js';
-import { CLI } from '../helpers/cli.js';
-import { type CronDaemon, cronDaemon, cronState, pollUntil } from './cron-daemon.js';
+import { CLI, until } from '../helpers/cli.js';
+import { type CronDaemon, cronDaemon, cronState } from './cron-daemon.js';
 import { crontabOf, ensureCron, fakeCli, makeCtx, makeSys, makeUser, tempDir } from './helpers.js';
 
 const cron = await ensureCron();
@@ -214,7 +214,7 @@ describe.skipIf(!hasDaemon)('cron backend, a real cron daemon', () => {
     const log = path.join(store, 'schedule.log');
     // Done when gc has printed its line: its call is recorded a moment before it prints.
     const done = (): boolean => existsSync(log) && /fake pycstore gc\n/.test(readFileSync(log, 'utf8'));
-    await pollUntil('cron to run the job (dedup, then gc)', done, 125_000, 1000, () => cronState(user.name));
+    await until('cron to run the job (dedup, then gc)', done, 125_000, { everyMs: 500, explain: () => cronState(user.name) });
     const lines = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     expect(lines.slice(0, 2)).toEqual([
       ['dedup', '--store', store],
@@ -280,7 +280,7 @@ describe.skipIf(!hasDaemon)('a real cron daemon keeps the store in step with new
     const linked = (dir: string): boolean => statSync(pyc(dir)).nlink >= 2;
     const log = path.join(store, 'schedule.log');
     const explain = async (): Promise<string> => `${await cronState(user.name)}\nschedule.log:\n${existsSync(log) ? readFileSync(log, 'utf8') : '(none)'}`;
-    await pollUntil("a scheduled run to share the new project's pyc", () => linked(a) && linked(b), 180_000, 1000, explain);
+    await until("a scheduled run to share the new project's pyc", () => linked(a) && linked(b), 180_000, { everyMs: 500, explain });
     expect(statSync(pyc(b)).ino).toBe(statSync(pyc(a)).ino);
     await asUser([path.join(home, 'src', 'b', '.venv', 'bin', 'python'), '-c', 'import shared_mod; assert shared_mod.hello() == 42']);
     expect(statSync(pyc(b)).ino).toBe(statSync(pyc(a)).ino); // the import used the shared pyc, rewrote nothing
