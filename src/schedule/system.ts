@@ -64,31 +64,39 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/**
- * Is the process whose /proc/PID/stat reads `stat` a live cron daemon? Its name is cron's
- * (the field in parentheses, which may itself hold spaces or parentheses), and its state is
- * not Z or X: a cron that has exited but was not reaped yet (a job's child whose daemon was
- * stopped, say) runs nothing.
- */
-export function isLiveCron(stat: string): boolean {
+/** The names a cron daemon's process has (cron, cronie, busybox). */
+const CRON_NAMES = /^(cron|crond|cronie|busybox-crond)$/;
+
+/** The name and state of the process whose /proc/PID/stat reads `stat` (the name, in parentheses, may itself hold spaces or parentheses). */
+function nameAndState(stat: string): { name: string; state: string } | undefined {
   const open = stat.indexOf('(');
   const close = stat.lastIndexOf(')');
-  if (open < 0 || close < open) return false;
-  const name = stat.slice(open + 1, close);
-  const state = stat.slice(close + 2, close + 3);
-  return /^(cron|crond|cronie|busybox-crond)$/.test(name) && state !== 'Z' && state !== 'X';
+  if (open < 0 || close < open) return undefined;
+  return { name: stat.slice(open + 1, close), state: stat.slice(close + 2, close + 3) };
 }
 
-async function cronDaemonRunning(): Promise<boolean | undefined> {
+/**
+ * Is the process whose /proc/PID/stat reads `stat` a live cron daemon? Its name is cron's, and its
+ * state is not Z or X: a cron that has exited but was not reaped yet runs nothing.
+ */
+export function isLiveCron(stat: string): boolean {
+  const p = nameAndState(stat);
+  return p !== undefined && CRON_NAMES.test(p.name) && p.state !== 'Z' && p.state !== 'X';
+}
+
+/** The /proc/PID/stat of every process named as a cron daemon is, in any state; undefined where /proc can't be read (macOS). */
+export async function cronProcesses(): Promise<string[] | undefined> {
   let unreadable = false;
   const pids = listDir('/proc', () => (unreadable = true))
     .map((e) => e.name)
     .filter((n) => /^\d+$/.test(n));
-  if (unreadable || pids.length === 0) return undefined; // no /proc (macOS), or not readable: can't tell
-  for (const pid of pids) {
-    if (isLiveCron(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''))) return true;
-  }
-  return false;
+  if (unreadable || pids.length === 0) return undefined;
+  const stats = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));
+  return stats.filter((s) => CRON_NAMES.test(nameAndState(s)?.name ?? ''));
+}
+
+async function cronDaemonRunning(): Promise<boolean | undefined> {
+  return (await cronProcesses())?.some(isLiveCron);
 }
 
 /** The real machine; `cli` is pycstore's dist/cli.js as found from the calling module. */

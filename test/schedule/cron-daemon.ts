@@ -6,8 +6,8 @@
  * Stopping waits for the daemon to exit.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { execFile, isLiveCron } from '../../src/schedule/system.js';
+import { readFileSync } from 'node:fs';
+import { cronProcesses, execFile, isLiveCron } from '../../src/schedule/system.js';
 import { until } from '../helpers/cli.js';
 
 const PID_FILES = ['/run/crond.pid', '/var/run/crond.pid'];
@@ -55,34 +55,17 @@ async function startCron(): Promise<CronDaemon | { refused: string }> {
   };
 }
 
-/**
- * The machine's cron daemon if the pid file names a live one; else ours. While the lock is held
- * by neither (a job's child of a stopped daemon still running, which keeps the lock it inherited),
- * try again until it lets go.
- */
+/** The machine's cron daemon if the pid file names a live one; else ours (cron -f refusing to start fails the test, with its words). */
 export async function cronDaemon(): Promise<CronDaemon> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (liveCron(pidFileSays())) return { started: false, stop: async () => undefined };
-    const tried = await startCron();
-    if (!('refused' in tried)) return tried;
-    if (Date.now() > deadline) throw new Error(`no cron daemon: cron -f said ${tried.refused}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  if (liveCron(pidFileSays())) return { started: false, stop: async () => undefined };
+  const tried = await startCron();
+  if ('refused' in tried) throw new Error(`no cron daemon: cron -f said ${tried.refused}`);
+  return tried;
 }
 
 /** What a timed-out cron test shows: the cron processes (/proc/PID/stat: pid, name, state, parent) and a user's crontab. */
 export async function cronState(user: string): Promise<string> {
-  const crons = readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ').slice(0, 4).join(' ');
-      } catch {
-        return '';
-      }
-    })
-    .filter((s) => /\(cron/.test(s));
+  const crons = ((await cronProcesses()) ?? []).map((s) => s.split(' ').slice(0, 4).join(' '));
   const tab = await execFile(['crontab', '-u', user, '-l']);
   return [`cron processes (pid name state ppid): ${crons.join('; ') || 'none'}`, `crontab of ${user}:\n${tab.code === 0 ? tab.stdout : tab.stderr}`].join('\n');
 }
